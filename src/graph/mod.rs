@@ -1,0 +1,227 @@
+//! The dataflow [`Graph`]: nodes on a petgraph DAG, wired through the builder (the only way to add
+//! a node), with slash-scoped unique names, data edges from output slots and control edges.
+
+mod builder;
+mod names;
+mod variables;
+
+pub use builder::NodeName;
+pub use variables::{Initializer, VariableInfo};
+
+use crate::error::{Error, Result};
+use crate::ops::{Op, TensorSpec};
+use crate::tensor::Tensor;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// The index of a node in its graph.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node's position in creation order.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+    pub(crate) fn ix(self) -> NodeIndex<u32> {
+        NodeIndex::new(self.index())
+    }
+}
+
+/// A handle to one output of a node: the symbolic tensor TF calls `Tensor` (`node:slot`).
+/// It names a value the graph will compute; the value itself is a [`Tensor`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Output {
+    pub node: NodeId,
+    pub slot: u32,
+}
+
+impl From<NodeId> for Output {
+    fn from(node: NodeId) -> Self {
+        Output { node, slot: 0 }
+    }
+}
+
+/// What an edge of the petgraph carries: a data edge from an output slot to an input position,
+/// or a control edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    Data { slot: u32, input: u32 },
+    Control,
+}
+
+/// One node: its unique name, its op, its ordered inputs and control inputs, and the dtype and
+/// static shape of each output, inferred when it was wired.
+#[derive(Debug)]
+pub struct Node {
+    pub(crate) name: String,
+    pub(crate) op: Arc<dyn Op>,
+    pub(crate) inputs: Vec<Output>,
+    pub(crate) control_inputs: Vec<NodeId>,
+    pub(crate) outputs: Vec<TensorSpec>,
+    /// The value of output 0 when it is known at build time (constants and what folds from them).
+    pub(crate) value: Option<Tensor>,
+    /// For a variable node, its index among the graph's variables.
+    pub(crate) var: Option<usize>,
+}
+
+impl Node {
+    /// The unique, slash-scoped name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The op (its type name is `op().op_type()`).
+    pub fn op(&self) -> &dyn Op {
+        &*self.op
+    }
+    /// The data inputs, in order.
+    pub fn inputs(&self) -> &[Output] {
+        &self.inputs
+    }
+    /// The control inputs.
+    pub fn control_inputs(&self) -> &[NodeId] {
+        &self.control_inputs
+    }
+    /// Dtype and static shape of every output.
+    pub fn outputs(&self) -> &[TensorSpec] {
+        &self.outputs
+    }
+    /// The build-time value of output 0, if known.
+    pub fn constant_value(&self) -> Option<&Tensor> {
+        self.value.as_ref()
+    }
+}
+
+/// A TF1-style static graph.
+///
+/// ```
+/// use stepflow::{DType, Graph, Session, Shape, Tensor};
+/// let mut g = Graph::new();
+/// let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(2)]))?;
+/// let two = g.constant(2.0f32)?;
+/// let y = g.mul(x, two)?;
+/// assert_eq!(g.node(y.node).name(), "mul");
+/// let sess = Session::new(g);
+/// let out = sess.run(&[(x, Tensor::from_vec(&[1, 2], vec![1.0f32, 3.0])?)], &[y], &[])?;
+/// assert_eq!(out[0].to_f64_vec(), vec![2.0, 6.0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct Graph {
+    pub(crate) dag: DiGraph<Node, Edge, u32>,
+    pub(crate) names: HashMap<String, NodeId>,
+    pub(crate) name_counts: HashMap<String, usize>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) control_scopes: Vec<Vec<NodeId>>,
+    pub(crate) variables: Vec<VariableInfo>,
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of nodes.
+    pub fn len(&self) -> usize {
+        self.dag.node_count()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A node by id. Ids come from this graph's builder, so they are always valid for it.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.dag[id.ix()]
+    }
+
+    /// Every node id in creation order (which is a topological order).
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.len() as u32).map(NodeId)
+    }
+
+    /// The node with this exact name.
+    pub fn node_id(&self, name: &str) -> Result<NodeId> {
+        self.names
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::UnknownNode {
+                name: name.to_string(),
+            })
+    }
+
+    /// The output a tensor name denotes: `node` is slot 0, `node:1` is slot 1.
+    pub fn output(&self, name: &str) -> Result<Output> {
+        let (node_name, slot) = match name.rsplit_once(':') {
+            Some((n, s)) if s.parse::<u32>().is_ok() => (n, s.parse::<u32>().unwrap_or(0)),
+            _ => (name, 0),
+        };
+        let node = self.node_id(node_name)?;
+        let outputs = self.node(node).outputs.len();
+        if slot as usize >= outputs {
+            return Err(Error::UnknownOutput {
+                name: name.to_string(),
+                node: node_name.to_string(),
+                slot: slot as usize,
+                outputs,
+            });
+        }
+        Ok(Output { node, slot })
+    }
+
+    /// Dtype and static shape of an output.
+    pub fn spec(&self, out: Output) -> &TensorSpec {
+        &self.node(out.node).outputs[out.slot as usize]
+    }
+
+    /// The TF name of an output: `node` for slot 0, `node:k` otherwise.
+    pub fn output_name(&self, out: Output) -> String {
+        let n = self.node(out.node).name();
+        if out.slot == 0 {
+            n.to_string()
+        } else {
+            format!("{n}:{}", out.slot)
+        }
+    }
+
+    /// The variables declared in this graph, in creation order.
+    pub fn variables(&self) -> &[VariableInfo] {
+        &self.variables
+    }
+
+    /// The trainable variables (what `minimize` updates by default).
+    pub fn trainable_variables(&self) -> Vec<Output> {
+        self.variables
+            .iter()
+            .filter(|v| v.trainable)
+            .map(|v| v.node.into())
+            .collect()
+    }
+
+    /// Nodes that consume an output of `id` through a data or control edge.
+    pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.dag
+            .neighbors_directed(id.ix(), petgraph::Direction::Outgoing)
+            .map(|n| NodeId(n.index() as u32))
+    }
+
+    /// The petgraph DAG underneath (read-only), for analyses and drawing.
+    pub fn dag(&self) -> &DiGraph<Node, Edge, u32> {
+        &self.dag
+    }
+}
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Graph({} nodes, {} variables)",
+            self.len(),
+            self.variables.len()
+        )
+    }
+}

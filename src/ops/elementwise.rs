@@ -1,0 +1,179 @@
+//! Element-wise kernel machinery shared by the unary, binary and comparison ops: NumPy
+//! broadcasting, reuse of an input buffer the kernel holds the only reference to, and splitting
+//! large arrays across the thread pool. Results never depend on how the work is split.
+
+use crate::error::OpResult;
+use crate::shape::broadcast_dims;
+use crate::tensor::{ArcArrayD, Element};
+use ndarray::{ArrayViewD, IxDyn, Zip};
+
+/// Arrays with at least this many elements are split across threads (when the kernel may).
+pub(crate) const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+fn go_parallel(parallel: bool, len: usize) -> bool {
+    parallel && len >= PARALLEL_MIN_ELEMENTS && rayon::current_num_threads() > 1
+}
+
+fn view_as<'a, T>(a: &'a ArcArrayD<T>, shape: &[usize]) -> OpResult<ArrayViewD<'a, T>> {
+    a.broadcast(IxDyn(shape))
+        .ok_or_else(|| crate::invalid!("cannot broadcast shape {:?} to {:?}", a.shape(), shape))
+}
+
+/// `f` applied element-wise to `a` and `b` broadcast together, into a new array.
+pub(crate) fn zip_map<A: Element, B: Element, R: Element>(
+    a: &ArcArrayD<A>,
+    b: &ArcArrayD<B>,
+    parallel: bool,
+    f: impl Fn(A, B) -> R + Sync + Send,
+) -> OpResult<ArcArrayD<R>> {
+    if a.len() == 1 && b.len() == 1 && a.shape() == b.shape() {
+        let (x, y) = (a.iter().next(), b.iter().next());
+        if let (Some(&x), Some(&y)) = (x, y) {
+            return Ok(ndarray::ArrayD::from_elem(a.raw_dim(), f(x, y)).into_shared());
+        }
+    }
+    let shape = broadcast_dims(a.shape(), b.shape())?;
+    let (av, bv) = (view_as(a, &shape)?, view_as(b, &shape)?);
+    let zip = Zip::from(&av).and(&bv);
+    let out = if go_parallel(parallel, av.len()) {
+        zip.par_map_collect(|&x, &y| f(x, y))
+    } else {
+        zip.map_collect(|&x, &y| f(x, y))
+    };
+    Ok(out.into_shared())
+}
+
+/// Like [`zip_map`] for one element type, writing into `a` or `b` when the kernel holds the only
+/// reference to one that already has the result's shape.
+pub(crate) fn zip_same<T: Element>(
+    mut a: ArcArrayD<T>,
+    mut b: ArcArrayD<T>,
+    parallel: bool,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) -> OpResult<ArcArrayD<T>> {
+    let shape = broadcast_dims(a.shape(), b.shape())?;
+    if a.is_unique() && a.shape() == shape.as_slice() {
+        let bv = view_as(&b, &shape)?;
+        let zip = Zip::from(&mut a).and(&bv);
+        if go_parallel(parallel, bv.len()) {
+            zip.par_for_each(|x, &y| *x = f(*x, y));
+        } else {
+            zip.for_each(|x, &y| *x = f(*x, y));
+        }
+        return Ok(a);
+    }
+    if b.is_unique() && b.shape() == shape.as_slice() {
+        let av = view_as(&a, &shape)?;
+        let zip = Zip::from(&mut b).and(&av);
+        if go_parallel(parallel, av.len()) {
+            zip.par_for_each(|y, &x| *y = f(x, *y));
+        } else {
+            zip.for_each(|y, &x| *y = f(x, *y));
+        }
+        return Ok(b);
+    }
+    zip_map(&a, &b, parallel, f)
+}
+
+/// `f` applied to every element, in place when the kernel holds the only reference.
+pub(crate) fn map_same<T: Element>(
+    mut a: ArcArrayD<T>,
+    parallel: bool,
+    f: impl Fn(T) -> T + Sync + Send,
+) -> ArcArrayD<T> {
+    if a.is_unique() {
+        if go_parallel(parallel, a.len()) {
+            Zip::from(&mut a).par_for_each(|x| *x = f(*x));
+        } else {
+            a.mapv_inplace(f);
+        }
+        return a;
+    }
+    map_to(&a, parallel, f)
+}
+
+/// `f` applied to every element, into a new array (of any element type).
+pub(crate) fn map_to<A: Element, R: Element>(
+    a: &ArcArrayD<A>,
+    parallel: bool,
+    f: impl Fn(A) -> R + Sync + Send,
+) -> ArcArrayD<R> {
+    let zip = Zip::from(a);
+    let out = if go_parallel(parallel, a.len()) {
+        zip.par_map_collect(|&x| f(x))
+    } else {
+        zip.map_collect(|&x| f(x))
+    };
+    out.into_shared()
+}
+
+/// `f` applied to three arrays broadcast together (Select), into a new array.
+pub(crate) fn zip3_map<A: Element, B: Element, C: Element, R: Element>(
+    a: &ArcArrayD<A>,
+    b: &ArcArrayD<B>,
+    c: &ArcArrayD<C>,
+    parallel: bool,
+    f: impl Fn(A, B, C) -> R + Sync + Send,
+) -> OpResult<ArcArrayD<R>> {
+    let shape = broadcast_dims(&broadcast_dims(a.shape(), b.shape())?, c.shape())?;
+    let (av, bv, cv) = (
+        view_as(a, &shape)?,
+        view_as(b, &shape)?,
+        view_as(c, &shape)?,
+    );
+    let zip = Zip::from(&av).and(&bv).and(&cv);
+    let out = if go_parallel(parallel, av.len()) {
+        zip.par_map_collect(|&x, &y, &z| f(x, y, z))
+    } else {
+        zip.map_collect(|&x, &y, &z| f(x, y, z))
+    };
+    Ok(out.into_shared())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::ArrayD;
+
+    fn arr(shape: &[usize], v: Vec<f32>) -> ArcArrayD<f32> {
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .unwrap()
+            .into_shared()
+    }
+
+    #[test]
+    fn broadcasts_and_reuses_unique_buffers() {
+        let a = arr(&[2, 2], vec![1., 2., 3., 4.]);
+        let b = arr(&[2], vec![10., 20.]);
+        let ptr = a.as_ptr();
+        let out = zip_same(a, b, false, |x, y| x + y).unwrap();
+        assert_eq!(out.as_ptr(), ptr, "the unique input buffer is reused");
+        assert_eq!(
+            out.iter().copied().collect::<Vec<_>>(),
+            vec![11., 22., 13., 24.]
+        );
+        let shared = arr(&[2], vec![1., 2.]);
+        let keep = shared.clone();
+        let out = zip_same(shared, arr(&[2], vec![1., 1.]), false, |x, y| x - y).unwrap();
+        assert_eq!(
+            keep.iter().copied().collect::<Vec<_>>(),
+            vec![1., 2.],
+            "a shared input is never written"
+        );
+        assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![0., 1.]);
+    }
+
+    #[test]
+    fn parallel_and_serial_agree_bitwise() {
+        let n = PARALLEL_MIN_ELEMENTS * 3 + 7;
+        let a = arr(&[n], (0..n).map(|i| (i as f32).sin()).collect());
+        let b = arr(&[1], vec![0.3]);
+        let p = zip_map(&a, &b, true, |x: f32, y: f32| (x * y).exp()).unwrap();
+        let s = zip_map(&a, &b, false, |x: f32, y: f32| (x * y).exp()).unwrap();
+        assert!(
+            p.iter()
+                .zip(s.iter())
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+    }
+}

@@ -1,0 +1,561 @@
+//! Ops that select or combine parts of tensors: ConcatV2, Slice, GatherV2, UnsortedSegmentSum,
+//! OneHot.
+
+use super::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
+use crate::error::{OpError, OpResult, Result};
+use crate::grad::GradCx;
+use crate::graph::{Graph, Output};
+use crate::shape::Shape;
+use crate::tensor::{ArcArrayD, DType, Element, Number, Tensor};
+use crate::with_array;
+use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
+use serde::{Deserialize, Serialize};
+
+/// Concatenates its value inputs along `axis` (the last input).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcatV2 {}
+
+impl Op for ConcatV2 {
+    fn op_type(&self) -> &'static str {
+        "ConcatV2"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        if cx.len() < 2 {
+            return Err(OpError::Arity {
+                expected: "at least 2 (values..., axis)".into(),
+                got: cx.len(),
+            });
+        }
+        let n = cx.len() - 1;
+        cx.dtype_in(n, INTS)?;
+        cx.scalar(n, "axis")?;
+        let d = cx.input(0).dtype;
+        for i in 1..n {
+            cx.same_dtype(0, i)?;
+        }
+        let Some(rank) = (0..n).find_map(|i| cx.input(i).shape.rank()) else {
+            return single(d, Shape::unknown());
+        };
+        let Some(axis) = cx.ints(n)?.and_then(|v| v.first().copied()) else {
+            return single(d, Shape::unknown_dims(rank));
+        };
+        let axis = normalize_axis(axis, rank)?;
+        let mut out: Vec<Option<usize>> = vec![None; rank];
+        let mut total = Some(0usize);
+        for i in 0..n {
+            let Some(dims) = cx.input(i).shape.dims() else {
+                total = None;
+                continue;
+            };
+            if dims.len() != rank {
+                return Err(crate::invalid!(
+                    "input {i} has rank {}, input 0 has rank {rank}",
+                    dims.len()
+                ));
+            }
+            for (j, &dj) in dims.iter().enumerate() {
+                if j == axis {
+                    total = total.zip(dj).map(|(t, d)| t + d);
+                } else if let (Some(a), Some(b)) = (out[j], dj) {
+                    if a != b {
+                        return Err(OpError::ShapeMismatch {
+                            lhs: cx.input(0).shape.clone(),
+                            rhs: cx.input(i).shape.clone(),
+                        });
+                    }
+                } else {
+                    out[j] = out[j].or(dj);
+                }
+            }
+        }
+        out[axis] = total;
+        single(d, Shape::partial(&out))
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let n = k.num_inputs() - 1;
+        let first = k.input(0)?;
+        let axis = normalize_axis(
+            k.input(n)?.to_i64_vec()?.first().copied().unwrap_or(0),
+            first.rank(),
+        )?;
+        fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
+            let arrays: Vec<&ArcArrayD<T>> =
+                (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
+            let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+            let out = ndarray::concatenate(Axis(axis), &views)
+                .map_err(|e| crate::invalid!("cannot concatenate: {e}"))?;
+            Ok(T::wrap(out.into_shared()))
+        }
+        one(crate::with_dtype!(first.dtype(), T => cat::<T>(k, n, axis)?))
+    }
+    // d/dx_i = the slice of g that x_i occupies
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let n = gx.g.node(gx.output(0).node).inputs().len() - 1;
+        let (axis_in, g) = (gx.input(n), gx.grad(0));
+        let rank = gx.g.spec(g).shape.rank();
+        let axis =
+            gx.g.node(axis_in.node)
+                .constant_value()
+                .and_then(|t| t.to_i64_vec().ok())
+                .and_then(|v| v.first().copied());
+        let (Some(rank), Some(axis)) = (rank, axis) else {
+            return Err(crate::error::Error::argument(
+                "gradient of ConcatV2",
+                "axis",
+                "must be a constant, with inputs of known rank",
+            ));
+        };
+        let axis = normalize_axis(axis, rank).map_err(|e| {
+            crate::error::Error::argument("gradient of ConcatV2", "axis", e.to_string())
+        })?;
+        let mut offset = 0i64;
+        let mut grads = Vec::with_capacity(n + 1);
+        for i in 0..n {
+            let x = gx.input(i);
+            let Some(len) = gx.g.spec(x).shape.dims().and_then(|d| d[axis]) else {
+                return Err(crate::error::Error::argument(
+                    "gradient of ConcatV2",
+                    "values",
+                    "need known sizes along the axis",
+                ));
+            };
+            let mut begin = vec![0i64; rank];
+            let mut size = vec![-1i64; rank];
+            begin[axis] = offset;
+            size[axis] = len as i64;
+            offset += len as i64;
+            grads.push(Some(gx.g.slice(g, &begin, &size)?));
+        }
+        grads.push(None);
+        Ok(grads)
+    }
+}
+
+/// `input[begin : begin + size]`, per axis; a size of -1 means "to the end".
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slice {}
+
+fn slice_bounds(dims: &[usize], begin: &[i64], size: &[i64]) -> OpResult<Vec<(usize, usize)>> {
+    if begin.len() != dims.len() || size.len() != dims.len() {
+        return Err(crate::invalid!(
+            "begin {begin:?} and size {size:?} must have {} entries",
+            dims.len()
+        ));
+    }
+    dims.iter()
+        .zip(begin.iter().zip(size))
+        .map(|(&d, (&b, &s))| {
+            let len = if s == -1 { d as i64 - b } else { s };
+            if b < 0 || len < 0 || b + len > d as i64 {
+                return Err(crate::invalid!(
+                    "slice begin {begin:?} size {size:?} is out of bounds for shape {dims:?}"
+                ));
+            }
+            Ok((b as usize, len as usize))
+        })
+        .collect()
+}
+
+impl Op for Slice {
+    fn op_type(&self) -> &'static str {
+        "Slice"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(3)?;
+        cx.dtype_in(1, INTS)?;
+        cx.dtype_in(2, INTS)?;
+        let x = cx.input(0);
+        let shape = match (x.shape.dims(), cx.ints(1)?, cx.ints(2)?) {
+            (Some(d), b, Some(s)) if s.len() == d.len() => {
+                let out: Vec<Option<usize>> = s
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &len)| match (len, d[i], b.as_ref().map(|b| b[i])) {
+                        (-1, Some(dim), Some(b)) => Some(dim.saturating_sub(b.max(0) as usize)),
+                        (-1, _, _) => None,
+                        (len, _, _) => Some(len.max(0) as usize),
+                    })
+                    .collect();
+                if let (Some(known), Some(b)) = (x.shape.to_known(), b) {
+                    slice_bounds(&known, &b, &s)?;
+                }
+                Shape::partial(&out)
+            }
+            (Some(d), _, _) => Shape::unknown_dims(d.len()),
+            _ => Shape::unknown(),
+        };
+        single(x.dtype, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let (begin, size) = (k.input(1)?.to_i64_vec()?, k.input(2)?.to_i64_vec()?);
+        let x = k.take(0)?;
+        let bounds = slice_bounds(x.shape(), &begin, &size)?;
+        let info: Vec<SliceInfoElem> = bounds
+            .iter()
+            .map(|&(b, l)| SliceInfoElem::Slice {
+                start: b as isize,
+                end: Some((b + l) as isize),
+                step: 1,
+            })
+            .collect();
+        one(with_array!(x, a => Element::wrap(a.slice_move(info.as_slice()))))
+    }
+    // d/dx = g padded with zeros back to the shape of x
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (x, begin, g) = (gx.input(0), gx.input(1), gx.grad(0));
+        let y = gx.output(0);
+        let sx = gx.g.shape_of(x)?;
+        let sy = gx.g.shape_of(y)?;
+        let begin = gx.g.cast(begin, DType::Int32)?;
+        let rest = gx.g.sub(sx, begin)?;
+        let after = gx.g.sub(rest, sy)?;
+        let b2 = gx.g.expand_dims(begin, 1)?;
+        let a2 = gx.g.expand_dims(after, 1)?;
+        let one = gx.g.constant(1i32)?;
+        let paddings = gx.g.op("concat", ConcatV2 {}, &[b2, a2, one])?;
+        Ok(vec![
+            Some(gx.g.op("Pad", super::array::Pad {}, &[g, paddings])?),
+            None,
+            None,
+        ])
+    }
+    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
+        1
+    }
+}
+
+/// `params` indexed along `axis` by `indices` (TF `GatherV2`, `tf.gather`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatherV2 {}
+
+fn gather<T: Element>(
+    p: &ArcArrayD<T>,
+    idx: &[i64],
+    idx_shape: &[usize],
+    axis: usize,
+) -> OpResult<ArcArrayD<T>> {
+    let n = p.shape()[axis];
+    let picked: Vec<usize> = idx
+        .iter()
+        .map(|&i| {
+            usize::try_from(i)
+                .ok()
+                .filter(|&i| i < n)
+                .ok_or_else(|| crate::invalid!("index {i} is out of range [0, {n})"))
+        })
+        .collect::<OpResult<_>>()?;
+    let taken = p.select(Axis(axis), &picked);
+    let mut shape: Vec<usize> = p.shape()[..axis].to_vec();
+    shape.extend_from_slice(idx_shape);
+    shape.extend_from_slice(&p.shape()[axis + 1..]);
+    taken
+        .into_shape_with_order(IxDyn(&shape))
+        .map(|a| a.into_shared())
+        .map_err(|e| crate::invalid!("{e}"))
+}
+
+impl Op for GatherV2 {
+    fn op_type(&self) -> &'static str {
+        "GatherV2"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(3)?;
+        cx.dtype_in(1, INTS)?;
+        cx.dtype_in(2, INTS)?;
+        cx.scalar(2, "axis")?;
+        let (p, i) = (&cx.input(0).shape, &cx.input(1).shape);
+        let axis = cx.ints(2)?.and_then(|v| v.first().copied());
+        let shape = match (p.dims(), i.dims(), axis) {
+            (Some(pd), Some(id), Some(a)) => {
+                let a = normalize_axis(a, pd.len())?;
+                let mut out = pd[..a].to_vec();
+                out.extend_from_slice(id);
+                out.extend_from_slice(&pd[a + 1..]);
+                Shape::partial(&out)
+            }
+            _ => Shape::unknown(),
+        };
+        single(cx.input(0).dtype, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let p = k.input(0)?;
+        let i = k.input(1)?;
+        let axis = normalize_axis(
+            k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0),
+            p.rank(),
+        )?;
+        let idx = i.to_i64_vec()?;
+        one(with_array!(p, a => Element::wrap(gather(a, &idx, i.shape(), axis)?)))
+    }
+    // d/dparams = the incoming gradient summed into the gathered rows (UnsortedSegmentSum)
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (p, idx, axis_in, g) = (gx.input(0), gx.input(1), gx.input(2), gx.grad(0));
+        let axis =
+            gx.g.node(axis_in.node)
+                .constant_value()
+                .and_then(|t| t.to_i64_vec().ok())
+                .and_then(|v| v.first().copied());
+        let (Some(pr), Some(ir), Some(axis)) =
+            (gx.g.spec(p).shape.rank(), gx.g.spec(idx).shape.rank(), axis)
+        else {
+            return Err(crate::error::Error::argument(
+                "gradient of GatherV2",
+                "axis",
+                "must be a constant, with inputs of known rank",
+            ));
+        };
+        let a = normalize_axis(axis, pr).map_err(|e| {
+            crate::error::Error::argument("gradient of GatherV2", "axis", e.to_string())
+        })?;
+        // Bring the index dimensions of g to the front, sum into rows, then put the axis back.
+        let perm: Vec<i64> = (a..a + ir)
+            .chain(0..a)
+            .chain(a + ir..pr + ir - 1)
+            .map(|v| v as i64)
+            .collect();
+        let gt = if a == 0 { g } else { gx.g.transpose(g, &perm)? };
+        let n = match gx.g.spec(p).shape.dims().and_then(|d| d[a]) {
+            Some(n) => gx.g.constant(n as i32)?,
+            None => {
+                let sp = gx.g.shape_of(p)?;
+                let s = gx.g.slice(sp, &[a as i64], &[1])?;
+                gx.g.reshape(s, &[])?
+            }
+        };
+        let summed =
+            gx.g.op("UnsortedSegmentSum", UnsortedSegmentSum {}, &[gt, idx, n])?;
+        let back: Vec<i64> = (1..=a)
+            .chain(std::iter::once(0))
+            .chain(a + 1..pr)
+            .map(|v| v as i64)
+            .collect();
+        let dp = if a == 0 {
+            summed
+        } else {
+            gx.g.transpose(summed, &back)?
+        };
+        Ok(vec![Some(dp), None, None])
+    }
+}
+
+/// Sums the rows of `data` into `num_segments` rows chosen by `segment_ids` (leading dims).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsortedSegmentSum {}
+
+fn segment_sum<T: Number>(
+    data: &ArcArrayD<T>,
+    ids: &[i64],
+    id_rank: usize,
+    n: usize,
+) -> OpResult<ArcArrayD<T>> {
+    let rest: Vec<usize> = data.shape()[id_rank..].to_vec();
+    let row: usize = rest.iter().product();
+    let mut shape = vec![n];
+    shape.extend_from_slice(&rest);
+    let mut out = vec![T::ZERO; n * row];
+    let flat: Vec<T> = data.iter().copied().collect();
+    for (r, &id) in ids.iter().enumerate() {
+        let s = usize::try_from(id)
+            .ok()
+            .filter(|&s| s < n)
+            .ok_or_else(|| crate::invalid!("segment id {id} is out of range [0, {n})"))?;
+        for j in 0..row {
+            out[s * row + j] = out[s * row + j].add(flat[r * row + j]);
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&shape), out)
+        .map(|a| a.into_shared())
+        .map_err(|e| crate::invalid!("{e}"))
+}
+
+impl Op for UnsortedSegmentSum {
+    fn op_type(&self) -> &'static str {
+        "UnsortedSegmentSum"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(3)?;
+        let d = cx.dtype_in(0, super::NUMBERS)?;
+        cx.dtype_in(1, INTS)?;
+        cx.dtype_in(2, INTS)?;
+        cx.scalar(2, "num_segments")?;
+        let n = cx
+            .ints(2)?
+            .and_then(|v| v.first().copied())
+            .map(|v| v.max(0) as usize);
+        let shape = match (cx.input(0).shape.dims(), cx.input(1).shape.rank()) {
+            (Some(dd), Some(r)) if r <= dd.len() => {
+                let mut out = vec![n];
+                out.extend_from_slice(&dd[r..]);
+                Shape::partial(&out)
+            }
+            (Some(dd), Some(r)) => {
+                return Err(crate::invalid!(
+                    "segment_ids rank {r} exceeds data rank {}",
+                    dd.len()
+                ));
+            }
+            _ => Shape::unknown(),
+        };
+        single(d, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let (data, ids) = (k.input(0)?, k.input(1)?);
+        let n = k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0);
+        let n = usize::try_from(n).map_err(|_| crate::invalid!("num_segments {n} is negative"))?;
+        if ids.shape() != &data.shape()[..ids.rank().min(data.rank())] {
+            return Err(crate::invalid!(
+                "segment_ids shape {:?} must prefix data shape {:?}",
+                ids.shape(),
+                data.shape()
+            ));
+        }
+        let idv = ids.to_i64_vec()?;
+        let r = ids.rank();
+        one(match data {
+            Tensor::F32(a) => Tensor::F32(segment_sum(a, &idv, r, n)?),
+            Tensor::F64(a) => Tensor::F64(segment_sum(a, &idv, r, n)?),
+            Tensor::I32(a) => Tensor::I32(segment_sum(a, &idv, r, n)?),
+            Tensor::I64(a) => Tensor::I64(segment_sum(a, &idv, r, n)?),
+            Tensor::Bool(_) => return Err(crate::invalid!("cannot sum bool segments")),
+        })
+    }
+    // d/ddata = gather(g, segment_ids)
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (ids, g) = (gx.input(1), gx.grad(0));
+        Ok(vec![Some(gx.g.gather(g, ids, 0)?), None, None])
+    }
+}
+
+/// A one-hot encoding of integer `indices`: `on_value` at the index, `off_value` elsewhere, along
+/// a new axis of size `depth` (out-of-range indices give all `off_value`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneHot {
+    #[serde(default = "minus_one")]
+    pub axis: i64,
+}
+
+fn minus_one() -> i64 {
+    -1
+}
+
+impl Op for OneHot {
+    fn op_type(&self) -> &'static str {
+        "OneHot"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(4)?;
+        cx.dtype_in(0, INTS)?;
+        cx.dtype_in(1, INTS)?;
+        cx.scalar(1, "depth")?;
+        cx.scalar(2, "on_value")?;
+        let d = cx.same_dtype(2, 3)?;
+        let depth = cx
+            .ints(1)?
+            .and_then(|v| v.first().copied())
+            .map(|v| v.max(0) as usize);
+        let shape = match cx.input(0).shape.dims() {
+            Some(dims) => {
+                let a = if self.axis == -1 {
+                    dims.len()
+                } else {
+                    normalize_axis(self.axis, dims.len() + 1)?
+                };
+                let mut out = dims.to_vec();
+                out.insert(a, depth);
+                Shape::partial(&out)
+            }
+            None => Shape::unknown(),
+        };
+        single(d, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let idx = k.input(0)?;
+        let depth = k.input(1)?.to_i64_vec()?.first().copied().unwrap_or(0);
+        let depth =
+            usize::try_from(depth).map_err(|_| crate::invalid!("depth {depth} is negative"))?;
+        let a = if self.axis == -1 {
+            idx.rank()
+        } else {
+            normalize_axis(self.axis, idx.rank() + 1)?
+        };
+        let mut shape = idx.shape().to_vec();
+        shape.insert(a, depth);
+        let values = idx.to_i64_vec()?;
+        let ishape = idx.shape().to_vec();
+        let (on, off) = (k.input(2)?, k.input(3)?);
+        fn build<T: Element>(
+            on: &Tensor,
+            off: &Tensor,
+            shape: &[usize],
+            ishape: &[usize],
+            values: &[i64],
+            a: usize,
+        ) -> OpResult<Tensor> {
+            let on = *on
+                .array::<T>()?
+                .iter()
+                .next()
+                .ok_or_else(|| crate::invalid!("on_value is empty"))?;
+            let off = *off
+                .array::<T>()?
+                .iter()
+                .next()
+                .ok_or_else(|| crate::invalid!("off_value is empty"))?;
+            let strides: Vec<usize> = (0..ishape.len())
+                .map(|i| ishape[i + 1..].iter().product())
+                .collect();
+            let out = ArrayD::from_shape_fn(IxDyn(shape), |ix| {
+                let pos: usize = (0..ishape.len())
+                    .map(|i| ix[if i < a { i } else { i + 1 }] * strides[i])
+                    .sum();
+                if values.get(pos).copied() == Some(ix[a] as i64) {
+                    on
+                } else {
+                    off
+                }
+            });
+            Ok(T::wrap(out.into_shared()))
+        }
+        one(crate::with_dtype!(on.dtype(), T => build::<T>(on, off, &shape, &ishape, &values, a)?))
+    }
+    // not differentiable
+    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        Ok(vec![None, None, None, None])
+    }
+}
+
+impl Graph {
+    /// `ConcatV2(values, axis)`.
+    pub fn concat(&mut self, values: &[Output], axis: i64) -> Result<Output> {
+        let a = self.constant(axis as i32)?;
+        let mut inputs = values.to_vec();
+        inputs.push(a);
+        self.op("concat", ConcatV2 {}, &inputs)
+    }
+
+    /// `Slice(x, begin, size)`; a size of -1 takes the rest of the axis.
+    pub fn slice(&mut self, x: Output, begin: &[i64], size: &[i64]) -> Result<Output> {
+        let b = self.constant_vec(begin.iter().map(|&v| v as i32).collect())?;
+        let s = self.constant_vec(size.iter().map(|&v| v as i32).collect())?;
+        self.op("Slice", Slice {}, &[x, b, s])
+    }
+
+    /// `GatherV2(params, indices, axis)` (`tf.gather`).
+    pub fn gather(&mut self, params: Output, indices: Output, axis: i64) -> Result<Output> {
+        let a = self.constant(axis as i32)?;
+        self.op("GatherV2", GatherV2 {}, &[params, indices, a])
+    }
+
+    /// `OneHot(indices, depth, on_value, off_value)` along a new last axis, in `dtype`.
+    pub fn one_hot(&mut self, indices: Output, depth: usize, dtype: DType) -> Result<Output> {
+        let d = self.constant(depth as i32)?;
+        let on = self.scalar(dtype, 1.0)?;
+        let off = self.scalar(dtype, 0.0)?;
+        self.op("OneHot", OneHot { axis: -1 }, &[indices, d, on, off])
+    }
+}

@@ -1,0 +1,224 @@
+//! The op contract and the one list of ops.
+//!
+//! An op is one `impl Op` holding, side by side, its shape inference (run when a node is wired),
+//! its kernel (run by the session) and its gradient (built as graph nodes, so gradients can be
+//! saved, inspected and differentiated again). [`OP_TYPES`] registers every op under its
+//! TensorFlow op-type name, which is also its `"op"` in graph files.
+
+mod elementwise;
+mod kernel;
+mod registry;
+
+pub mod array;
+pub mod binary;
+pub mod compare;
+pub mod index;
+pub mod linalg;
+pub mod nn;
+pub mod random;
+pub mod reduce;
+pub mod shape_ops;
+pub mod state;
+pub mod unary;
+pub mod xent;
+
+pub use kernel::{Kernel, Outputs, one};
+pub use registry::{OP_TYPES, op_from_json};
+
+use crate::error::{OpError, OpResult, Result};
+use crate::grad::GradCx;
+use crate::graph::Output;
+use crate::shape::Shape;
+use crate::tensor::{DType, Tensor};
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+
+/// The dtype and static shape of one output, as inferred when the node was wired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    pub dtype: DType,
+    pub shape: Shape,
+}
+
+impl TensorSpec {
+    /// A spec from a dtype and a shape.
+    pub fn new(dtype: DType, shape: Shape) -> Self {
+        TensorSpec { dtype, shape }
+    }
+}
+
+/// What shape inference sees of a node being wired: its inputs' specs and, where known at build
+/// time, their values (constants, and what folds from them).
+pub struct InferCx<'a> {
+    pub(crate) inputs: &'a [TensorSpec],
+    pub(crate) values: &'a [Option<Tensor>],
+}
+
+impl<'a> InferCx<'a> {
+    /// The spec of input `i`.
+    pub fn input(&self, i: usize) -> &'a TensorSpec {
+        &self.inputs[i]
+    }
+
+    /// The build-time value of input `i`, if known.
+    pub fn value(&self, i: usize) -> Option<&'a Tensor> {
+        self.values[i].as_ref()
+    }
+
+    /// The number of inputs.
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Whether the node has no inputs.
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// Fails unless the node has exactly `n` inputs.
+    pub fn arity(&self, n: usize) -> OpResult<()> {
+        if self.inputs.len() == n {
+            Ok(())
+        } else {
+            Err(OpError::Arity {
+                expected: n.to_string(),
+                got: self.inputs.len(),
+            })
+        }
+    }
+
+    /// Fails unless input `i` has one of the allowed dtypes.
+    pub fn dtype_in(&self, i: usize, allowed: &[DType]) -> OpResult<DType> {
+        let d = self.inputs[i].dtype;
+        if allowed.contains(&d) {
+            Ok(d)
+        } else {
+            let names: Vec<_> = allowed.iter().map(|d| d.name()).collect();
+            Err(OpError::DType {
+                input: i,
+                expected: names.join(" or "),
+                got: d,
+            })
+        }
+    }
+
+    /// Fails unless inputs `i` and `j` share a dtype.
+    pub fn same_dtype(&self, i: usize, j: usize) -> OpResult<DType> {
+        let (a, b) = (self.inputs[i].dtype, self.inputs[j].dtype);
+        if a == b {
+            Ok(a)
+        } else {
+            Err(OpError::DType {
+                input: j,
+                expected: a.to_string(),
+                got: b,
+            })
+        }
+    }
+
+    /// Fails unless input `i` is a scalar (or could be one).
+    pub fn scalar(&self, i: usize, what: &str) -> OpResult<()> {
+        match self.inputs[i].shape.rank() {
+            Some(0) | None => Ok(()),
+            Some(_) => Err(crate::invalid!(
+                "{what} must be a scalar, got shape {}",
+                self.inputs[i].shape
+            )),
+        }
+    }
+
+    /// The build-time value of an integer input as i64s (axes, shapes, sizes), if known.
+    pub fn ints(&self, i: usize) -> OpResult<Option<Vec<i64>>> {
+        self.value(i).map(|t| t.to_i64_vec()).transpose()
+    }
+}
+
+/// Float dtypes (f32, f64).
+pub const FLOATS: &[DType] = &[DType::Float32, DType::Float64];
+/// Numeric dtypes (everything but bool).
+pub const NUMBERS: &[DType] = &[DType::Float32, DType::Float64, DType::Int32, DType::Int64];
+/// Integer dtypes.
+pub const INTS: &[DType] = &[DType::Int32, DType::Int64];
+
+/// The op contract. Implementors also derive `Serialize`/`Deserialize` for their attributes,
+/// which is how they are written to and read from graph files.
+pub trait Op: OpAttrs + Debug + Send + Sync + 'static {
+    /// The TensorFlow op-type name (`MatMul`, `AddV2`, `ApplyAdam`): the `"op"` of graph files.
+    fn op_type(&self) -> &'static str;
+
+    /// Checks the inputs' dtypes and static shapes when the node is wired and returns the spec of
+    /// every output.
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>>;
+
+    /// Runs the op on concrete inputs.
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs>;
+
+    /// Builds the gradient with respect to each input as graph nodes (`None` where no gradient
+    /// flows). The default says the op has no gradient, which is an error if a gradient path
+    /// crosses it.
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        Err(gx.no_gradient())
+    }
+
+    /// How many leading inputs are variable references (the `ref` of TF's Assign and Apply ops):
+    /// the op writes those variables instead of reading a value from the edge.
+    fn ref_inputs(&self) -> usize {
+        0
+    }
+
+    /// Whether the op declares a variable (`VariableV2`): the graph registers it and the session
+    /// holds its value.
+    fn is_variable(&self) -> bool {
+        false
+    }
+
+    /// Whether the op has effects or state (variables, writes, random numbers): such nodes are
+    /// never folded into constants.
+    fn is_stateful(&self) -> bool {
+        false
+    }
+
+    /// The value of output 0 when it follows from the inputs' static specs alone (`Shape` of a
+    /// fully known shape).
+    fn static_value(&self, _cx: &InferCx) -> Option<Tensor> {
+        None
+    }
+
+    /// An estimate of the work of one run, in element operations, from the static specs: the
+    /// executor runs cheap nodes inline and gives expensive ones their own task.
+    fn cost(&self, _inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
+        outputs.iter().map(|o| o.shape.known_elements()).sum()
+    }
+}
+
+/// The attributes of an op as JSON, implemented for every `Serialize` op.
+pub trait OpAttrs {
+    /// The attributes written to a graph file.
+    fn attrs(&self) -> serde_json::Value;
+}
+
+impl<T: Serialize> OpAttrs for T {
+    fn attrs(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Turns a list of specs into the `Ok` of [`Op::infer`] for a single-output op.
+pub fn single(dtype: DType, shape: Shape) -> OpResult<Vec<TensorSpec>> {
+    Ok(vec![TensorSpec::new(dtype, shape)])
+}
+
+/// Normalizes an axis in `[-rank, rank)` to `[0, rank)`.
+pub fn normalize_axis(axis: i64, rank: usize) -> OpResult<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r {
+        return Err(crate::invalid!(
+            "axis {axis} is out of range for rank {rank}"
+        ));
+    }
+    Ok(if axis < 0 {
+        (axis + r) as usize
+    } else {
+        axis as usize
+    })
+}

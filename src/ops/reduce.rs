@@ -1,0 +1,443 @@
+//! Reductions over axes with `keep_dims`: Sum, Mean, Max, Min, Prod, ArgMax, ArgMin.
+//!
+//! The axes are an int32/int64 input, as in TF (`reduction_indices`); builder functions make it a
+//! constant. Reductions fold one axis at a time, last axis first, each in index order, so a result
+//! never depends on threads.
+
+use super::{InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, normalize_axis, one, single};
+use crate::error::{OpResult, Result};
+use crate::grad::GradCx;
+use crate::graph::{Graph, Output};
+use crate::shape::Shape;
+use crate::tensor::{ArcArrayD, DType, Element, Number, Tensor};
+use ndarray::{ArrayD, Axis, IxDyn};
+use serde::{Deserialize, Serialize};
+
+/// Normalizes, checks and sorts reduction axes.
+pub(crate) fn reduction_axes(axes: &[i64], rank: usize) -> OpResult<Vec<usize>> {
+    let mut out = axes
+        .iter()
+        .map(|&a| normalize_axis(a, rank))
+        .collect::<OpResult<Vec<_>>>()?;
+    out.sort_unstable();
+    if out.windows(2).any(|w| w[0] == w[1]) {
+        return Err(crate::invalid!("reduction axes {axes:?} repeat an axis"));
+    }
+    Ok(out)
+}
+
+/// The static shape of a reduction's result.
+fn reduced_shape(input: &Shape, axes: Option<&[i64]>, keep_dims: bool) -> OpResult<Shape> {
+    let Some(dims) = input.dims() else {
+        return Ok(Shape::unknown());
+    };
+    let Some(axes) = axes else {
+        return Ok(if keep_dims {
+            Shape::unknown_dims(dims.len())
+        } else {
+            Shape::unknown()
+        });
+    };
+    let axes = reduction_axes(axes, dims.len())?;
+    let mut out = Vec::new();
+    for (i, d) in dims.iter().enumerate() {
+        if !axes.contains(&i) {
+            out.push(*d);
+        } else if keep_dims {
+            out.push(Some(1));
+        }
+    }
+    Ok(Shape::partial(&out))
+}
+
+fn infer_reduce(cx: &InferCx, dtypes: &[DType], keep_dims: bool) -> OpResult<Vec<TensorSpec>> {
+    cx.arity(2)?;
+    let d = cx.dtype_in(0, dtypes)?;
+    cx.dtype_in(1, super::INTS)?;
+    let axes = cx.ints(1)?;
+    single(
+        d,
+        reduced_shape(&cx.input(0).shape, axes.as_deref(), keep_dims)?,
+    )
+}
+
+/// Folds `a` over `axes` with an associative `f` starting from `init`.
+fn fold_axes<T: Element>(
+    a: &ArcArrayD<T>,
+    axes: &[usize],
+    keep_dims: bool,
+    init: T,
+    f: impl Fn(T, T) -> T,
+) -> OpResult<ArcArrayD<T>> {
+    let mut out: ArrayD<T> = a.to_owned();
+    for &ax in axes.iter().rev() {
+        out = out.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x));
+    }
+    if keep_dims {
+        let kept: Vec<usize> = a
+            .shape()
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+            .collect();
+        out = out
+            .into_shape_with_order(IxDyn(&kept))
+            .map_err(|e| crate::invalid!("{e}"))?;
+    }
+    Ok(out.into_shared())
+}
+
+/// The kind of reduction.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Sum,
+    Mean,
+    Max,
+    Min,
+    Prod,
+}
+
+fn reduce_number<T: Number>(
+    a: &ArcArrayD<T>,
+    axes: &[usize],
+    keep: bool,
+    kind: Kind,
+) -> OpResult<ArcArrayD<T>> {
+    match kind {
+        Kind::Sum => fold_axes(a, axes, keep, T::ZERO, T::add),
+        Kind::Mean => {
+            let n: usize = axes.iter().map(|&i| a.shape()[i]).product();
+            let s = fold_axes(a, axes, keep, T::ZERO, T::add)?;
+            let n = T::from_f64(n as f64);
+            Ok(s.mapv(|v| v.div(n)).into_shared())
+        }
+        Kind::Max => fold_axes(a, axes, keep, T::LOWEST, T::max_),
+        Kind::Min => fold_axes(a, axes, keep, T::HIGHEST, T::min_),
+        Kind::Prod => fold_axes(a, axes, keep, T::ONE, T::mul),
+    }
+}
+
+fn compute_reduce(k: &mut Kernel, kind: Kind, keep: bool) -> OpResult<Outputs> {
+    let x = k.input(0)?;
+    let axes = reduction_axes(&k.input(1)?.to_i64_vec()?, x.rank())?;
+    if axes.is_empty() {
+        return one(k.take(0)?);
+    }
+    one(match x {
+        Tensor::F32(a) => Tensor::F32(reduce_number(a, &axes, keep, kind)?),
+        Tensor::F64(a) => Tensor::F64(reduce_number(a, &axes, keep, kind)?),
+        Tensor::I32(a) => Tensor::I32(reduce_number(a, &axes, keep, kind)?),
+        Tensor::I64(a) => Tensor::I64(reduce_number(a, &axes, keep, kind)?),
+        Tensor::Bool(_) => return Err(crate::invalid!("cannot reduce a bool tensor")),
+    })
+}
+
+/// The gradient of a reduction reshaped to the kept-dims shape and broadcast back to the input:
+/// `BroadcastTo(Reshape(g, kept), Shape(x))`, static where shapes are known.
+pub(crate) fn broadcast_back(
+    g: &mut Graph,
+    grad: Output,
+    x: Output,
+    axes_in: Output,
+) -> Result<Output> {
+    let xs = g.spec(x).shape.clone();
+    let fail = |what: &str, msg: String| {
+        crate::error::Error::argument("gradient of a reduction", what, msg)
+    };
+    let rank = xs
+        .rank()
+        .ok_or_else(|| fail("input", "needs a known rank".into()))?;
+    let axes = match g.node(axes_in.node).constant_value() {
+        Some(v) => v
+            .to_i64_vec()
+            .and_then(|a| reduction_axes(&a, rank))
+            .map_err(|e| fail("axes", e.to_string()))?,
+        None => return Err(fail("axes", "must be a constant".into())),
+    };
+    if let Some(xd) = xs.to_known() {
+        let kept: Vec<i64> = xd
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if axes.contains(&i) { 1 } else { d as i64 })
+            .collect();
+        let r = g.reshape(grad, &kept)?;
+        let target = g.constant_vec(xd.iter().map(|&d| d as i32).collect())?;
+        return g.broadcast_to(r, target);
+    }
+    let sx = g.shape_of(x)?;
+    let mask = g.constant_vec((0..rank).map(|i| axes.contains(&i)).collect())?;
+    let ones = g.constant_vec(vec![1i32; rank])?;
+    let kept = g.select(mask, ones, sx)?;
+    let r = g.reshape_dynamic(grad, kept)?;
+    g.broadcast_to(r, sx)
+}
+
+/// Defines a reduction op with its builder methods.
+macro_rules! reduce_op {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $method_axes:ident, $kind:expr, grad(|$gx:ident, $keep:ident| $grad:expr)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            #[serde(default)]
+            pub keep_dims: bool,
+        }
+
+        impl Op for $name {
+            fn op_type(&self) -> &'static str {
+                stringify!($name)
+            }
+            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+                infer_reduce(cx, NUMBERS, self.keep_dims)
+            }
+            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+                compute_reduce(k, $kind, self.keep_dims)
+            }
+            fn grad(&self, $gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+                let $keep = self.keep_dims;
+                $grad
+            }
+            fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
+                inputs[0].shape.known_elements()
+            }
+        }
+
+        impl Graph {
+            $(#[$doc])*
+            ///
+            /// `axes: None` reduces over every axis (TF's `axis=None`).
+            pub fn $method(&mut self, x: Output, axes: Option<&[i64]>, keep_dims: bool) -> Result<Output> {
+                let axes = self.axes_constant(x, axes)?;
+                self.$method_axes(x, axes, keep_dims)
+            }
+
+            $(#[$doc])*
+            ///
+            /// The axes are an int32 or int64 tensor.
+            pub fn $method_axes(&mut self, x: Output, axes: Output, keep_dims: bool) -> Result<Output> {
+                self.op(stringify!($name), $name { keep_dims }, &[x, axes])
+            }
+        }
+    };
+}
+
+/// `(x, axes, y, g)` of a reduction node; `g` is the gradient of the reduced output.
+fn parts(gx: &GradCx) -> (Output, Output, Output, Output) {
+    (gx.input(0), gx.input(1), gx.output(0), gx.grad(0))
+}
+
+reduce_op!(
+    /// Sum over axes (`tf.reduce_sum`).
+    Sum, reduce_sum, reduce_sum_axes, Kind::Sum,
+    // d/dx = 1, broadcast back over the reduced axes
+    grad(|gx, _keep| { let (x, axes, _, g) = parts(gx); Ok(vec![Some(broadcast_back(gx.g, g, x, axes)?), None]) })
+);
+reduce_op!(
+    /// Mean over axes (`tf.reduce_mean`); integer means truncate.
+    Mean, reduce_mean, reduce_mean_axes, Kind::Mean,
+    // d/dx = 1/N, broadcast back over the reduced axes
+    grad(|gx, _keep| {
+        let (x, axes, y, g) = parts(gx);
+        let b = broadcast_back(gx.g, g, x, axes)?;
+        let dt = gx.g.spec(x).dtype;
+        let n = match (gx.g.spec(x).shape.num_elements(), gx.g.spec(y).shape.num_elements()) {
+            (Some(a), Some(b)) if b > 0 => gx.g.scalar(dt, (a / b) as f64)?,
+            _ => {
+                let (sx, sy) = (gx.g.size_of(x)?, gx.g.size_of(y)?);
+                let q = gx.g.floor_div(sx, sy)?;
+                gx.g.cast(q, dt)?
+            }
+        };
+        Ok(vec![Some(gx.g.div(b, n)?), None])
+    })
+);
+reduce_op!(
+    /// Maximum over axes (`tf.reduce_max`).
+    Max, reduce_max, reduce_max_axes, Kind::Max,
+    // d/dx = 1 at the maxima, shared equally among ties
+    grad(|gx, keep| min_max_grad(gx, keep))
+);
+reduce_op!(
+    /// Minimum over axes (`tf.reduce_min`).
+    Min, reduce_min, reduce_min_axes, Kind::Min,
+    // d/dx = 1 at the minima, shared equally among ties
+    grad(|gx, keep| min_max_grad(gx, keep))
+);
+reduce_op!(
+    /// Product over axes (`tf.reduce_prod`).
+    Prod, reduce_prod, reduce_prod_axes, Kind::Prod,
+    // d/dx_i = y / x_i (this form needs every x_i != 0; TF's cumulative-product form is not built)
+    grad(|gx, _keep| {
+        let (x, axes, y, g) = parts(gx);
+        let gy = gx.g.mul(g, y)?;
+        let b = broadcast_back(gx.g, gy, x, axes)?;
+        Ok(vec![Some(gx.g.div(b, x)?), None])
+    })
+);
+
+/// TF's `_MinOrMaxGrad`: the gradient goes to the elements equal to the result, split among ties.
+fn min_max_grad(gx: &mut GradCx, _keep: bool) -> Result<Vec<Option<Output>>> {
+    let (x, axes, y, g) = parts(gx);
+    let dt = gx.g.spec(x).dtype;
+    let yb = broadcast_back(gx.g, y, x, axes)?;
+    let eq = gx.g.equal(x, yb)?;
+    let ind = gx.g.cast(eq, dt)?;
+    let count = gx.g.reduce_sum_axes(ind, axes, true)?;
+    let count_b = broadcast_back_kept(gx.g, count, x)?;
+    let gb = broadcast_back(gx.g, g, x, axes)?;
+    let share = gx.g.div(ind, count_b)?;
+    Ok(vec![Some(gx.g.mul(share, gb)?), None])
+}
+
+/// Broadcasts a kept-dims tensor to the shape of `x`.
+fn broadcast_back_kept(g: &mut Graph, kept: Output, x: Output) -> Result<Output> {
+    let sx = g.shape_of(x)?;
+    g.broadcast_to(kept, sx)
+}
+
+impl Graph {
+    /// A constant int32 axes vector; `None` means every axis of `x` (its rank must be known).
+    pub(crate) fn axes_constant(&mut self, x: Output, axes: Option<&[i64]>) -> Result<Output> {
+        let axes: Vec<i32> = match axes {
+            Some(a) => a.iter().map(|&v| v as i32).collect(),
+            None => {
+                let rank = self.spec(x).shape.rank().ok_or_else(|| {
+                    crate::error::Error::argument(
+                        "reduce",
+                        "axes",
+                        "None needs an input of known rank",
+                    )
+                })?;
+                (0..rank as i32).collect()
+            }
+        };
+        self.constant_vec(axes)
+    }
+}
+
+/// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the first.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgMax {
+    #[serde(default = "int64")]
+    pub output_type: DType,
+}
+
+/// See [`ArgMax`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgMin {
+    #[serde(default = "int64")]
+    pub output_type: DType,
+}
+
+fn int64() -> DType {
+    DType::Int64
+}
+
+fn infer_arg(cx: &InferCx, output_type: DType) -> OpResult<Vec<TensorSpec>> {
+    cx.arity(2)?;
+    cx.dtype_in(0, NUMBERS)?;
+    cx.dtype_in(1, super::INTS)?;
+    cx.scalar(1, "dimension")?;
+    if !output_type.is_int() {
+        return Err(crate::invalid!(
+            "output_type must be int32 or int64, got {output_type}"
+        ));
+    }
+    let axis = cx.ints(1)?.and_then(|v| v.first().copied());
+    let shape = match axis {
+        Some(a) => reduced_shape(&cx.input(0).shape, Some(&[a]), false)?,
+        None => Shape::unknown(),
+    };
+    single(output_type, shape)
+}
+
+fn arg_index<T: Element>(
+    a: &ArcArrayD<T>,
+    axis: usize,
+    better: fn(f64, f64) -> bool,
+) -> ArrayD<i64> {
+    a.map_axis(Axis(axis), |lane| {
+        let mut best = 0usize;
+        for (i, v) in lane.iter().enumerate() {
+            if better(v.to_f64(), lane[best].to_f64()) {
+                best = i;
+            }
+        }
+        best as i64
+    })
+}
+
+fn compute_arg(k: &Kernel, output_type: DType, better: fn(f64, f64) -> bool) -> OpResult<Outputs> {
+    let x = k.input(0)?;
+    let axis = k.input(1)?.to_i64_vec()?.first().copied().unwrap_or(0);
+    let axis = normalize_axis(axis, x.rank())?;
+    if x.shape()[axis] == 0 {
+        return Err(crate::invalid!("reduction axis {axis} is empty"));
+    }
+    let idx = crate::with_array!(x, a => arg_index(a, axis, better));
+    one(Tensor::I64(idx.into_shared()).cast(output_type))
+}
+
+impl Op for ArgMax {
+    fn op_type(&self) -> &'static str {
+        "ArgMax"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        infer_arg(cx, self.output_type)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        compute_arg(k, self.output_type, |v, best| {
+            v > best || (v.is_nan() && !best.is_nan())
+        })
+    }
+    // not differentiable
+    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        Ok(vec![None, None])
+    }
+}
+
+impl Op for ArgMin {
+    fn op_type(&self) -> &'static str {
+        "ArgMin"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        infer_arg(cx, self.output_type)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        compute_arg(k, self.output_type, |v, best| {
+            v < best || (v.is_nan() && !best.is_nan())
+        })
+    }
+    // not differentiable
+    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        Ok(vec![None, None])
+    }
+}
+
+impl Graph {
+    /// `ArgMax(x, axis)` with an int64 result.
+    pub fn argmax(&mut self, x: Output, axis: i64) -> Result<Output> {
+        let a = self.constant(axis as i32)?;
+        self.op(
+            "ArgMax",
+            ArgMax {
+                output_type: DType::Int64,
+            },
+            &[x, a],
+        )
+    }
+
+    /// `ArgMin(x, axis)` with an int64 result.
+    pub fn argmin(&mut self, x: Output, axis: i64) -> Result<Output> {
+        let a = self.constant(axis as i32)?;
+        self.op(
+            "ArgMin",
+            ArgMin {
+                output_type: DType::Int64,
+            },
+            &[x, a],
+        )
+    }
+}

@@ -1,0 +1,126 @@
+//! The one list of ops: every op type stepflow knows, under its TensorFlow name, which is also
+//! its `"op"` in graph files. Tests loop over [`OP_TYPES`], so an op added here fails until it
+//! has a forward test and, when differentiable, passes the gradient check.
+
+use super::Op;
+use super::{
+    array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, unary, xent,
+};
+use std::sync::Arc;
+
+macro_rules! registry {
+    ($($name:literal => $ty:ty),* $(,)?) => {
+        /// Every op type, by TensorFlow name.
+        pub const OP_TYPES: &[&str] = &[$($name),*];
+
+        /// Builds the op `op_type` from its JSON attributes; `None` for an unknown op type, an
+        /// error message for attributes that do not fit it.
+        pub fn op_from_json(op_type: &str, attrs: serde_json::Value) -> Option<Result<Arc<dyn Op>, String>> {
+            match op_type {
+                $($name => Some(
+                    serde_json::from_value::<$ty>(attrs)
+                        .map(|o| Arc::new(o) as Arc<dyn Op>)
+                        .map_err(|e| e.to_string()),
+                ),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+registry! {
+    // sources and state
+    "Const" => state::Const,
+    "Placeholder" => state::Placeholder,
+    "PlaceholderWithDefault" => state::PlaceholderWithDefault,
+    "VariableV2" => state::VariableV2,
+    "ReadVariableOp" => state::ReadVariableOp,
+    "Assign" => state::Assign,
+    "AssignAdd" => state::AssignAdd,
+    "AssignSub" => state::AssignSub,
+    "Identity" => state::Identity,
+    "NoOp" => state::NoOp,
+    "StopGradient" => state::StopGradient,
+    "RandomStandardNormal" => random::RandomStandardNormal,
+    "TruncatedNormal" => random::TruncatedNormal,
+    "RandomUniform" => random::RandomUniform,
+    // element-wise
+    "AddV2" => binary::AddV2,
+    "AddN" => binary::AddN,
+    "Sub" => binary::Sub,
+    "Mul" => binary::Mul,
+    "RealDiv" => binary::RealDiv,
+    "FloorDiv" => binary::FloorDiv,
+    "FloorMod" => binary::FloorMod,
+    "Pow" => binary::Pow,
+    "Maximum" => binary::Maximum,
+    "Minimum" => binary::Minimum,
+    "Neg" => unary::Neg,
+    "Abs" => unary::Abs,
+    "Sign" => unary::Sign,
+    "Square" => unary::Square,
+    "Sqrt" => unary::Sqrt,
+    "Rsqrt" => unary::Rsqrt,
+    "Exp" => unary::Exp,
+    "Log" => unary::Log,
+    "Log1p" => unary::Log1p,
+    "Floor" => unary::Floor,
+    "Ceil" => unary::Ceil,
+    "Round" => unary::Round,
+    "Sin" => unary::Sin,
+    "Cos" => unary::Cos,
+    "Cast" => unary::Cast,
+    "LogicalNot" => unary::LogicalNot,
+    "Less" => compare::Less,
+    "LessEqual" => compare::LessEqual,
+    "Greater" => compare::Greater,
+    "GreaterEqual" => compare::GreaterEqual,
+    "Equal" => compare::Equal,
+    "NotEqual" => compare::NotEqual,
+    "LogicalAnd" => compare::LogicalAnd,
+    "LogicalOr" => compare::LogicalOr,
+    "Select" => compare::Select,
+    "SelectV2" => compare::SelectV2,
+    // linear algebra and reductions
+    "MatMul" => linalg::MatMul,
+    "Sum" => reduce::Sum,
+    "Mean" => reduce::Mean,
+    "Max" => reduce::Max,
+    "Min" => reduce::Min,
+    "Prod" => reduce::Prod,
+    "ArgMax" => reduce::ArgMax,
+    "ArgMin" => reduce::ArgMin,
+    // arrays
+    "Reshape" => array::Reshape,
+    "Transpose" => array::Transpose,
+    "ExpandDims" => array::ExpandDims,
+    "Squeeze" => array::Squeeze,
+    "BroadcastTo" => array::BroadcastTo,
+    "Tile" => array::Tile,
+    "Pad" => array::Pad,
+    "ConcatV2" => index::ConcatV2,
+    "Slice" => index::Slice,
+    "GatherV2" => index::GatherV2,
+    "UnsortedSegmentSum" => index::UnsortedSegmentSum,
+    "OneHot" => index::OneHot,
+    "Shape" => shape_ops::Shape,
+    "Size" => shape_ops::Size,
+    "Rank" => shape_ops::Rank,
+    "Fill" => shape_ops::Fill,
+    "ZerosLike" => shape_ops::ZerosLike,
+    "OnesLike" => shape_ops::OnesLike,
+    "BroadcastGradientArgs" => shape_ops::BroadcastGradientArgs,
+    // neural networks
+    "Relu" => nn::Relu,
+    "ReluGrad" => nn::ReluGrad,
+    "Relu6" => nn::Relu6,
+    "LeakyRelu" => nn::LeakyRelu,
+    "Elu" => nn::Elu,
+    "Sigmoid" => nn::Sigmoid,
+    "Tanh" => nn::Tanh,
+    "Softplus" => nn::Softplus,
+    "Softmax" => nn::Softmax,
+    "LogSoftmax" => nn::LogSoftmax,
+    "SoftmaxCrossEntropyWithLogits" => xent::SoftmaxCrossEntropyWithLogits,
+    "SparseSoftmaxCrossEntropyWithLogits" => xent::SparseSoftmaxCrossEntropyWithLogits,
+}

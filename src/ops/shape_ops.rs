@@ -1,0 +1,242 @@
+//! Ops about shapes and filled tensors: Shape, Size, Rank, Fill, ZerosLike, OnesLike,
+//! BroadcastGradientArgs. Shape, Size and Rank fold to constants when the static shape is known.
+
+use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
+use crate::error::{OpResult, Result};
+use crate::grad::GradCx;
+use crate::graph::{Graph, Output};
+use crate::shape::{self, broadcast_dims};
+use crate::tensor::{DType, Tensor};
+use serde::{Deserialize, Serialize};
+
+fn int32() -> DType {
+    DType::Int32
+}
+
+fn int_tensor(dtype: DType, shape: &[usize], values: Vec<i64>) -> OpResult<Tensor> {
+    Ok(Tensor::from_vec(shape, values)?.cast(dtype))
+}
+
+/// Defines an op that describes its input's shape as integers.
+macro_rules! shape_fact_op {
+    ($(#[$doc:meta])* $name:ident, $method:ident, |$s:ident| $shape:expr, |$dims:ident| $value:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            #[serde(default = "int32")]
+            pub out_type: DType,
+        }
+
+        impl Op for $name {
+            fn op_type(&self) -> &'static str {
+                stringify!($name)
+            }
+            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+                cx.arity(1)?;
+                if !self.out_type.is_int() {
+                    return Err(crate::invalid!("out_type must be int32 or int64, got {}", self.out_type));
+                }
+                let $s = &cx.input(0).shape;
+                single(self.out_type, $shape)
+            }
+            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+                let $dims = k.input(0)?.shape();
+                let (shape, values): (Vec<usize>, Vec<i64>) = $value;
+                one(int_tensor(self.out_type, &shape, values)?)
+            }
+            fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
+                let known = cx.input(0).shape.to_known()?;
+                let $dims = known.as_slice();
+                let (shape, values): (Vec<usize>, Vec<i64>) = $value;
+                int_tensor(self.out_type, &shape, values).ok()
+            }
+            // not differentiable
+            fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+                Ok(vec![None])
+            }
+            fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
+                1
+            }
+        }
+
+        impl Graph {
+            $(#[$doc])*
+            pub fn $method(&mut self, x: Output) -> Result<Output> {
+                self.op(stringify!($name), $name { out_type: DType::Int32 }, &[x])
+            }
+        }
+    };
+}
+
+shape_fact_op!(
+    /// The shape of a tensor as a vector (`tf.shape`).
+    Shape, shape_of,
+    |s| shape::Shape::partial(&[s.rank()]),
+    |d| (vec![d.len()], d.iter().map(|&v| v as i64).collect())
+);
+shape_fact_op!(
+    /// The number of elements (`tf.size`).
+    Size, size_of,
+    |_s| shape::Shape::scalar(),
+    |d| (vec![], vec![d.iter().product::<usize>() as i64])
+);
+shape_fact_op!(
+    /// The number of dimensions (`tf.rank`).
+    Rank, rank_of,
+    |_s| shape::Shape::scalar(),
+    |d| (vec![], vec![d.len() as i64])
+);
+
+/// A tensor of shape `dims` filled with the scalar `value`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fill {}
+
+/// The most elements a Fill, ZerosLike or similar op may create from a shape input: a guard
+/// against absurd shapes in graph files.
+const MAX_FILL_ELEMENTS: usize = 1 << 31;
+
+fn dims_from(v: &[i64]) -> OpResult<Vec<usize>> {
+    let dims: Vec<usize> = v
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))
+        .collect::<OpResult<_>>()?;
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    match n {
+        Some(n) if n <= MAX_FILL_ELEMENTS => Ok(dims),
+        _ => Err(crate::invalid!("shape {v:?} is too large")),
+    }
+}
+
+impl Op for Fill {
+    fn op_type(&self) -> &'static str {
+        "Fill"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(2)?;
+        cx.dtype_in(0, super::INTS)?;
+        cx.scalar(1, "value")?;
+        let shape = match cx.ints(0)? {
+            Some(v) => shape::Shape::known(&dims_from(&v)?),
+            None => match cx.input(0).shape.dims() {
+                Some([Some(r)]) => shape::Shape::unknown_dims(*r),
+                _ => shape::Shape::unknown(),
+            },
+        };
+        single(cx.input(1).dtype, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let dims = dims_from(&k.input(0)?.to_i64_vec()?)?;
+        let v = k.input(1)?;
+        one(crate::with_array!(v, a => {
+            let x = *a.iter().next().ok_or_else(|| crate::invalid!("value is empty"))?;
+            crate::tensor::Element::wrap(ndarray::ArrayD::from_elem(ndarray::IxDyn(&dims), x).into_shared())
+        }))
+    }
+    // d/dvalue = sum(g)
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let g = gx.grad(0);
+        Ok(vec![None, Some(gx.g.reduce_sum(g, None, false)?)])
+    }
+}
+
+/// Defines ZerosLike / OnesLike.
+macro_rules! like_op {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $value:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {}
+
+        impl Op for $name {
+            fn op_type(&self) -> &'static str {
+                stringify!($name)
+            }
+            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+                cx.arity(1)?;
+                Ok(vec![cx.input(0).clone()])
+            }
+            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+                let x = k.input(0)?;
+                one(Tensor::filled(x.dtype(), x.shape(), $value))
+            }
+            fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
+                let s = cx.input(0).shape.to_known()?;
+                (s.iter().product::<usize>() <= 4096).then(|| Tensor::filled(cx.input(0).dtype, &s, $value))
+            }
+            // not differentiable
+            fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+                Ok(vec![None])
+            }
+        }
+
+        impl Graph {
+            $(#[$doc])*
+            pub fn $method(&mut self, x: Output) -> Result<Output> {
+                self.op(stringify!($name), $name {}, &[x])
+            }
+        }
+    };
+}
+
+like_op!(
+    /// Zeros of the shape and dtype of `x`.
+    ZerosLike, zeros_like, 0.0
+);
+like_op!(
+    /// Ones of the shape and dtype of `x`.
+    OnesLike, ones_like, 1.0
+);
+
+/// For two shapes that broadcast together, the axes along which each was broadcast (the axes a
+/// gradient must be summed over). Outputs `r0`, `r1` (int32 vectors).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastGradientArgs {}
+
+fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
+    let lead = out.len() - s.len();
+    (0..out.len())
+        .filter(|&i| i < lead || (s[i - lead] == 1 && out[i] != 1))
+        .map(|i| i as i32)
+        .collect()
+}
+
+impl Op for BroadcastGradientArgs {
+    fn op_type(&self) -> &'static str {
+        "BroadcastGradientArgs"
+    }
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(2)?;
+        cx.dtype_in(0, super::INTS)?;
+        cx.dtype_in(1, super::INTS)?;
+        let v = TensorSpec::new(DType::Int32, shape::Shape::unknown_dims(1));
+        Ok(vec![v.clone(), v])
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let s0: Vec<usize> = dims_from(&k.input(0)?.to_i64_vec()?)?;
+        let s1: Vec<usize> = dims_from(&k.input(1)?.to_i64_vec()?)?;
+        let out = broadcast_dims(&s0, &s1)?;
+        let (r0, r1) = (broadcast_axes(&s0, &out), broadcast_axes(&s1, &out));
+        let (n0, n1) = (r0.len(), r1.len());
+        Ok(smallvec::smallvec![
+            Tensor::from_vec(&[n0], r0)?,
+            Tensor::from_vec(&[n1], r1)?
+        ])
+    }
+    // not differentiable
+    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        Ok(vec![None, None])
+    }
+    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
+        1
+    }
+}
+
+impl Graph {
+    /// `Fill(dims, value)`: a tensor of shape `dims` (an int tensor) filled with the scalar `value`.
+    pub fn fill(&mut self, dims: Output, value: Output) -> Result<Output> {
+        self.op("Fill", Fill {}, &[dims, value])
+    }
+}

@@ -1,0 +1,253 @@
+//! Running a plan. Two schedules share one step function:
+//! - inline: the steps in plan order on the calling thread, without locks — for plans with at
+//!   most one expensive step at a time, so a small graph never pays for a thread hop;
+//! - parallel (TF's executor): a pending-input count per step; a finished step releases its
+//!   consumers; cheap ready steps run inline on the current thread, expensive ones (all but one)
+//!   become rayon tasks. The first error wins and stops the rest.
+//!
+//! Kernels may split large work across the same rayon pool in both schedules.
+
+use super::plan::{Plan, ValueRef};
+use super::run_state::{RunState, Slot};
+use super::variables::VariableStore;
+use crate::error::{Error, Result};
+use crate::ops::{Kernel, Outputs};
+use crate::tensor::Tensor;
+use smallvec::SmallVec;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What a run needs besides the plan's state: the session's variables and per-node run counters.
+pub(crate) struct Exec<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) vars: &'a VariableStore,
+    pub(crate) counters: &'a [AtomicU64],
+}
+
+type Inputs = SmallVec<[Option<Tensor>; 4]>;
+
+impl Exec<'_> {
+    /// Runs step `i` on its gathered inputs.
+    pub(crate) fn compute(
+        &self,
+        i: usize,
+        inputs: Inputs,
+        parallel_kernels: bool,
+    ) -> Result<Outputs> {
+        let step = &self.plan.steps[i];
+        let invocation = self
+            .counters
+            .get(step.node.index())
+            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed));
+        let mut k = Kernel::new(inputs, self.vars, &step.refs, invocation, parallel_kernels);
+        let out = step
+            .op
+            .compute(&mut k)
+            .map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
+        if out.len() != step.outputs.len() {
+            let e = crate::invalid!(
+                "kernel returned {} outputs, expected {}",
+                out.len(),
+                step.outputs.len()
+            );
+            return Err(Error::at(&step.name, step.op.op_type(), e));
+        }
+        Ok(out)
+    }
+
+    fn constant(&self, c: u32) -> Option<Tensor> {
+        self.plan.constants.get(c as usize).cloned()
+    }
+
+    /// Runs every step in plan order on this thread.
+    pub(crate) fn run_inline(&self, st: &mut RunState) -> Result<()> {
+        for i in 0..self.plan.steps.len() {
+            let step = &self.plan.steps[i];
+            let inputs: Inputs = step
+                .inputs
+                .iter()
+                .map(|r| match *r {
+                    ValueRef::Slot(s) => slot_mut(st, s).read(),
+                    ValueRef::Const(c) => self.constant(c),
+                    ValueRef::Ref => None,
+                })
+                .collect();
+            let outs = self.compute(i, inputs, true)?;
+            for (out, t) in step.outputs.iter().zip(outs) {
+                if let Some(s) = *out {
+                    slot_mut(st, s).value = Some(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the steps as their inputs become ready, expensive ones as parallel tasks.
+    pub(crate) fn run_parallel(&self, st: &RunState) -> Result<()> {
+        let failure = Mutex::new(None);
+        let abort = AtomicBool::new(false);
+        let p = Parallel {
+            exec: self,
+            st,
+            failure: &failure,
+            abort: &abort,
+        };
+        rayon::in_place_scope(|scope| p.drive(scope, self.plan.roots.clone()));
+        match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes the fetched values out of the run state.
+    pub(crate) fn collect(&self, st: &mut RunState) -> Result<Vec<Tensor>> {
+        self.plan
+            .fetches
+            .iter()
+            .map(|r| {
+                let v = match *r {
+                    ValueRef::Slot(s) => slot_mut(st, s).read(),
+                    ValueRef::Const(c) => self.constant(c),
+                    ValueRef::Ref => None,
+                };
+                v.ok_or_else(|| {
+                    Error::argument("run", "fetches", "a fetched value was not produced")
+                })
+            })
+            .collect()
+    }
+}
+
+fn slot_mut(st: &mut RunState, s: u32) -> &mut Slot {
+    st.slots[s as usize]
+        .get_mut()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock(st: &RunState, s: u32) -> std::sync::MutexGuard<'_, Slot> {
+    st.slots[s as usize]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// The shared context of one parallel run.
+struct Parallel<'a> {
+    exec: &'a Exec<'a>,
+    st: &'a RunState,
+    failure: &'a Mutex<Option<Error>>,
+    abort: &'a AtomicBool,
+}
+
+impl<'a> Parallel<'a> {
+    fn drive<'s>(&'s self, scope: &rayon::Scope<'s>, ready: Vec<u32>)
+    where
+        'a: 's,
+    {
+        let mut local = Vec::with_capacity(ready.len());
+        self.schedule(scope, ready.into_iter(), &mut local);
+        while let Some(i) = local.pop() {
+            if self.abort.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Err(e) = self.run_step(i as usize) {
+                self.fail(e);
+                return;
+            }
+            let st = self.st;
+            let released = self.exec.plan.steps[i as usize]
+                .consumers
+                .iter()
+                .copied()
+                .filter(|&c| st.pending[c as usize].fetch_sub(1, Ordering::AcqRel) == 1);
+            self.schedule(scope, released, &mut local);
+        }
+    }
+
+    /// Cheap steps go on this thread's list; of the expensive ones, one stays here (run after the
+    /// cheap ones) and the rest become tasks.
+    fn schedule<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        ready: impl Iterator<Item = u32>,
+        local: &mut Vec<u32>,
+    ) where
+        'a: 's,
+    {
+        let mut kept = None;
+        for c in ready {
+            if !self.exec.plan.steps[c as usize].expensive {
+                local.push(c);
+            } else if kept.is_none() {
+                kept = Some(c);
+            } else {
+                scope.spawn(move |s| self.drive(s, vec![c]));
+            }
+        }
+        if let Some(c) = kept {
+            local.insert(0, c);
+        }
+    }
+
+    fn run_step(&self, i: usize) -> Result<()> {
+        let step = &self.exec.plan.steps[i];
+        let inputs: Inputs = step
+            .inputs
+            .iter()
+            .map(|r| match *r {
+                ValueRef::Slot(s) => lock(self.st, s).read(),
+                ValueRef::Const(c) => self.exec.constant(c),
+                ValueRef::Ref => None,
+            })
+            .collect();
+        let outs = self.exec.compute(i, inputs, true)?;
+        for (out, t) in step.outputs.iter().zip(outs) {
+            if let Some(s) = *out {
+                lock(self.st, s).value = Some(t);
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&self, e: Error) {
+        self.abort.store(true, Ordering::Relaxed);
+        let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            *f = Some(e);
+        }
+    }
+}
+
+/// The serial reference executor: every step in plan order, single-threaded kernels, inputs
+/// always copied (never reused in place), nothing freed early. The parallel executor must give
+/// bit-identical results; tests check it on random graphs.
+pub(crate) fn run_reference(exec: &Exec, feeds: &[Tensor]) -> Result<Vec<Tensor>> {
+    let plan = exec.plan;
+    let mut values: Vec<Option<Tensor>> = vec![None; plan.slot_uses.len()];
+    for (feed, t) in plan.feeds.iter().zip(feeds) {
+        if let Some(s) = feed.slot {
+            values[s as usize] = Some(t.clone());
+        }
+    }
+    let get = |values: &[Option<Tensor>], r: &ValueRef| match *r {
+        ValueRef::Slot(s) => values[s as usize].clone(),
+        ValueRef::Const(c) => exec.constant(c),
+        ValueRef::Ref => None,
+    };
+    for (i, step) in plan.steps.iter().enumerate() {
+        let inputs: Inputs = step.inputs.iter().map(|r| get(&values, r)).collect();
+        let outs = exec.compute(i, inputs, false)?;
+        for (out, t) in step.outputs.iter().zip(outs) {
+            if let Some(s) = *out {
+                values[s as usize] = Some(t);
+            }
+        }
+    }
+    plan.fetches
+        .iter()
+        .map(|r| {
+            get(&values, r).ok_or_else(|| {
+                Error::argument("run", "fetches", "a fetched value was not produced")
+            })
+        })
+        .collect()
+}
