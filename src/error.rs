@@ -16,11 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum OpError {
     /// An input had the wrong dtype.
     #[error("input {input} must be {expected}, got {got}")]
-    DType {
-        input: usize,
-        expected: String,
-        got: DType,
-    },
+    DType { input: usize, expected: String, got: DType },
     /// Two shapes that must agree (or broadcast) do not.
     #[error("incompatible shapes {lhs} and {rhs}")]
     ShapeMismatch { lhs: Shape, rhs: Shape },
@@ -40,22 +36,13 @@ pub type OpResult<T> = std::result::Result<T, OpError>;
 pub enum Error {
     /// An op rejected its inputs or attributes, at wiring time or at run time.
     #[error("node '{node}' ({op}): {source}")]
-    Node {
-        node: String,
-        op: String,
-        source: OpError,
-    },
+    Node { node: String, op: String, source: OpError },
     /// A name that no node in the graph has.
     #[error("no node named '{name}' in the graph")]
     UnknownNode { name: String },
     /// A tensor name whose output slot does not exist (`node:3` on a one-output node).
     #[error("node '{node}' has {outputs} output(s); '{name}' names slot {slot}")]
-    UnknownOutput {
-        name: String,
-        node: String,
-        slot: usize,
-        outputs: usize,
-    },
+    UnknownOutput { name: String, node: String, slot: usize, outputs: usize },
     /// An op type (or graph function) that stepflow does not know.
     #[error("node '{node}': unknown op '{op}'")]
     UnknownOp { node: String, op: String },
@@ -64,22 +51,12 @@ pub enum Error {
     DuplicateName { name: String },
     /// A placeholder that the fetches need was not fed and has no default.
     #[error("you must feed a value for placeholder '{node}' with dtype {dtype} and shape {shape}")]
-    MissingFeed {
-        node: String,
-        dtype: DType,
-        shape: Shape,
-    },
+    MissingFeed { node: String, dtype: DType, shape: Shape },
     /// A fed value does not match the fed tensor's dtype or shape.
     #[error(
         "cannot feed a value of dtype {got_dtype} and shape {got_shape} to '{node}', which has dtype {dtype} and shape {shape}"
     )]
-    FeedMismatch {
-        node: String,
-        dtype: DType,
-        shape: Shape,
-        got_dtype: DType,
-        got_shape: Shape,
-    },
+    FeedMismatch { node: String, dtype: DType, shape: Shape, got_dtype: DType, got_shape: Shape },
     /// A variable was read or updated before it was initialized.
     #[error("attempting to use uninitialized variable '{node}'; run its initializer first")]
     UninitializedVariable { node: String },
@@ -92,55 +69,34 @@ pub enum Error {
     Cycle { node: String },
     /// An argument of a builder function (a schedule, an optimizer, ...) is invalid.
     #[error("{function}: argument '{argument}' {message}")]
-    Argument {
-        function: String,
-        argument: String,
-        message: String,
-    },
+    Argument { function: String, argument: String, message: String },
     /// A graph file, checkpoint or config could not be parsed or does not describe a valid object.
     #[error("{file}: {message}")]
     Format { file: String, message: String },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 impl Error {
     /// Wraps an [`OpError`] with the node it happened at.
     pub fn at(node: &str, op: &str, source: OpError) -> Self {
-        Error::Node {
-            node: node.to_string(),
-            op: op.to_string(),
-            source,
-        }
+        Error::Node { node: node.to_string(), op: op.to_string(), source }
     }
 
     /// An [`Error::Argument`] for builder functions.
     pub fn argument(function: &str, argument: &str, message: impl Into<String>) -> Self {
-        Error::Argument {
-            function: function.into(),
-            argument: argument.into(),
-            message: message.into(),
-        }
+        Error::Argument { function: function.into(), argument: argument.into(), message: message.into() }
     }
 
     /// An [`Error::Format`] for files and configs.
     pub fn format(file: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Format {
-            file: file.into(),
-            message: message.into(),
-        }
+        Error::Format { file: file.into(), message: message.into() }
     }
 
     /// An [`Error::Io`] naming the path.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.as_ref().display().to_string(),
-            source,
-        }
+        Error::Io { path: path.as_ref().display().to_string(), source }
     }
 }
 

@@ -24,10 +24,7 @@ impl GradCx<'_> {
 
     /// Output `i` of the node being differentiated.
     pub fn output(&self, i: usize) -> Output {
-        Output {
-            node: self.node,
-            slot: i as u32,
-        }
+        Output { node: self.node, slot: i as u32 }
     }
 
     /// The gradient of the loss with respect to output `i` (zeros where none flows).
@@ -43,10 +40,7 @@ impl GradCx<'_> {
     /// The error for an op that has no gradient.
     pub fn no_gradient(&self) -> Error {
         let n = self.g.node(self.node);
-        Error::NoGradient {
-            node: n.name().to_string(),
-            op: n.op().op_type().to_string(),
-        }
+        Error::NoGradient { node: n.name().to_string(), op: n.op().op_type().to_string() }
     }
 
     /// Sums `grad` (shaped like a broadcast result) back to the shape of input `i`.
@@ -84,20 +78,8 @@ pub fn sum_to_shape_of(g: &mut Graph, grad: Output, like: Output) -> Result<Outp
     }
     let sx = g.shape_of(like)?;
     let sg = g.shape_of(grad)?;
-    let args = g.add_node(
-        NodeName::Default("BroadcastGradientArgs"),
-        BroadcastGradientArgs {},
-        &[sx, sg],
-        &[],
-    )?;
-    let s = g.reduce_sum_axes(
-        grad,
-        Output {
-            node: args,
-            slot: 0,
-        },
-        false,
-    )?;
+    let args = g.add_node(NodeName::Default("BroadcastGradientArgs"), BroadcastGradientArgs {}, &[sx, sg], &[])?;
+    let s = g.reduce_sum_axes(grad, Output { node: args, slot: 0 }, false)?;
     g.reshape_dynamic(s, sx)
 }
 
@@ -124,11 +106,7 @@ pub fn gradients(
     if let Some(gy) = grad_ys
         && gy.len() != ys.len()
     {
-        return Err(Error::argument(
-            "gradients",
-            "grad_ys",
-            format!("has {} entries for {} ys", gy.len(), ys.len()),
-        ));
+        return Err(Error::argument("gradients", "grad_ys", format!("has {} entries for {} ys", gy.len(), ys.len())));
     }
     let between = between_nodes(g, ys, xs);
     g.with_name_scope("gradients", |g| {
@@ -141,16 +119,10 @@ pub fn gradients(
             pending.entry(y).or_default().push(gy);
         }
         let last = between.iter().rposition(|&b| b).map_or(0, |p| p + 1);
-        for id in (0..last)
-            .rev()
-            .filter(|&i| between[i])
-            .map(|i| NodeId(i as u32))
-        {
+        for id in (0..last).rev().filter(|&i| between[i]).map(|i| NodeId(i as u32)) {
             backprop_node(g, id, &between, xs, &mut pending)?;
         }
-        xs.iter()
-            .map(|x| aggregate(g, pending.remove(x).unwrap_or_default()))
-            .collect()
+        xs.iter().map(|x| aggregate(g, pending.remove(x).unwrap_or_default())).collect()
     })
 }
 
@@ -164,12 +136,7 @@ fn between_nodes(g: &Graph, ys: &[Output], xs: &[Output]) -> Vec<bool> {
     for id in g.node_ids() {
         let node = g.node(id);
         let refs = node.op().ref_inputs();
-        if node
-            .inputs()
-            .iter()
-            .skip(refs)
-            .any(|i| from_x[i.node.index()])
-        {
+        if node.inputs().iter().skip(refs).any(|i| from_x[i.node.index()]) {
             from_x[id.index()] = true;
         }
     }
@@ -196,9 +163,7 @@ fn backprop_node(
     pending: &mut HashMap<Output, Vec<Output>>,
 ) -> Result<()> {
     let n_out = g.node(id).outputs().len();
-    let outs: Vec<Output> = (0..n_out as u32)
-        .map(|slot| Output { node: id, slot })
-        .collect();
+    let outs: Vec<Output> = (0..n_out as u32).map(|slot| Output { node: id, slot }).collect();
     if !outs.iter().any(|o| pending.contains_key(o)) {
         return Ok(());
     }
@@ -220,12 +185,7 @@ fn backprop_node(
             grads.push(summed);
         }
         let op = g.node(id).op.clone();
-        let upstream = g
-            .node(id)
-            .inputs()
-            .iter()
-            .skip(op.ref_inputs())
-            .any(|i| between[i.node.index()]);
+        let upstream = g.node(id).inputs().iter().skip(op.ref_inputs()).any(|i| between[i.node.index()]);
         if !upstream {
             // An x with nothing to differentiate above it: its total is all that is needed.
             return Ok(());
@@ -237,19 +197,12 @@ fn backprop_node(
             return Err(Error::at(
                 &name,
                 op.op_type(),
-                crate::invalid!(
-                    "gradient returned {} values for {} inputs",
-                    input_grads.len(),
-                    inputs.len()
-                ),
+                crate::invalid!("gradient returned {} values for {} inputs", input_grads.len(), inputs.len()),
             ));
         }
         for (i, (input, gi)) in inputs.iter().zip(input_grads).enumerate() {
             let Some(gi) = gi else { continue };
-            if i < op.ref_inputs()
-                || !between[input.node.index()]
-                || !g.spec(*input).dtype.is_float()
-            {
+            if i < op.ref_inputs() || !between[input.node.index()] || !g.spec(*input).dtype.is_float() {
                 continue;
             }
             pending.entry(*input).or_default().push(gi);

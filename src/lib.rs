@@ -36,10 +36,12 @@
 pub mod error;
 pub mod grad;
 pub mod graph;
+pub mod io;
 pub mod ops;
 pub mod session;
 pub mod shape;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, OpError, Result};
 pub use graph::{Graph, Initializer, Node, NodeId, NodeName, Output, VariableInfo};

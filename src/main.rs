@@ -1,1 +1,7 @@
-fn main() {}
+//! The `stepflow` command (see `stepflow --help`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -67,18 +67,14 @@ impl Shape {
     /// The product of the known dimensions (unknown dimensions count as 1): a lower bound used to
     /// estimate the cost of work on a partially known shape.
     pub fn known_elements(&self) -> usize {
-        self.0
-            .as_ref()
-            .map_or(1, |d| d.iter().map(|x| x.unwrap_or(1)).product())
+        self.0.as_ref().map_or(1, |d| d.iter().map(|x| x.unwrap_or(1)).product())
     }
 
     /// Whether a concrete shape matches this one (same rank, equal where known).
     pub fn is_compatible_with(&self, dims: &[usize]) -> bool {
         match &self.0 {
             None => true,
-            Some(s) => {
-                s.len() == dims.len() && s.iter().zip(dims).all(|(a, b)| a.is_none_or(|a| a == *b))
-            }
+            Some(s) => s.len() == dims.len() && s.iter().zip(dims).all(|(a, b)| a.is_none_or(|a| a == *b)),
         }
     }
 
@@ -86,10 +82,7 @@ impl Shape {
     pub fn is_compatible(&self, other: &Shape) -> bool {
         match (&self.0, &other.0) {
             (Some(a), Some(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|(x, y)| x.is_none() || y.is_none() || x == y)
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.is_none() || y.is_none() || x == y)
             }
             _ => true,
         }
@@ -104,9 +97,7 @@ impl Shape {
                 if !self.is_compatible(other) {
                     return Err(mismatch(self, other));
                 }
-                Ok(Shape(Some(
-                    a.iter().zip(b).map(|(x, y)| x.or(*y)).collect(),
-                )))
+                Ok(Shape(Some(a.iter().zip(b).map(|(x, y)| x.or(*y)).collect())))
             }
         }
     }
@@ -135,29 +126,18 @@ impl Shape {
 }
 
 fn dim_from_right(dims: &[Option<usize>], from_right: usize) -> Option<usize> {
-    if from_right < dims.len() {
-        dims[dims.len() - 1 - from_right]
-    } else {
-        Some(1)
-    }
+    if from_right < dims.len() { dims[dims.len() - 1 - from_right] } else { Some(1) }
 }
 
 fn mismatch(a: &Shape, b: &Shape) -> OpError {
-    OpError::ShapeMismatch {
-        lhs: a.clone(),
-        rhs: b.clone(),
-    }
+    OpError::ShapeMismatch { lhs: a.clone(), rhs: b.clone() }
 }
 
 /// NumPy broadcasting of two concrete shapes.
 pub fn broadcast_dims(a: &[usize], b: &[usize]) -> OpResult<Vec<usize>> {
     let rank = a.len().max(b.len());
     let at = |d: &[usize], i: usize| {
-        if i < rank - d.len() {
-            1
-        } else {
-            d[i - (rank - d.len())]
-        }
+        if i < rank - d.len() { 1 } else { d[i - (rank - d.len())] }
     };
     (0..rank)
         .map(|i| match (at(a, i), at(b, i)) {
@@ -211,17 +191,9 @@ mod tests {
         let a = Shape::partial(&[None, Some(3)]);
         let b = Shape::known(&[1]);
         assert_eq!(a.broadcast(&b).unwrap(), a);
-        assert_eq!(
-            Shape::known(&[4, 1])
-                .broadcast(&Shape::known(&[3]))
-                .unwrap(),
-            Shape::known(&[4, 3])
-        );
+        assert_eq!(Shape::known(&[4, 1]).broadcast(&Shape::known(&[3])).unwrap(), Shape::known(&[4, 3]));
         assert!(Shape::known(&[2]).broadcast(&Shape::known(&[3])).is_err());
-        assert_eq!(
-            Shape::scalar().broadcast(&Shape::known(&[2, 2])).unwrap(),
-            Shape::known(&[2, 2])
-        );
+        assert_eq!(Shape::scalar().broadcast(&Shape::known(&[2, 2])).unwrap(), Shape::known(&[2, 2]));
         assert_eq!(broadcast_dims(&[5, 1, 3], &[4, 1]).unwrap(), vec![5, 4, 3]);
         assert!(broadcast_dims(&[2, 3], &[4]).is_err());
     }
@@ -230,20 +202,14 @@ mod tests {
     fn unknown_dims_stay_unknown_unless_decided() {
         let a = Shape::partial(&[None]);
         assert_eq!(a.broadcast(&Shape::known(&[1])).unwrap(), a);
-        assert_eq!(
-            a.broadcast(&Shape::known(&[5])).unwrap(),
-            Shape::known(&[5])
-        );
+        assert_eq!(a.broadcast(&Shape::known(&[5])).unwrap(), Shape::known(&[5]));
         assert_eq!(Shape::unknown().broadcast(&a).unwrap(), Shape::unknown());
     }
 
     #[test]
     fn merge_and_compatibility() {
         let a = Shape::partial(&[None, Some(3)]);
-        assert_eq!(
-            a.merge(&Shape::partial(&[Some(2), None])).unwrap(),
-            Shape::known(&[2, 3])
-        );
+        assert_eq!(a.merge(&Shape::partial(&[Some(2), None])).unwrap(), Shape::known(&[2, 3]));
         assert!(a.merge(&Shape::known(&[2, 4])).is_err());
         assert!(!a.is_compatible_with(&[3]));
         assert_eq!(Shape::unknown().to_string(), "<unknown>");

@@ -47,9 +47,7 @@ impl Graph {
 
     /// Adds a single-output node with a default name and returns its output.
     pub fn op(&mut self, name: &str, op: impl Op, inputs: &[Output]) -> Result<Output> {
-        Ok(self
-            .add_node(NodeName::Default(name), op, inputs, &[])?
-            .into())
+        Ok(self.add_node(NodeName::Default(name), op, inputs, &[])?.into())
     }
 
     pub(crate) fn add_shared(
@@ -64,9 +62,7 @@ impl Graph {
             NodeName::Exact(n) => {
                 super::names::check_name(n)?;
                 if self.names.contains_key(n) {
-                    return Err(Error::DuplicateName {
-                        name: n.to_string(),
-                    });
+                    return Err(Error::DuplicateName { name: n.to_string() });
                 }
                 n.to_string()
             }
@@ -77,18 +73,9 @@ impl Graph {
         let values: Vec<Option<Tensor>> = inputs
             .iter()
             .enumerate()
-            .map(|(i, o)| {
-                if i < var_refs.len() || o.slot != 0 {
-                    None
-                } else {
-                    self.node(o.node).value.clone()
-                }
-            })
+            .map(|(i, o)| if i < var_refs.len() || o.slot != 0 { None } else { self.node(o.node).value.clone() })
             .collect();
-        let cx = InferCx {
-            inputs: &specs,
-            values: &values,
-        };
+        let cx = InferCx { inputs: &specs, values: &values };
         let outputs = op.infer(&cx).map_err(at)?;
         let value = fold(&*op, &cx, &outputs).map_err(at)?;
         let controls = self.control_inputs_for(control_inputs, &name)?;
@@ -106,25 +93,14 @@ impl Graph {
         let ix = self.dag.add_node(node);
         let id = NodeId(ix.index() as u32);
         for (i, o) in inputs.iter().enumerate() {
-            self.dag.add_edge(
-                o.node.ix(),
-                ix,
-                Edge::Data {
-                    slot: o.slot,
-                    input: i as u32,
-                },
-            );
+            self.dag.add_edge(o.node.ix(), ix, Edge::Data { slot: o.slot, input: i as u32 });
         }
         for c in controls {
             self.dag.add_edge(c.ix(), ix, Edge::Control);
         }
         self.names.insert(name, id);
         if var.is_some() {
-            self.variables.push(VariableInfo {
-                node: id,
-                initializer: None,
-                trainable: true,
-            });
+            self.variables.push(VariableInfo { node: id, initializer: None, trainable: true });
         }
         Ok(id)
     }
@@ -151,17 +127,10 @@ impl Graph {
     }
 
     /// Checks the ref inputs: each must be a distinct variable node's output 0.
-    fn check_refs(
-        &self,
-        op: &dyn Op,
-        inputs: &[Output],
-    ) -> crate::error::OpResult<SmallVec<[usize; 4]>> {
+    fn check_refs(&self, op: &dyn Op, inputs: &[Output]) -> crate::error::OpResult<SmallVec<[usize; 4]>> {
         let n = op.ref_inputs();
         if inputs.len() < n {
-            return Err(crate::error::OpError::Arity {
-                expected: format!("at least {n}"),
-                got: inputs.len(),
-            });
+            return Err(crate::error::OpError::Arity { expected: format!("at least {n}"), got: inputs.len() });
         }
         let mut vars = SmallVec::new();
         for (i, o) in inputs[..n].iter().enumerate() {
@@ -169,10 +138,7 @@ impl Graph {
             match node.var {
                 Some(v) if o.slot == 0 => {
                     if vars.contains(&v) {
-                        return Err(crate::invalid!(
-                            "input {i}: variable '{}' is passed twice",
-                            node.name
-                        ));
+                        return Err(crate::invalid!("input {i}: variable '{}' is passed twice", node.name));
                     }
                     vars.push(v)
                 }
@@ -228,43 +194,27 @@ impl Graph {
 
     /// A `NoOp` that runs after all of `deps`: running it as a target runs them all (TF's `group`).
     pub fn group(&mut self, deps: &[NodeId], name: &str) -> Result<NodeId> {
-        self.add_node(
-            NodeName::Default(name),
-            crate::ops::state::NoOp {},
-            &[],
-            deps,
-        )
+        self.add_node(NodeName::Default(name), crate::ops::state::NoOp {}, &[], deps)
     }
 }
 
 /// The build-time value of a new node's output 0: its static value, or the kernel run on constant
 /// inputs when the result is small.
-fn fold(
-    op: &dyn Op,
-    cx: &InferCx,
-    outputs: &[TensorSpec],
-) -> crate::error::OpResult<Option<Tensor>> {
+fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Tensor>> {
     if op.is_stateful() {
         return Ok(None);
     }
     if let Some(v) = op.static_value(cx) {
         return Ok(Some(v));
     }
-    let small = outputs.len() == 1
-        && outputs[0]
-            .shape
-            .num_elements()
-            .is_some_and(|n| n <= FOLD_LIMIT);
+    let small = outputs.len() == 1 && outputs[0].shape.num_elements().is_some_and(|n| n <= FOLD_LIMIT);
     if cx.is_empty() || !small || cx.values.iter().any(Option::is_none) {
         return Ok(None);
     }
     let inputs = cx.values.iter().cloned().collect();
     let mut k = Kernel::new(inputs, &NO_VARIABLES, &[], 0, false);
     let out = op.compute(&mut k)?;
-    let v = out
-        .into_iter()
-        .next()
-        .ok_or_else(|| crate::invalid!("kernel returned no output"))?;
+    let v = out.into_iter().next().ok_or_else(|| crate::invalid!("kernel returned no output"))?;
     if v.dtype() != outputs[0].dtype || !outputs[0].shape.is_compatible_with(v.shape()) {
         return Err(crate::invalid!(
             "kernel produced {} {:?}, but shape inference said {} {}",

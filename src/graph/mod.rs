@@ -146,12 +146,7 @@ impl Graph {
 
     /// The node with this exact name.
     pub fn node_id(&self, name: &str) -> Result<NodeId> {
-        self.names
-            .get(name)
-            .copied()
-            .ok_or_else(|| Error::UnknownNode {
-                name: name.to_string(),
-            })
+        self.names.get(name).copied().ok_or_else(|| Error::UnknownNode { name: name.to_string() })
     }
 
     /// The output a tensor name denotes: `node` is slot 0, `node:1` is slot 1.
@@ -181,11 +176,7 @@ impl Graph {
     /// The TF name of an output: `node` for slot 0, `node:k` otherwise.
     pub fn output_name(&self, out: Output) -> String {
         let n = self.node(out.node).name();
-        if out.slot == 0 {
-            n.to_string()
-        } else {
-            format!("{n}:{}", out.slot)
-        }
+        if out.slot == 0 { n.to_string() } else { format!("{n}:{}", out.slot) }
     }
 
     /// The variables declared in this graph, in creation order.
@@ -195,18 +186,12 @@ impl Graph {
 
     /// The trainable variables (what `minimize` updates by default).
     pub fn trainable_variables(&self) -> Vec<Output> {
-        self.variables
-            .iter()
-            .filter(|v| v.trainable)
-            .map(|v| v.node.into())
-            .collect()
+        self.variables.iter().filter(|v| v.trainable).map(|v| v.node.into()).collect()
     }
 
     /// Nodes that consume an output of `id` through a data or control edge.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.dag
-            .neighbors_directed(id.ix(), petgraph::Direction::Outgoing)
-            .map(|n| NodeId(n.index() as u32))
+        self.dag.neighbors_directed(id.ix(), petgraph::Direction::Outgoing).map(|n| NodeId(n.index() as u32))
     }
 
     /// The petgraph DAG underneath (read-only), for analyses and drawing.
@@ -217,11 +202,6 @@ impl Graph {
 
 impl fmt::Debug for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Graph({} nodes, {} variables)",
-            self.len(),
-            self.variables.len()
-        )
+        write!(f, "Graph({} nodes, {} variables)", self.len(), self.variables.len())
     }
 }

@@ -34,9 +34,7 @@ impl Graph {
     pub(crate) fn claim_exact_name(&mut self, name: &str) -> Result<String> {
         check_name(name)?;
         if self.names.contains_key(name) {
-            return Err(Error::DuplicateName {
-                name: name.to_string(),
-            });
+            return Err(Error::DuplicateName { name: name.to_string() });
         }
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
         *count = (*count).max(1);
@@ -55,11 +53,7 @@ impl Graph {
     /// assert_eq!(g.node(z.node).name(), "dense_1/Const");
     /// # Ok::<(), stepflow::Error>(())
     /// ```
-    pub fn with_name_scope<R>(
-        &mut self,
-        scope: &str,
-        f: impl FnOnce(&mut Graph) -> Result<R>,
-    ) -> Result<R> {
+    pub fn with_name_scope<R>(&mut self, scope: &str, f: impl FnOnce(&mut Graph) -> Result<R>) -> Result<R> {
         check_name(scope)?;
         let full = self.unique_name(scope);
         self.scopes.push(full);
@@ -119,17 +113,11 @@ impl Graph {
 /// the output slot).
 pub(crate) fn check_name(name: &str) -> Result<()> {
     let mut chars = name.chars();
-    let ok_first = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
+    let ok_first = chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
     let ok_rest = chars.all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
     if ok_first && ok_rest && !name.ends_with('/') && !name.contains("//") {
         Ok(())
     } else {
-        Err(Error::argument(
-            "node name",
-            name,
-            "is not a valid node name (letters, digits, '_', '.', '-', '/')",
-        ))
+        Err(Error::argument("node name", name, "is not a valid node name (letters, digits, '_', '.', '-', '/')"))
     }
 }

@@ -18,7 +18,13 @@ pub struct VariableInfo {
 }
 
 /// How a variable's initial value is made. Random initializers take an explicit seed.
-#[derive(Clone, Debug)]
+///
+/// In graph files: `"zeros"`, `"ones"`, `{"constant": 0.5}`, `{"value": TENSOR}`,
+/// `{"random_normal": {"mean": 0, "stddev": 1, "seed": 1}}`, `{"truncated_normal": {...}}`,
+/// `{"random_uniform": {"minval": 0, "maxval": 1, "seed": 1}}`, `{"glorot_uniform": {"seed": 1}}`,
+/// `{"he_normal": {"seed": 1}}`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Initializer {
     /// All zeros.
     Zeros,
@@ -50,10 +56,7 @@ fn fans(shape: &[usize]) -> (f64, f64) {
         more => {
             let receptive: usize = more[..more.len() - 2].iter().product();
             let n = more.len();
-            (
-                (more[n - 2] * receptive) as f64,
-                (more[n - 1] * receptive) as f64,
-            )
+            ((more[n - 2] * receptive) as f64, (more[n - 1] * receptive) as f64)
         }
     }
 }
@@ -76,11 +79,7 @@ impl Initializer {
                     return Err(Error::argument(
                         "variable",
                         "initializer",
-                        format!(
-                            "value is {} {:?}, the variable is {dtype} {shape:?}",
-                            t.dtype(),
-                            t.shape()
-                        ),
+                        format!("value is {} {:?}, the variable is {dtype} {shape:?}", t.dtype(), t.shape()),
                     ));
                 }
                 g.constant(t.clone())
@@ -93,11 +92,7 @@ impl Initializer {
                 let x = g.truncated_normal(shape, dtype, *seed)?;
                 scaled(g, x, *stddev, *mean)
             }
-            Initializer::RandomUniform {
-                minval,
-                maxval,
-                seed,
-            } => {
+            Initializer::RandomUniform { minval, maxval, seed } => {
                 let x = g.random_uniform(shape, dtype, *seed)?;
                 scaled(g, x, maxval - minval, *minval)
             }
@@ -131,14 +126,8 @@ impl Graph {
     /// assert_eq!(s.run(&[], &[w], &[])?[0].to_f64_vec(), vec![0.5, 0.5]);
     /// # Ok::<(), stepflow::Error>(())
     /// ```
-    pub fn variable(
-        &mut self,
-        name: &str,
-        dtype: DType,
-        shape: &[usize],
-        init: Initializer,
-    ) -> Result<Output> {
-        self.variable_with(name, dtype, shape, init, true)
+    pub fn variable(&mut self, name: &str, dtype: DType, shape: &[usize], init: Initializer) -> Result<Output> {
+        self.variable_with(NodeName::Default(name), dtype, shape, init, true)
     }
 
     /// A variable that optimizers leave alone unless asked (`trainable=False`).
@@ -149,28 +138,19 @@ impl Graph {
         shape: &[usize],
         init: Initializer,
     ) -> Result<Output> {
-        self.variable_with(name, dtype, shape, init, false)
+        self.variable_with(NodeName::Default(name), dtype, shape, init, false)
     }
 
-    fn variable_with(
+    /// A variable with full control of its name and trainability (graph files use exact names).
+    pub fn variable_with(
         &mut self,
-        name: &str,
+        name: NodeName,
         dtype: DType,
         shape: &[usize],
         init: Initializer,
         trainable: bool,
     ) -> Result<Output> {
-        let var: Output = self
-            .add_node(
-                NodeName::Default(name),
-                VariableV2 {
-                    dtype,
-                    shape: Shape::known(shape),
-                },
-                &[],
-                &[],
-            )?
-            .into();
+        let var: Output = self.add_node(name, VariableV2 { dtype, shape: Shape::known(shape) }, &[], &[])?.into();
         let full = self.node(var.node).name().to_string();
         let assign = self.in_exact_scope(&full, |g| {
             let value = g.with_name_scope("Initializer", |g| init.build(g, dtype, shape))?;
@@ -182,11 +162,7 @@ impl Graph {
 
     /// Runs `f` with the exact scope `scope` (not made unique), for nodes that belong to an
     /// existing node (`w/Assign`).
-    pub(crate) fn in_exact_scope<R>(
-        &mut self,
-        scope: &str,
-        f: impl FnOnce(&mut Graph) -> Result<R>,
-    ) -> Result<R> {
+    pub(crate) fn in_exact_scope<R>(&mut self, scope: &str, f: impl FnOnce(&mut Graph) -> Result<R>) -> Result<R> {
         self.scopes.push(scope.to_string());
         let r = f(self);
         self.scopes.pop();
@@ -195,22 +171,12 @@ impl Graph {
 
     /// Records a variable's initializer and trainability (graph files declare them in their
     /// `variables` list).
-    pub fn set_variable_info(
-        &mut self,
-        var: NodeId,
-        initializer: Option<NodeId>,
-        trainable: bool,
-    ) -> Result<()> {
+    pub fn set_variable_info(&mut self, var: NodeId, initializer: Option<NodeId>, trainable: bool) -> Result<()> {
         let name = self.node(var).name().to_string();
-        let index = self
-            .node(var)
-            .var
-            .ok_or_else(|| Error::argument("variables", &name, "is not a variable"))?;
+        let index = self.node(var).var.ok_or_else(|| Error::argument("variables", &name, "is not a variable"))?;
         if let Some(init) = initializer {
             let n = self.node(init);
-            let ok = n.op().ref_inputs() == 1
-                && n.op().op_type() == "Assign"
-                && n.inputs()[0].node == var;
+            let ok = n.op().ref_inputs() == 1 && n.op().op_type() == "Assign" && n.inputs()[0].node == var;
             if !ok {
                 return Err(Error::argument(
                     "variables",
@@ -219,22 +185,14 @@ impl Graph {
                 ));
             }
         }
-        self.variables[index] = super::VariableInfo {
-            node: var,
-            initializer,
-            trainable,
-        };
+        self.variables[index] = super::VariableInfo { node: var, initializer, trainable };
         Ok(())
     }
 
     /// A `NoOp` named `init` that runs every variable's initializer
     /// (`tf.global_variables_initializer()`).
     pub fn global_variables_initializer(&mut self) -> Result<NodeId> {
-        let inits: Vec<NodeId> = self
-            .variables
-            .iter()
-            .filter_map(|v| v.initializer)
-            .collect();
+        let inits: Vec<NodeId> = self.variables.iter().filter_map(|v| v.initializer).collect();
         self.group(&inits, "init")
     }
 

@@ -20,15 +20,12 @@ pub(crate) fn resolve_shape(requested: &[i64], count: usize) -> OpResult<Vec<usi
         match d {
             -1 if unknown.is_none() => unknown = Some(i),
             -1 => {
-                return Err(crate::invalid!(
-                    "only one dimension of {requested:?} may be -1"
-                ));
+                return Err(crate::invalid!("only one dimension of {requested:?} may be -1"));
             }
             d if d < 0 => return Err(crate::invalid!("negative dimension in shape {requested:?}")),
             d => {
-                known = known
-                    .checked_mul(d as usize)
-                    .ok_or_else(|| crate::invalid!("shape {requested:?} is too large"))?
+                known =
+                    known.checked_mul(d as usize).ok_or_else(|| crate::invalid!("shape {requested:?} is too large"))?
             }
         }
     }
@@ -36,14 +33,10 @@ pub(crate) fn resolve_shape(requested: &[i64], count: usize) -> OpResult<Vec<usi
     match unknown {
         Some(i) if known > 0 && count % known == 0 => out[i] = count / known,
         Some(_) => {
-            return Err(crate::invalid!(
-                "cannot reshape {count} elements into {requested:?}"
-            ));
+            return Err(crate::invalid!("cannot reshape {count} elements into {requested:?}"));
         }
         None if known != count => {
-            return Err(crate::invalid!(
-                "cannot reshape {count} elements into shape {requested:?}"
-            ));
+            return Err(crate::invalid!("cannot reshape {count} elements into shape {requested:?}"));
         }
         None => {}
     }
@@ -51,17 +44,9 @@ pub(crate) fn resolve_shape(requested: &[i64], count: usize) -> OpResult<Vec<usi
 }
 
 /// Reshapes an array, sharing its buffer when it is already in row-major order.
-pub(crate) fn reshape_array<T: Element>(
-    a: ArcArrayD<T>,
-    shape: &[usize],
-) -> OpResult<ArcArrayD<T>> {
-    let a = if a.is_standard_layout() {
-        a
-    } else {
-        a.as_standard_layout().into_owned().into_shared()
-    };
-    a.into_shape_with_order(IxDyn(shape))
-        .map_err(|e| crate::invalid!("{e}"))
+pub(crate) fn reshape_array<T: Element>(a: ArcArrayD<T>, shape: &[usize]) -> OpResult<ArcArrayD<T>> {
+    let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned().into_shared() };
+    a.into_shape_with_order(IxDyn(shape)).map_err(|e| crate::invalid!("{e}"))
 }
 
 /// Gives `tensor` a new shape with the same elements; one dimension may be `-1`.
@@ -79,11 +64,9 @@ impl Op for Reshape {
         let d = cx.input(0).dtype;
         let shape = match (cx.ints(1)?, cx.input(0).shape.num_elements()) {
             (Some(req), Some(n)) => Shape::known(&resolve_shape(&req, n)?),
-            (Some(req), None) => Shape::partial(
-                &req.iter()
-                    .map(|&v| (v >= 0).then_some(v as usize))
-                    .collect::<Vec<_>>(),
-            ),
+            (Some(req), None) => {
+                Shape::partial(&req.iter().map(|&v| (v >= 0).then_some(v as usize)).collect::<Vec<_>>())
+            }
             (None, _) => match cx.input(1).shape.dims() {
                 Some([Some(r)]) => Shape::unknown_dims(*r),
                 _ => Shape::unknown(),
@@ -115,9 +98,7 @@ pub struct Transpose {}
 fn check_perm(perm: &[i64], rank: usize) -> OpResult<Vec<usize>> {
     let mut seen = vec![false; rank];
     if perm.len() != rank {
-        return Err(crate::invalid!(
-            "perm {perm:?} does not have {rank} entries"
-        ));
+        return Err(crate::invalid!("perm {perm:?} does not have {rank} entries"));
     }
     perm.iter()
         .map(|&p| {
@@ -139,12 +120,7 @@ impl Op for Transpose {
         cx.dtype_in(1, super::INTS)?;
         let x = cx.input(0);
         let shape = match (cx.ints(1)?, x.shape.dims()) {
-            (Some(p), Some(d)) => Shape::partial(
-                &check_perm(&p, d.len())?
-                    .iter()
-                    .map(|&i| d[i])
-                    .collect::<Vec<_>>(),
-            ),
+            (Some(p), Some(d)) => Shape::partial(&check_perm(&p, d.len())?.iter().map(|&i| d[i]).collect::<Vec<_>>()),
             (_, Some(d)) => Shape::unknown_dims(d.len()),
             _ => Shape::unknown(),
         };
@@ -160,11 +136,7 @@ impl Op for Transpose {
         let (p, g) = (gx.input(1), gx.grad(0));
         let perm = gx.g.node(p.node).constant_value().map(|t| t.to_i64_vec());
         let Some(Ok(perm)) = perm else {
-            return Err(crate::error::Error::argument(
-                "gradient of Transpose",
-                "perm",
-                "must be a constant",
-            ));
+            return Err(crate::error::Error::argument("gradient of Transpose", "perm", "must be a constant"));
         };
         let mut inv = vec![0i64; perm.len()];
         for (i, &p) in perm.iter().enumerate() {
@@ -236,11 +208,7 @@ pub struct Squeeze {
 
 impl Squeeze {
     fn keep(&self, dims: &[Option<usize>]) -> OpResult<Vec<bool>> {
-        let listed = self
-            .squeeze_dims
-            .iter()
-            .map(|&a| normalize_axis(a, dims.len()))
-            .collect::<OpResult<Vec<_>>>()?;
+        let listed = self.squeeze_dims.iter().map(|&a| normalize_axis(a, dims.len())).collect::<OpResult<Vec<_>>>()?;
         dims.iter()
             .enumerate()
             .map(|(i, d)| {
@@ -251,9 +219,9 @@ impl Squeeze {
                         Err(crate::invalid!("cannot squeeze dimension {i} of size {n}"))
                     }
                     None if !listed.is_empty() && asked => Ok(false),
-                    None if asked => Err(crate::invalid!(
-                        "cannot squeeze all size-1 dimensions of a shape with unknown dimensions"
-                    )),
+                    None if asked => {
+                        Err(crate::invalid!("cannot squeeze all size-1 dimensions of a shape with unknown dimensions"))
+                    }
                     _ => Ok(true),
                 }
             })
@@ -271,13 +239,7 @@ impl Op for Squeeze {
         let shape = match x.shape.dims() {
             Some(d) => {
                 let keep = self.keep(d)?;
-                Shape::partial(
-                    &d.iter()
-                        .zip(keep)
-                        .filter(|(_, k)| *k)
-                        .map(|(d, _)| *d)
-                        .collect::<Vec<_>>(),
-                )
+                Shape::partial(&d.iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| *d).collect::<Vec<_>>())
             }
             None => Shape::unknown(),
         };
@@ -287,13 +249,7 @@ impl Op for Squeeze {
         let x = k.take(0)?;
         let dims: Vec<Option<usize>> = x.shape().iter().map(|&d| Some(d)).collect();
         let keep = self.keep(&dims)?;
-        let shape: Vec<usize> = x
-            .shape()
-            .iter()
-            .zip(keep)
-            .filter(|(_, k)| *k)
-            .map(|(d, _)| *d)
-            .collect();
+        let shape: Vec<usize> = x.shape().iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| *d).collect();
         one(with_array!(x, a => Element::wrap(reshape_array(a, &shape)?)))
     }
     // d/dx = reshape(g, shape(x))
@@ -327,19 +283,12 @@ impl Op for BroadcastTo {
             },
         };
         let out = x.shape.broadcast(&target)?;
-        let merged = target.merge(&out).map_err(|_| OpError::ShapeMismatch {
-            lhs: x.shape.clone(),
-            rhs: target.clone(),
-        })?;
+        let merged =
+            target.merge(&out).map_err(|_| OpError::ShapeMismatch { lhs: x.shape.clone(), rhs: target.clone() })?;
         single(x.dtype, merged)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let target: Vec<usize> = k
-            .input(1)?
-            .to_i64_vec()?
-            .iter()
-            .map(|&d| d.max(0) as usize)
-            .collect();
+        let target: Vec<usize> = k.input(1)?.to_i64_vec()?.iter().map(|&d| d.max(0) as usize).collect();
         let x = k.input(0)?;
         if x.shape() == target.as_slice() {
             return one(k.take(0)?);
@@ -372,17 +321,9 @@ impl Op for Tile {
         let shape = match (cx.ints(1)?, x.shape.dims()) {
             (Some(m), Some(d)) => {
                 if m.len() != d.len() || m.iter().any(|&v| v < 0) {
-                    return Err(crate::invalid!(
-                        "multiples {m:?} must be {} non-negative numbers",
-                        d.len()
-                    ));
+                    return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", d.len()));
                 }
-                Shape::partial(
-                    &d.iter()
-                        .zip(&m)
-                        .map(|(d, &m)| d.map(|d| d * m as usize))
-                        .collect::<Vec<_>>(),
-                )
+                Shape::partial(&d.iter().zip(&m).map(|(d, &m)| d.map(|d| d * m as usize)).collect::<Vec<_>>())
             }
             (_, Some(d)) => Shape::unknown_dims(d.len()),
             _ => Shape::unknown(),
@@ -393,20 +334,14 @@ impl Op for Tile {
         let m = k.input(1)?.to_i64_vec()?;
         let x = k.input(0)?;
         if m.len() != x.rank() || m.iter().any(|&v| v < 0) {
-            return Err(crate::invalid!(
-                "multiples {m:?} must be {} non-negative numbers",
-                x.rank()
-            ));
+            return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", x.rank()));
         }
         one(with_array!(x, a => Element::wrap(tile(a, &m))))
     }
     // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, mult, g) = (gx.input(0), gx.input(1), gx.grad(0));
-        let m =
-            gx.g.node(mult.node)
-                .constant_value()
-                .map(|t| t.to_i64_vec());
+        let m = gx.g.node(mult.node).constant_value().map(|t| t.to_i64_vec());
         let (Some(Ok(m)), Some(d)) = (m, gx.g.spec(x).shape.to_known()) else {
             return Err(crate::error::Error::argument(
                 "gradient of Tile",
@@ -414,11 +349,7 @@ impl Op for Tile {
                 "needs constant multiples and a known input shape",
             ));
         };
-        let split: Vec<i64> = m
-            .iter()
-            .zip(&d)
-            .flat_map(|(&m, &d)| [m, d as i64])
-            .collect();
+        let split: Vec<i64> = m.iter().zip(&d).flat_map(|(&m, &d)| [m, d as i64]).collect();
         let r = gx.g.reshape(g, &split)?;
         let axes: Vec<i64> = (0..m.len() as i64).map(|i| 2 * i).collect();
         Ok(vec![Some(gx.g.reduce_sum(r, Some(&axes), false)?), None])
@@ -426,12 +357,7 @@ impl Op for Tile {
 }
 
 fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> ArcArrayD<T> {
-    let out_shape: Vec<usize> = a
-        .shape()
-        .iter()
-        .zip(m)
-        .map(|(&d, &m)| d * m as usize)
-        .collect();
+    let out_shape: Vec<usize> = a.shape().iter().zip(m).map(|(&d, &m)| d * m as usize).collect();
     ArrayD::from_shape_fn(IxDyn(&out_shape), |ix| {
         let src: Vec<usize> = (0..a.ndim()).map(|i| ix[i] % a.shape()[i]).collect();
         a[IxDyn(&src)]
@@ -446,13 +372,9 @@ pub struct Pad {}
 
 fn pad_pairs(p: &[i64], rank: usize) -> OpResult<Vec<(usize, usize)>> {
     if p.len() != 2 * rank || p.iter().any(|&v| v < 0) {
-        return Err(crate::invalid!(
-            "paddings must be a [{rank}, 2] tensor of non-negative numbers, got {p:?}"
-        ));
+        return Err(crate::invalid!("paddings must be a [{rank}, 2] tensor of non-negative numbers, got {p:?}"));
     }
-    Ok(p.chunks(2)
-        .map(|c| (c[0] as usize, c[1] as usize))
-        .collect())
+    Ok(p.chunks(2).map(|c| (c[0] as usize, c[1] as usize)).collect())
 }
 
 impl Op for Pad {
@@ -467,13 +389,7 @@ impl Op for Pad {
         let shape = match (cx.ints(1)?, x.dims()) {
             (Some(p), Some(dims)) => {
                 let pairs = pad_pairs(&p, dims.len())?;
-                Shape::partial(
-                    &dims
-                        .iter()
-                        .zip(pairs)
-                        .map(|(d, (a, b))| d.map(|d| d + a + b))
-                        .collect::<Vec<_>>(),
-                )
+                Shape::partial(&dims.iter().zip(pairs).map(|(d, (a, b))| d.map(|d| d + a + b)).collect::<Vec<_>>())
             }
             (_, Some(dims)) => Shape::unknown_dims(dims.len()),
             _ => Shape::unknown(),
@@ -490,40 +406,23 @@ impl Op for Pad {
         let (x, p, g) = (gx.input(0), gx.input(1), gx.grad(0));
         let pv = gx.g.node(p.node).constant_value().map(|t| t.to_i64_vec());
         let Some(Ok(pv)) = pv else {
-            return Err(crate::error::Error::argument(
-                "gradient of Pad",
-                "paddings",
-                "must be a constant",
-            ));
+            return Err(crate::error::Error::argument("gradient of Pad", "paddings", "must be a constant"));
         };
         let begin: Vec<i64> = pv.chunks(2).map(|c| c[0]).collect();
         let size = gx.g.shape_of(x)?;
-        let begin =
-            gx.g.constant_vec(begin.iter().map(|&v| v as i32).collect())?;
-        Ok(vec![
-            Some(gx.g.op("Slice", super::index::Slice {}, &[g, begin, size])?),
-            None,
-        ])
+        let begin = gx.g.constant_vec(begin.iter().map(|&v| v as i32).collect())?;
+        Ok(vec![Some(gx.g.op("Slice", super::index::Slice {}, &[g, begin, size])?), None])
     }
 }
 
 fn pad<T: Element>(a: &ArcArrayD<T>, pairs: &[(usize, usize)]) -> ArcArrayD<T> {
-    let shape: Vec<usize> = a
-        .shape()
-        .iter()
-        .zip(pairs)
-        .map(|(&d, &(b, e))| d + b + e)
-        .collect();
+    let shape: Vec<usize> = a.shape().iter().zip(pairs).map(|(&d, &(b, e))| d + b + e).collect();
     let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
     let info: Vec<SliceInfoElem> = a
         .shape()
         .iter()
         .zip(pairs)
-        .map(|(&d, &(b, _))| SliceInfoElem::Slice {
-            start: b as isize,
-            end: Some((b + d) as isize),
-            step: 1,
-        })
+        .map(|(&d, &(b, _))| SliceInfoElem::Slice { start: b as isize, end: Some((b + d) as isize), step: 1 })
         .collect();
     out.slice_mut(info.as_slice()).assign(a);
     out.into_shared()
@@ -569,13 +468,7 @@ impl Graph {
 
     /// `Squeeze(x, squeeze_dims)`; empty dims squeeze every size-1 dimension.
     pub fn squeeze(&mut self, x: Output, squeeze_dims: &[i64]) -> Result<Output> {
-        self.op(
-            "Squeeze",
-            Squeeze {
-                squeeze_dims: squeeze_dims.to_vec(),
-            },
-            &[x],
-        )
+        self.op("Squeeze", Squeeze { squeeze_dims: squeeze_dims.to_vec() }, &[x])
     }
 
     /// `BroadcastTo(x, shape)` with the shape a tensor.
@@ -591,12 +484,8 @@ impl Graph {
 
     /// `Pad(x, paddings)` with zeros; `paddings[i] = (before, after)` for axis i.
     pub fn pad(&mut self, x: Output, paddings: &[(i64, i64)]) -> Result<Output> {
-        let flat: Vec<i32> = paddings
-            .iter()
-            .flat_map(|&(a, b)| [a as i32, b as i32])
-            .collect();
-        let t = Tensor::from_vec(&[paddings.len(), 2], flat)
-            .map_err(|e| crate::error::Error::at("Pad", "Const", e))?;
+        let flat: Vec<i32> = paddings.iter().flat_map(|&(a, b)| [a as i32, b as i32]).collect();
+        let t = Tensor::from_vec(&[paddings.len(), 2], flat).map_err(|e| crate::error::Error::at("Pad", "Const", e))?;
         let p = self.constant(t)?;
         self.op("Pad", Pad {}, &[x, p])
     }

@@ -18,12 +18,7 @@ pub(crate) fn infer_binary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<Tenso
     single(d, cx.input(0).shape.broadcast(&cx.input(1).shape)?)
 }
 
-type NumberFns = (
-    fn(f32, f32) -> f32,
-    fn(f64, f64) -> f64,
-    fn(i32, i32) -> i32,
-    fn(i64, i64) -> i64,
-);
+type NumberFns = (fn(f32, f32) -> f32, fn(f64, f64) -> f64, fn(i32, i32) -> i32, fn(i64, i64) -> i64);
 
 /// Applies a binary numeric function to two tensors of the same dtype, broadcasting.
 pub(crate) fn zip_number(a: Tensor, b: Tensor, par: bool, fs: NumberFns) -> OpResult<Tensor> {
@@ -32,19 +27,14 @@ pub(crate) fn zip_number(a: Tensor, b: Tensor, par: bool, fs: NumberFns) -> OpRe
         (Tensor::F64(a), Tensor::F64(b)) => Ok(Tensor::F64(zip_same(a, b, par, fs.1)?)),
         (Tensor::I32(a), Tensor::I32(b)) => Ok(Tensor::I32(zip_same(a, b, par, fs.2)?)),
         (Tensor::I64(a), Tensor::I64(b)) => Ok(Tensor::I64(zip_same(a, b, par, fs.3)?)),
-        (a, b) => Err(OpError::DType {
-            input: 1,
-            expected: a.dtype().to_string(),
-            got: b.dtype(),
-        }),
+        (a, b) => Err(OpError::DType { input: 1, expected: a.dtype().to_string(), got: b.dtype() }),
     }
 }
 
 /// Rejects an integer divisor that contains zero (TF: "Integer division by zero").
 fn check_divisor(b: &Tensor) -> OpResult<()> {
     fn has_zero<T: Number>(t: &Tensor) -> bool {
-        t.array::<T>()
-            .is_ok_and(|a| a.iter().any(|v| v.is_int_zero()))
+        t.array::<T>().is_ok_and(|a| a.iter().any(|v| v.is_int_zero()))
     }
     if has_zero::<i32>(b) || has_zero::<i64>(b) {
         return Err(crate::invalid!("integer division by zero"));
@@ -60,9 +50,7 @@ fn check_exponent(b: &Tensor) -> OpResult<()> {
         _ => false,
     };
     if negative {
-        return Err(crate::invalid!(
-            "integers to negative integer powers are not allowed"
-        ));
+        return Err(crate::invalid!("integers to negative integer powers are not allowed"));
     }
     Ok(())
 }
@@ -123,11 +111,7 @@ fn xyg(gx: &GradCx) -> (Output, Output, Output) {
 }
 
 /// Sums two raw gradients back to the shapes of the two inputs.
-fn both(
-    gx: &mut GradCx,
-    gx_raw: Option<Output>,
-    gy_raw: Option<Output>,
-) -> Result<Vec<Option<Output>>> {
+fn both(gx: &mut GradCx, gx_raw: Option<Output>, gy_raw: Option<Output>) -> Result<Vec<Option<Output>>> {
     let a = gx_raw.map(|g| gx.sum_to_input(g, 0)).transpose()?;
     let b = gy_raw.map(|g| gx.sum_to_input(g, 1)).transpose()?;
     Ok(vec![a, b])
@@ -244,10 +228,7 @@ impl Op for AddN {
     }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         if cx.is_empty() {
-            return Err(OpError::Arity {
-                expected: "at least 1".into(),
-                got: 0,
-            });
+            return Err(OpError::Arity { expected: "at least 1".into(), got: 0 });
         }
         let d = cx.dtype_in(0, NUMBERS)?;
         let mut shape = cx.input(0).shape.clone();
@@ -317,12 +298,7 @@ pub(crate) fn sub_in_place(old: Tensor, value: &Tensor) -> OpResult<Tensor> {
     same_shape_update(
         old,
         value,
-        (
-            |a, b| a - b,
-            |a, b| a - b,
-            |a: i32, b| a.wrapping_sub(b),
-            |a: i64, b| a.wrapping_sub(b),
-        ),
+        (|a, b| a - b, |a, b| a - b, |a: i32, b| a.wrapping_sub(b), |a: i64, b| a.wrapping_sub(b)),
     )
 }
 

@@ -15,10 +15,7 @@ fn infer_compare(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
     cx.dtype_in(0, dtypes)?;
     cx.same_dtype(0, 1)?;
-    single(
-        DType::Bool,
-        cx.input(0).shape.broadcast(&cx.input(1).shape)?,
-    )
+    single(DType::Bool, cx.input(0).shape.broadcast(&cx.input(1).shape)?)
 }
 
 fn compare_tensors(a: &Tensor, b: &Tensor, par: bool, f: fn(f64, f64) -> bool) -> OpResult<Tensor> {
@@ -29,9 +26,7 @@ fn compare_tensors(a: &Tensor, b: &Tensor, par: bool, f: fn(f64, f64) -> bool) -
         f: fn(f64, f64) -> bool,
     ) -> OpResult<Tensor> {
         let b = b.array::<T>()?;
-        Ok(Tensor::Bool(zip_map(a, b, par, |x: T, y: T| {
-            f(x.to_f64(), y.to_f64())
-        })?))
+        Ok(Tensor::Bool(zip_map(a, b, par, |x: T, y: T| f(x.to_f64(), y.to_f64()))?))
     }
     match (a, b) {
         // i64 compares exactly, not through f64 (values above 2^53 differ).
@@ -123,13 +118,7 @@ fn select_tensors(c: &Tensor, t: &Tensor, e: &Tensor, par: bool) -> OpResult<Ten
         par: bool,
     ) -> OpResult<Tensor> {
         let e = e.array::<T>()?;
-        Ok(T::wrap(zip3_map(
-            c,
-            t,
-            e,
-            par,
-            |c, x, y| if c { x } else { y },
-        )?))
+        Ok(T::wrap(zip3_map(c, t, e, par, |c, x, y| if c { x } else { y })?))
     }
     with_array!(t, x => go(c, x, e, par))
 }
@@ -147,20 +136,11 @@ impl Op for SelectV2 {
         cx.arity(3)?;
         cx.dtype_in(0, &[DType::Bool])?;
         let d = cx.same_dtype(1, 2)?;
-        let s = cx
-            .input(0)
-            .shape
-            .broadcast(&cx.input(1).shape)?
-            .broadcast(&cx.input(2).shape)?;
+        let s = cx.input(0).shape.broadcast(&cx.input(1).shape)?.broadcast(&cx.input(2).shape)?;
         single(d, s)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(select_tensors(
-            k.input(0)?,
-            k.input(1)?,
-            k.input(2)?,
-            k.parallel(),
-        )?)
+        one(select_tensors(k.input(0)?, k.input(1)?, k.input(2)?, k.parallel())?)
     }
     // d/dt = cond, d/de = !cond (each summed back to its shape)
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -168,11 +148,7 @@ impl Op for SelectV2 {
         let zeros = gx.g.zeros_like(g)?;
         let dt = gx.g.select(c, g, zeros)?;
         let de = gx.g.select(c, zeros, g)?;
-        Ok(vec![
-            None,
-            Some(gx.sum_to_input(dt, 1)?),
-            Some(gx.sum_to_input(de, 2)?),
-        ])
+        Ok(vec![None, Some(gx.sum_to_input(dt, 1)?), Some(gx.sum_to_input(de, 2)?)])
     }
 }
 
@@ -202,21 +178,14 @@ impl Op for Select {
                 c.is_compatible(&s)
             };
         if !ok {
-            return Err(OpError::ShapeMismatch {
-                lhs: c.clone(),
-                rhs: s,
-            });
+            return Err(OpError::ShapeMismatch { lhs: c.clone(), rhs: s });
         }
         single(d, s)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (c, t, e) = (k.input(0)?, k.input(1)?, k.input(2)?);
         if t.shape() != e.shape() {
-            return Err(crate::invalid!(
-                "t and e must have one shape: {:?} vs {:?}",
-                t.shape(),
-                e.shape()
-            ));
+            return Err(crate::invalid!("t and e must have one shape: {:?} vs {:?}", t.shape(), e.shape()));
         }
         let rows = c.rank() == 1 && t.rank() > 1;
         if rows && c.shape()[0] == t.shape()[0] {
@@ -231,11 +200,7 @@ impl Op for Select {
             return one(select_tensors(&c, t, e, k.parallel())?);
         }
         if c.rank() != 0 && c.shape() != t.shape() {
-            return Err(crate::invalid!(
-                "condition shape {:?} does not match {:?}",
-                c.shape(),
-                t.shape()
-            ));
+            return Err(crate::invalid!("condition shape {:?} does not match {:?}", c.shape(), t.shape()));
         }
         one(select_tensors(c, t, e, k.parallel())?)
     }

@@ -15,8 +15,7 @@ fn go_parallel(parallel: bool, len: usize) -> bool {
 }
 
 fn view_as<'a, T>(a: &'a ArcArrayD<T>, shape: &[usize]) -> OpResult<ArrayViewD<'a, T>> {
-    a.broadcast(IxDyn(shape))
-        .ok_or_else(|| crate::invalid!("cannot broadcast shape {:?} to {:?}", a.shape(), shape))
+    a.broadcast(IxDyn(shape)).ok_or_else(|| crate::invalid!("cannot broadcast shape {:?} to {:?}", a.shape(), shape))
 }
 
 /// `f` applied element-wise to `a` and `b` broadcast together, into a new array.
@@ -99,11 +98,7 @@ pub(crate) fn map_to<A: Element, R: Element>(
     f: impl Fn(A) -> R + Sync + Send,
 ) -> ArcArrayD<R> {
     let zip = Zip::from(a);
-    let out = if go_parallel(parallel, a.len()) {
-        zip.par_map_collect(|&x| f(x))
-    } else {
-        zip.map_collect(|&x| f(x))
-    };
+    let out = if go_parallel(parallel, a.len()) { zip.par_map_collect(|&x| f(x)) } else { zip.map_collect(|&x| f(x)) };
     out.into_shared()
 }
 
@@ -116,11 +111,7 @@ pub(crate) fn zip3_map<A: Element, B: Element, C: Element, R: Element>(
     f: impl Fn(A, B, C) -> R + Sync + Send,
 ) -> OpResult<ArcArrayD<R>> {
     let shape = broadcast_dims(&broadcast_dims(a.shape(), b.shape())?, c.shape())?;
-    let (av, bv, cv) = (
-        view_as(a, &shape)?,
-        view_as(b, &shape)?,
-        view_as(c, &shape)?,
-    );
+    let (av, bv, cv) = (view_as(a, &shape)?, view_as(b, &shape)?, view_as(c, &shape)?);
     let zip = Zip::from(&av).and(&bv).and(&cv);
     let out = if go_parallel(parallel, av.len()) {
         zip.par_map_collect(|&x, &y, &z| f(x, y, z))
@@ -136,9 +127,7 @@ mod tests {
     use ndarray::ArrayD;
 
     fn arr(shape: &[usize], v: Vec<f32>) -> ArcArrayD<f32> {
-        ArrayD::from_shape_vec(IxDyn(shape), v)
-            .unwrap()
-            .into_shared()
+        ArrayD::from_shape_vec(IxDyn(shape), v).unwrap().into_shared()
     }
 
     #[test]
@@ -148,18 +137,11 @@ mod tests {
         let ptr = a.as_ptr();
         let out = zip_same(a, b, false, |x, y| x + y).unwrap();
         assert_eq!(out.as_ptr(), ptr, "the unique input buffer is reused");
-        assert_eq!(
-            out.iter().copied().collect::<Vec<_>>(),
-            vec![11., 22., 13., 24.]
-        );
+        assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![11., 22., 13., 24.]);
         let shared = arr(&[2], vec![1., 2.]);
         let keep = shared.clone();
         let out = zip_same(shared, arr(&[2], vec![1., 1.]), false, |x, y| x - y).unwrap();
-        assert_eq!(
-            keep.iter().copied().collect::<Vec<_>>(),
-            vec![1., 2.],
-            "a shared input is never written"
-        );
+        assert_eq!(keep.iter().copied().collect::<Vec<_>>(), vec![1., 2.], "a shared input is never written");
         assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![0., 1.]);
     }
 
@@ -170,10 +152,6 @@ mod tests {
         let b = arr(&[1], vec![0.3]);
         let p = zip_map(&a, &b, true, |x: f32, y: f32| (x * y).exp()).unwrap();
         let s = zip_map(&a, &b, false, |x: f32, y: f32| (x * y).exp()).unwrap();
-        assert!(
-            p.iter()
-                .zip(s.iter())
-                .all(|(x, y)| x.to_bits() == y.to_bits())
-        );
+        assert!(p.iter().zip(s.iter()).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }

@@ -22,10 +22,7 @@ impl Op for ConcatV2 {
     }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         if cx.len() < 2 {
-            return Err(OpError::Arity {
-                expected: "at least 2 (values..., axis)".into(),
-                got: cx.len(),
-            });
+            return Err(OpError::Arity { expected: "at least 2 (values..., axis)".into(), got: cx.len() });
         }
         let n = cx.len() - 1;
         cx.dtype_in(n, INTS)?;
@@ -49,10 +46,7 @@ impl Op for ConcatV2 {
                 continue;
             };
             if dims.len() != rank {
-                return Err(crate::invalid!(
-                    "input {i} has rank {}, input 0 has rank {rank}",
-                    dims.len()
-                ));
+                return Err(crate::invalid!("input {i} has rank {}, input 0 has rank {rank}", dims.len()));
             }
             for (j, &dj) in dims.iter().enumerate() {
                 if j == axis {
@@ -75,16 +69,12 @@ impl Op for ConcatV2 {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let n = k.num_inputs() - 1;
         let first = k.input(0)?;
-        let axis = normalize_axis(
-            k.input(n)?.to_i64_vec()?.first().copied().unwrap_or(0),
-            first.rank(),
-        )?;
+        let axis = normalize_axis(k.input(n)?.to_i64_vec()?.first().copied().unwrap_or(0), first.rank())?;
         fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
-            let arrays: Vec<&ArcArrayD<T>> =
-                (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
+            let arrays: Vec<&ArcArrayD<T>> = (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
-            let out = ndarray::concatenate(Axis(axis), &views)
-                .map_err(|e| crate::invalid!("cannot concatenate: {e}"))?;
+            let out =
+                ndarray::concatenate(Axis(axis), &views).map_err(|e| crate::invalid!("cannot concatenate: {e}"))?;
             Ok(T::wrap(out.into_shared()))
         }
         one(crate::with_dtype!(first.dtype(), T => cat::<T>(k, n, axis)?))
@@ -95,10 +85,7 @@ impl Op for ConcatV2 {
         let (axis_in, g) = (gx.input(n), gx.grad(0));
         let rank = gx.g.spec(g).shape.rank();
         let axis =
-            gx.g.node(axis_in.node)
-                .constant_value()
-                .and_then(|t| t.to_i64_vec().ok())
-                .and_then(|v| v.first().copied());
+            gx.g.node(axis_in.node).constant_value().and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
         let (Some(rank), Some(axis)) = (rank, axis) else {
             return Err(crate::error::Error::argument(
                 "gradient of ConcatV2",
@@ -106,9 +93,8 @@ impl Op for ConcatV2 {
                 "must be a constant, with inputs of known rank",
             ));
         };
-        let axis = normalize_axis(axis, rank).map_err(|e| {
-            crate::error::Error::argument("gradient of ConcatV2", "axis", e.to_string())
-        })?;
+        let axis = normalize_axis(axis, rank)
+            .map_err(|e| crate::error::Error::argument("gradient of ConcatV2", "axis", e.to_string()))?;
         let mut offset = 0i64;
         let mut grads = Vec::with_capacity(n + 1);
         for i in 0..n {
@@ -139,19 +125,14 @@ pub struct Slice {}
 
 fn slice_bounds(dims: &[usize], begin: &[i64], size: &[i64]) -> OpResult<Vec<(usize, usize)>> {
     if begin.len() != dims.len() || size.len() != dims.len() {
-        return Err(crate::invalid!(
-            "begin {begin:?} and size {size:?} must have {} entries",
-            dims.len()
-        ));
+        return Err(crate::invalid!("begin {begin:?} and size {size:?} must have {} entries", dims.len()));
     }
     dims.iter()
         .zip(begin.iter().zip(size))
         .map(|(&d, (&b, &s))| {
             let len = if s == -1 { d as i64 - b } else { s };
             if b < 0 || len < 0 || b + len > d as i64 {
-                return Err(crate::invalid!(
-                    "slice begin {begin:?} size {size:?} is out of bounds for shape {dims:?}"
-                ));
+                return Err(crate::invalid!("slice begin {begin:?} size {size:?} is out of bounds for shape {dims:?}"));
             }
             Ok((b as usize, len as usize))
         })
@@ -194,11 +175,7 @@ impl Op for Slice {
         let bounds = slice_bounds(x.shape(), &begin, &size)?;
         let info: Vec<SliceInfoElem> = bounds
             .iter()
-            .map(|&(b, l)| SliceInfoElem::Slice {
-                start: b as isize,
-                end: Some((b + l) as isize),
-                step: 1,
-            })
+            .map(|&(b, l)| SliceInfoElem::Slice { start: b as isize, end: Some((b + l) as isize), step: 1 })
             .collect();
         one(with_array!(x, a => Element::wrap(a.slice_move(info.as_slice()))))
     }
@@ -215,11 +192,7 @@ impl Op for Slice {
         let a2 = gx.g.expand_dims(after, 1)?;
         let one = gx.g.constant(1i32)?;
         let paddings = gx.g.op("concat", ConcatV2 {}, &[b2, a2, one])?;
-        Ok(vec![
-            Some(gx.g.op("Pad", super::array::Pad {}, &[g, paddings])?),
-            None,
-            None,
-        ])
+        Ok(vec![Some(gx.g.op("Pad", super::array::Pad {}, &[g, paddings])?), None, None])
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
@@ -231,12 +204,7 @@ impl Op for Slice {
 #[serde(deny_unknown_fields)]
 pub struct GatherV2 {}
 
-fn gather<T: Element>(
-    p: &ArcArrayD<T>,
-    idx: &[i64],
-    idx_shape: &[usize],
-    axis: usize,
-) -> OpResult<ArcArrayD<T>> {
+fn gather<T: Element>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: usize) -> OpResult<ArcArrayD<T>> {
     let n = p.shape()[axis];
     let picked: Vec<usize> = idx
         .iter()
@@ -251,10 +219,7 @@ fn gather<T: Element>(
     let mut shape: Vec<usize> = p.shape()[..axis].to_vec();
     shape.extend_from_slice(idx_shape);
     shape.extend_from_slice(&p.shape()[axis + 1..]);
-    taken
-        .into_shape_with_order(IxDyn(&shape))
-        .map(|a| a.into_shared())
-        .map_err(|e| crate::invalid!("{e}"))
+    taken.into_shape_with_order(IxDyn(&shape)).map(|a| a.into_shared()).map_err(|e| crate::invalid!("{e}"))
 }
 
 impl Op for GatherV2 {
@@ -283,10 +248,7 @@ impl Op for GatherV2 {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let p = k.input(0)?;
         let i = k.input(1)?;
-        let axis = normalize_axis(
-            k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0),
-            p.rank(),
-        )?;
+        let axis = normalize_axis(k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0), p.rank())?;
         let idx = i.to_i64_vec()?;
         one(with_array!(p, a => Element::wrap(gather(a, &idx, i.shape(), axis)?)))
     }
@@ -294,28 +256,18 @@ impl Op for GatherV2 {
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (p, idx, axis_in, g) = (gx.input(0), gx.input(1), gx.input(2), gx.grad(0));
         let axis =
-            gx.g.node(axis_in.node)
-                .constant_value()
-                .and_then(|t| t.to_i64_vec().ok())
-                .and_then(|v| v.first().copied());
-        let (Some(pr), Some(ir), Some(axis)) =
-            (gx.g.spec(p).shape.rank(), gx.g.spec(idx).shape.rank(), axis)
-        else {
+            gx.g.node(axis_in.node).constant_value().and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
+        let (Some(pr), Some(ir), Some(axis)) = (gx.g.spec(p).shape.rank(), gx.g.spec(idx).shape.rank(), axis) else {
             return Err(crate::error::Error::argument(
                 "gradient of GatherV2",
                 "axis",
                 "must be a constant, with inputs of known rank",
             ));
         };
-        let a = normalize_axis(axis, pr).map_err(|e| {
-            crate::error::Error::argument("gradient of GatherV2", "axis", e.to_string())
-        })?;
+        let a = normalize_axis(axis, pr)
+            .map_err(|e| crate::error::Error::argument("gradient of GatherV2", "axis", e.to_string()))?;
         // Bring the index dimensions of g to the front, sum into rows, then put the axis back.
-        let perm: Vec<i64> = (a..a + ir)
-            .chain(0..a)
-            .chain(a + ir..pr + ir - 1)
-            .map(|v| v as i64)
-            .collect();
+        let perm: Vec<i64> = (a..a + ir).chain(0..a).chain(a + ir..pr + ir - 1).map(|v| v as i64).collect();
         let gt = if a == 0 { g } else { gx.g.transpose(g, &perm)? };
         let n = match gx.g.spec(p).shape.dims().and_then(|d| d[a]) {
             Some(n) => gx.g.constant(n as i32)?,
@@ -325,18 +277,9 @@ impl Op for GatherV2 {
                 gx.g.reshape(s, &[])?
             }
         };
-        let summed =
-            gx.g.op("UnsortedSegmentSum", UnsortedSegmentSum {}, &[gt, idx, n])?;
-        let back: Vec<i64> = (1..=a)
-            .chain(std::iter::once(0))
-            .chain(a + 1..pr)
-            .map(|v| v as i64)
-            .collect();
-        let dp = if a == 0 {
-            summed
-        } else {
-            gx.g.transpose(summed, &back)?
-        };
+        let summed = gx.g.op("UnsortedSegmentSum", UnsortedSegmentSum {}, &[gt, idx, n])?;
+        let back: Vec<i64> = (1..=a).chain(std::iter::once(0)).chain(a + 1..pr).map(|v| v as i64).collect();
+        let dp = if a == 0 { summed } else { gx.g.transpose(summed, &back)? };
         Ok(vec![Some(dp), None, None])
     }
 }
@@ -346,12 +289,7 @@ impl Op for GatherV2 {
 #[serde(deny_unknown_fields)]
 pub struct UnsortedSegmentSum {}
 
-fn segment_sum<T: Number>(
-    data: &ArcArrayD<T>,
-    ids: &[i64],
-    id_rank: usize,
-    n: usize,
-) -> OpResult<ArcArrayD<T>> {
+fn segment_sum<T: Number>(data: &ArcArrayD<T>, ids: &[i64], id_rank: usize, n: usize) -> OpResult<ArcArrayD<T>> {
     let rest: Vec<usize> = data.shape()[id_rank..].to_vec();
     let row: usize = rest.iter().product();
     let mut shape = vec![n];
@@ -367,9 +305,7 @@ fn segment_sum<T: Number>(
             out[s * row + j] = out[s * row + j].add(flat[r * row + j]);
         }
     }
-    ArrayD::from_shape_vec(IxDyn(&shape), out)
-        .map(|a| a.into_shared())
-        .map_err(|e| crate::invalid!("{e}"))
+    ArrayD::from_shape_vec(IxDyn(&shape), out).map(|a| a.into_shared()).map_err(|e| crate::invalid!("{e}"))
 }
 
 impl Op for UnsortedSegmentSum {
@@ -382,10 +318,7 @@ impl Op for UnsortedSegmentSum {
         cx.dtype_in(1, INTS)?;
         cx.dtype_in(2, INTS)?;
         cx.scalar(2, "num_segments")?;
-        let n = cx
-            .ints(2)?
-            .and_then(|v| v.first().copied())
-            .map(|v| v.max(0) as usize);
+        let n = cx.ints(2)?.and_then(|v| v.first().copied()).map(|v| v.max(0) as usize);
         let shape = match (cx.input(0).shape.dims(), cx.input(1).shape.rank()) {
             (Some(dd), Some(r)) if r <= dd.len() => {
                 let mut out = vec![n];
@@ -393,10 +326,7 @@ impl Op for UnsortedSegmentSum {
                 Shape::partial(&out)
             }
             (Some(dd), Some(r)) => {
-                return Err(crate::invalid!(
-                    "segment_ids rank {r} exceeds data rank {}",
-                    dd.len()
-                ));
+                return Err(crate::invalid!("segment_ids rank {r} exceeds data rank {}", dd.len()));
             }
             _ => Shape::unknown(),
         };
@@ -454,17 +384,10 @@ impl Op for OneHot {
         cx.scalar(1, "depth")?;
         cx.scalar(2, "on_value")?;
         let d = cx.same_dtype(2, 3)?;
-        let depth = cx
-            .ints(1)?
-            .and_then(|v| v.first().copied())
-            .map(|v| v.max(0) as usize);
+        let depth = cx.ints(1)?.and_then(|v| v.first().copied()).map(|v| v.max(0) as usize);
         let shape = match cx.input(0).shape.dims() {
             Some(dims) => {
-                let a = if self.axis == -1 {
-                    dims.len()
-                } else {
-                    normalize_axis(self.axis, dims.len() + 1)?
-                };
+                let a = if self.axis == -1 { dims.len() } else { normalize_axis(self.axis, dims.len() + 1)? };
                 let mut out = dims.to_vec();
                 out.insert(a, depth);
                 Shape::partial(&out)
@@ -476,13 +399,8 @@ impl Op for OneHot {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let idx = k.input(0)?;
         let depth = k.input(1)?.to_i64_vec()?.first().copied().unwrap_or(0);
-        let depth =
-            usize::try_from(depth).map_err(|_| crate::invalid!("depth {depth} is negative"))?;
-        let a = if self.axis == -1 {
-            idx.rank()
-        } else {
-            normalize_axis(self.axis, idx.rank() + 1)?
-        };
+        let depth = usize::try_from(depth).map_err(|_| crate::invalid!("depth {depth} is negative"))?;
+        let a = if self.axis == -1 { idx.rank() } else { normalize_axis(self.axis, idx.rank() + 1)? };
         let mut shape = idx.shape().to_vec();
         shape.insert(a, depth);
         let values = idx.to_i64_vec()?;
@@ -496,28 +414,12 @@ impl Op for OneHot {
             values: &[i64],
             a: usize,
         ) -> OpResult<Tensor> {
-            let on = *on
-                .array::<T>()?
-                .iter()
-                .next()
-                .ok_or_else(|| crate::invalid!("on_value is empty"))?;
-            let off = *off
-                .array::<T>()?
-                .iter()
-                .next()
-                .ok_or_else(|| crate::invalid!("off_value is empty"))?;
-            let strides: Vec<usize> = (0..ishape.len())
-                .map(|i| ishape[i + 1..].iter().product())
-                .collect();
+            let on = *on.array::<T>()?.iter().next().ok_or_else(|| crate::invalid!("on_value is empty"))?;
+            let off = *off.array::<T>()?.iter().next().ok_or_else(|| crate::invalid!("off_value is empty"))?;
+            let strides: Vec<usize> = (0..ishape.len()).map(|i| ishape[i + 1..].iter().product()).collect();
             let out = ArrayD::from_shape_fn(IxDyn(shape), |ix| {
-                let pos: usize = (0..ishape.len())
-                    .map(|i| ix[if i < a { i } else { i + 1 }] * strides[i])
-                    .sum();
-                if values.get(pos).copied() == Some(ix[a] as i64) {
-                    on
-                } else {
-                    off
-                }
+                let pos: usize = (0..ishape.len()).map(|i| ix[if i < a { i } else { i + 1 }] * strides[i]).sum();
+                if values.get(pos).copied() == Some(ix[a] as i64) { on } else { off }
             });
             Ok(T::wrap(out.into_shared()))
         }

@@ -31,13 +31,7 @@ impl<'a> Kernel<'a> {
         invocation: u64,
         parallel: bool,
     ) -> Self {
-        Kernel {
-            inputs,
-            vars,
-            refs,
-            invocation,
-            parallel,
-        }
+        Kernel { inputs, vars, refs, invocation, parallel }
     }
 
     /// The number of data inputs (ref inputs included, as `None` values).
@@ -47,19 +41,13 @@ impl<'a> Kernel<'a> {
 
     /// Borrows input `i`.
     pub fn input(&self, i: usize) -> OpResult<&Tensor> {
-        self.inputs
-            .get(i)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| crate::invalid!("input {i} has no value"))
+        self.inputs.get(i).and_then(Option::as_ref).ok_or_else(|| crate::invalid!("input {i} has no value"))
     }
 
     /// Takes input `i`; when this node is the value's last consumer the kernel then holds the only
     /// reference and may reuse its buffer.
     pub fn take(&mut self, i: usize) -> OpResult<Tensor> {
-        self.inputs
-            .get_mut(i)
-            .and_then(Option::take)
-            .ok_or_else(|| crate::invalid!("input {i} has no value"))
+        self.inputs.get_mut(i).and_then(Option::take).ok_or_else(|| crate::invalid!("input {i} has no value"))
     }
 
     /// Borrows input `i` as an array of `T`.
@@ -70,8 +58,7 @@ impl<'a> Kernel<'a> {
     /// Input `i` as a single f64 (a scalar hyper-parameter such as a learning rate).
     pub fn scalar_f64(&self, i: usize, what: &str) -> OpResult<f64> {
         let t = self.input(i)?;
-        t.scalar_f64()
-            .ok_or_else(|| crate::invalid!("{what} is not a scalar: shape {:?}", t.shape()))
+        t.scalar_f64().ok_or_else(|| crate::invalid!("{what} is not a scalar: shape {:?}", t.shape()))
     }
 
     /// Whether the kernel may split its work across the thread pool.
@@ -87,33 +74,23 @@ impl<'a> Kernel<'a> {
     /// A snapshot of the variable named by ref `r`.
     pub fn read_var(&self, r: usize) -> OpResult<Tensor> {
         let index = self.var_index(r)?;
-        self.vars
-            .read(index)
-            .ok_or_else(|| crate::invalid!("variable {} is not initialized", self.vars.name(index)))
+        self.vars.read(index).ok_or_else(|| crate::invalid!("variable {} is not initialized", self.vars.name(index)))
     }
 
     /// Updates the variables named by every ref input at once, holding their locks (taken in a
     /// fixed order) for the duration, so a read-modify-write is atomic against concurrent runs.
     /// `f` receives the current values in ref order.
-    pub fn update_vars<R>(
-        &self,
-        f: impl FnOnce(&mut [&mut Option<Tensor>]) -> OpResult<R>,
-    ) -> OpResult<R> {
+    pub fn update_vars<R>(&self, f: impl FnOnce(&mut [&mut Option<Tensor>]) -> OpResult<R>) -> OpResult<R> {
         self.vars.update(self.refs, f)
     }
 
     /// The declared dtype and shape of the variable named by ref `r`.
     pub fn var_spec(&self, r: usize) -> OpResult<&crate::ops::TensorSpec> {
         let index = self.var_index(r)?;
-        self.vars
-            .spec(index)
-            .ok_or_else(|| crate::invalid!("no variable {index}"))
+        self.vars.spec(index).ok_or_else(|| crate::invalid!("no variable {index}"))
     }
 
     fn var_index(&self, r: usize) -> OpResult<usize> {
-        self.refs
-            .get(r)
-            .copied()
-            .ok_or_else(|| crate::invalid!("no variable reference {r}"))
+        self.refs.get(r).copied().ok_or_else(|| crate::invalid!("no variable reference {r}"))
     }
 }

@@ -31,9 +31,7 @@ pub struct MatMul {
 fn dims(shape: &Shape, transpose: bool) -> OpResult<(Option<usize>, Option<usize>)> {
     match shape.dims() {
         Some([r, c]) => Ok(if transpose { (*c, *r) } else { (*r, *c) }),
-        Some(_) => Err(crate::invalid!(
-            "MatMul needs rank-2 inputs, got shape {shape}"
-        )),
+        Some(_) => Err(crate::invalid!("MatMul needs rank-2 inputs, got shape {shape}")),
         None => Ok((None, None)),
     }
 }
@@ -51,10 +49,7 @@ impl Op for MatMul {
         if let (Some(a), Some(b)) = (k1, k2)
             && a != b
         {
-            return Err(OpError::ShapeMismatch {
-                lhs: cx.input(0).shape.clone(),
-                rhs: cx.input(1).shape.clone(),
-            });
+            return Err(OpError::ShapeMismatch { lhs: cx.input(0).shape.clone(), rhs: cx.input(1).shape.clone() });
         }
         single(d, Shape::partial(&[m, n]))
     }
@@ -67,11 +62,7 @@ impl Op for MatMul {
             (Tensor::I32(a), Tensor::I32(b)) => Tensor::I32(self.int(a, b)?),
             (Tensor::I64(a), Tensor::I64(b)) => Tensor::I64(self.int(a, b)?),
             (a, b) => {
-                return Err(OpError::DType {
-                    input: 1,
-                    expected: a.dtype().to_string(),
-                    got: b.dtype(),
-                });
+                return Err(OpError::DType { input: 1, expected: a.dtype().to_string(), got: b.dtype() });
             }
         })
     }
@@ -88,10 +79,7 @@ impl Op for MatMul {
         Ok(vec![Some(da), Some(db)])
     }
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
-        let k = dims(&inputs[0].shape, self.transpose_a)
-            .ok()
-            .and_then(|d| d.1)
-            .unwrap_or(1);
+        let k = dims(&inputs[0].shape, self.transpose_a).ok().and_then(|d| d.1).unwrap_or(1);
         outputs[0].shape.known_elements() * k
     }
 }
@@ -115,10 +103,7 @@ impl MatMul {
             bv = bv.reversed_axes();
         }
         if av.ncols() != bv.nrows() {
-            return Err(OpError::ShapeMismatch {
-                lhs: Shape::known(a.shape()),
-                rhs: Shape::known(b.shape()),
-            });
+            return Err(OpError::ShapeMismatch { lhs: Shape::known(a.shape()), rhs: Shape::known(b.shape()) });
         }
         Ok((av, bv))
     }
@@ -144,10 +129,7 @@ impl MatMul {
     fn int<T: Number>(&self, a: &ArcArrayD<T>, b: &ArcArrayD<T>) -> OpResult<ArcArrayD<T>> {
         let (av, bv) = self.views(a, b)?;
         let c = Array2::from_shape_fn((av.nrows(), bv.ncols()), |(i, j)| {
-            av.row(i)
-                .iter()
-                .zip(bv.column(j))
-                .fold(T::ZERO, |acc, (&x, &y)| acc.add(x.mul(y)))
+            av.row(i).iter().zip(bv.column(j)).fold(T::ZERO, |acc, (&x, &y)| acc.add(x.mul(y)))
         });
         Ok(c.into_dyn().into_shared())
     }
@@ -164,31 +146,16 @@ fn split_product<T: LinalgScalar + Send + Sync>(
     let len = if by_rows { c.nrows() } else { c.ncols() };
     let chunk = len.div_ceil(parts).max(1);
     let axis = if by_rows { Axis(0) } else { Axis(1) };
-    c.axis_chunks_iter_mut(axis, chunk)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(i, mut block)| {
-            let start = i * chunk;
-            if by_rows {
-                let rows = block.nrows();
-                general_mat_mul(
-                    T::one(),
-                    &a.slice(s![start..start + rows, ..]),
-                    b,
-                    T::zero(),
-                    &mut block,
-                );
-            } else {
-                let cols = block.ncols();
-                general_mat_mul(
-                    T::one(),
-                    a,
-                    &b.slice(s![.., start..start + cols]),
-                    T::zero(),
-                    &mut block,
-                );
-            }
-        });
+    c.axis_chunks_iter_mut(axis, chunk).into_par_iter().enumerate().for_each(|(i, mut block)| {
+        let start = i * chunk;
+        if by_rows {
+            let rows = block.nrows();
+            general_mat_mul(T::one(), &a.slice(s![start..start + rows, ..]), b, T::zero(), &mut block);
+        } else {
+            let cols = block.ncols();
+            general_mat_mul(T::one(), a, &b.slice(s![.., start..start + cols]), T::zero(), &mut block);
+        }
+    });
 }
 
 impl Graph {
@@ -198,21 +165,8 @@ impl Graph {
     }
 
     /// `MatMul(a, b, transpose_a, transpose_b)`.
-    pub fn matmul_t(
-        &mut self,
-        a: Output,
-        b: Output,
-        transpose_a: bool,
-        transpose_b: bool,
-    ) -> Result<Output> {
-        self.op(
-            "MatMul",
-            MatMul {
-                transpose_a,
-                transpose_b,
-            },
-            &[a, b],
-        )
+    pub fn matmul_t(&mut self, a: Output, b: Output, transpose_a: bool, transpose_b: bool) -> Result<Output> {
+        self.op("MatMul", MatMul { transpose_a, transpose_b }, &[a, b])
     }
 }
 
@@ -227,23 +181,14 @@ mod tests {
         general_mat_mul(1.0, &a.view(), &b.view(), 0.0, &mut serial);
         let mut split = Array2::zeros((m, n));
         split_product(&a.view(), &b.view(), split.view_mut(), parts);
-        serial
-            .iter()
-            .zip(split.iter())
-            .all(|(x, y)| x.to_bits() == y.to_bits())
+        serial.iter().zip(split.iter()).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
     #[test]
     fn split_products_are_bit_identical_to_serial() {
         for parts in [2, 3, 8] {
-            assert!(
-                product_bits(37, 300, 23, parts),
-                "split by rows, {parts} parts"
-            );
-            assert!(
-                product_bits(5, 300, 203, parts),
-                "split by columns, {parts} parts"
-            );
+            assert!(product_bits(37, 300, 23, parts), "split by rows, {parts} parts");
+            assert!(product_bits(5, 300, 203, parts), "split by columns, {parts} parts");
         }
     }
 }

@@ -80,10 +80,7 @@ impl<'a> InferCx<'a> {
         if self.inputs.len() == n {
             Ok(())
         } else {
-            Err(OpError::Arity {
-                expected: n.to_string(),
-                got: self.inputs.len(),
-            })
+            Err(OpError::Arity { expected: n.to_string(), got: self.inputs.len() })
         }
     }
 
@@ -94,36 +91,21 @@ impl<'a> InferCx<'a> {
             Ok(d)
         } else {
             let names: Vec<_> = allowed.iter().map(|d| d.name()).collect();
-            Err(OpError::DType {
-                input: i,
-                expected: names.join(" or "),
-                got: d,
-            })
+            Err(OpError::DType { input: i, expected: names.join(" or "), got: d })
         }
     }
 
     /// Fails unless inputs `i` and `j` share a dtype.
     pub fn same_dtype(&self, i: usize, j: usize) -> OpResult<DType> {
         let (a, b) = (self.inputs[i].dtype, self.inputs[j].dtype);
-        if a == b {
-            Ok(a)
-        } else {
-            Err(OpError::DType {
-                input: j,
-                expected: a.to_string(),
-                got: b,
-            })
-        }
+        if a == b { Ok(a) } else { Err(OpError::DType { input: j, expected: a.to_string(), got: b }) }
     }
 
     /// Fails unless input `i` is a scalar (or could be one).
     pub fn scalar(&self, i: usize, what: &str) -> OpResult<()> {
         match self.inputs[i].shape.rank() {
             Some(0) | None => Ok(()),
-            Some(_) => Err(crate::invalid!(
-                "{what} must be a scalar, got shape {}",
-                self.inputs[i].shape
-            )),
+            Some(_) => Err(crate::invalid!("{what} must be a scalar, got shape {}", self.inputs[i].shape)),
         }
     }
 
@@ -212,13 +194,7 @@ pub fn single(dtype: DType, shape: Shape) -> OpResult<Vec<TensorSpec>> {
 pub fn normalize_axis(axis: i64, rank: usize) -> OpResult<usize> {
     let r = rank as i64;
     if axis < -r || axis >= r {
-        return Err(crate::invalid!(
-            "axis {axis} is out of range for rank {rank}"
-        ));
+        return Err(crate::invalid!("axis {axis} is out of range for rank {rank}"));
     }
-    Ok(if axis < 0 {
-        (axis + r) as usize
-    } else {
-        axis as usize
-    })
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
 }

@@ -107,24 +107,13 @@ impl Op for ReluGrad {
         let par = k.parallel();
         let (g, f) = (k.take(0)?, k.take(1)?);
         if g.shape() != f.shape() {
-            return Err(crate::invalid!(
-                "gradients {:?} and features {:?} differ in shape",
-                g.shape(),
-                f.shape()
-            ));
+            return Err(crate::invalid!("gradients {:?} and features {:?} differ in shape", g.shape(), f.shape()));
         }
         one(match (g, f) {
-            (Tensor::F32(g), Tensor::F32(f)) => {
-                Tensor::F32(super::elementwise::zip_same(g, f, par, relu_grad)?)
-            }
-            (Tensor::F64(g), Tensor::F64(f)) => {
-                Tensor::F64(super::elementwise::zip_same(g, f, par, relu_grad)?)
-            }
+            (Tensor::F32(g), Tensor::F32(f)) => Tensor::F32(super::elementwise::zip_same(g, f, par, relu_grad)?),
+            (Tensor::F64(g), Tensor::F64(f)) => Tensor::F64(super::elementwise::zip_same(g, f, par, relu_grad)?),
             (g, _) => {
-                return Err(crate::invalid!(
-                    "ReluGrad needs float inputs, got {}",
-                    g.dtype()
-                ));
+                return Err(crate::invalid!("ReluGrad needs float inputs, got {}", g.dtype()));
             }
         })
     }
@@ -164,20 +153,15 @@ impl Op for LeakyRelu {
         let par = k.parallel();
         let a = self.alpha;
         one(match k.take(0)? {
-            Tensor::F32(x) => Tensor::F32(super::elementwise::map_same(x, par, move |v| {
-                if v > 0.0 { v } else { a * v }
-            })),
+            Tensor::F32(x) => {
+                Tensor::F32(super::elementwise::map_same(x, par, move |v| if v > 0.0 { v } else { a * v }))
+            }
             Tensor::F64(x) => {
                 let a = a as f64;
-                Tensor::F64(super::elementwise::map_same(x, par, move |v| {
-                    if v > 0.0 { v } else { a * v }
-                }))
+                Tensor::F64(super::elementwise::map_same(x, par, move |v| if v > 0.0 { v } else { a * v }))
             }
             other => {
-                return Err(crate::invalid!(
-                    "LeakyRelu needs a float input, got {}",
-                    other.dtype()
-                ));
+                return Err(crate::invalid!("LeakyRelu needs a float input, got {}", other.dtype()));
             }
         })
     }
@@ -195,15 +179,9 @@ impl Op for LeakyRelu {
 
 /// Softmax or log-softmax of every lane along the last axis, shifted by the lane's maximum.
 fn softmax_lanes<T: Real>(mut a: ArcArrayD<T>, log: bool) -> OpResult<ArcArrayD<T>> {
-    let last = a
-        .ndim()
-        .checked_sub(1)
-        .ok_or_else(|| crate::invalid!("softmax needs rank >= 1"))?;
+    let last = a.ndim().checked_sub(1).ok_or_else(|| crate::invalid!("softmax needs rank >= 1"))?;
     for mut lane in a.lanes_mut(Axis(last)) {
-        let m = lane.iter().fold(
-            T::neg_infinity(),
-            |m, &v| if v > m || v.is_nan() { v } else { m },
-        );
+        let m = lane.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
         let sum = lane.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
         if log {
             let ls = sum.ln();

@@ -33,36 +33,23 @@ fn infer_random(cx: &InferCx, dtype: DType) -> OpResult<Vec<TensorSpec>> {
     cx.arity(1)?;
     cx.dtype_in(0, INTS)?;
     if !FLOATS.contains(&dtype) {
-        return Err(crate::invalid!(
-            "dtype must be float32 or float64, got {dtype}"
-        ));
+        return Err(crate::invalid!("dtype must be float32 or float64, got {dtype}"));
     }
     let shape = match cx.ints(0)? {
-        Some(v) if v.iter().all(|&d| d >= 0) => {
-            Shape::known(&v.iter().map(|&d| d as usize).collect::<Vec<_>>())
-        }
+        Some(v) if v.iter().all(|&d| d >= 0) => Shape::known(&v.iter().map(|&d| d as usize).collect::<Vec<_>>()),
         Some(v) => return Err(crate::invalid!("negative dimension in shape {v:?}")),
         None => Shape::unknown(),
     };
     single(dtype, shape)
 }
 
-fn draw(
-    k: &Kernel,
-    dtype: DType,
-    seed: u64,
-    seed2: u64,
-    sample: impl Fn(&mut ChaCha8Rng) -> f64,
-) -> OpResult<Outputs> {
+fn draw(k: &Kernel, dtype: DType, seed: u64, seed2: u64, sample: impl Fn(&mut ChaCha8Rng) -> f64) -> OpResult<Outputs> {
     let v = k.input(0)?.to_i64_vec()?;
     let dims: Vec<usize> = v
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))
         .collect::<OpResult<_>>()?;
-    let n = dims
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .filter(|&n| n <= MAX_RANDOM_ELEMENTS);
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n <= MAX_RANDOM_ELEMENTS);
     let n = n.ok_or_else(|| crate::invalid!("shape {v:?} is too large"))?;
     let mut rng = rng_for(seed, seed2, k.invocation());
     let t = match dtype {
@@ -129,42 +116,18 @@ impl Graph {
     /// `RandomStandardNormal(shape)` with the given seed.
     pub fn random_normal(&mut self, shape: &[usize], dtype: DType, seed: u64) -> Result<Output> {
         let s = self.constant_vec(shape.iter().map(|&d| d as i64).collect())?;
-        self.op(
-            "RandomStandardNormal",
-            RandomStandardNormal {
-                dtype,
-                seed,
-                seed2: 0,
-            },
-            &[s],
-        )
+        self.op("RandomStandardNormal", RandomStandardNormal { dtype, seed, seed2: 0 }, &[s])
     }
 
     /// `TruncatedNormal(shape)` with the given seed.
     pub fn truncated_normal(&mut self, shape: &[usize], dtype: DType, seed: u64) -> Result<Output> {
         let s = self.constant_vec(shape.iter().map(|&d| d as i64).collect())?;
-        self.op(
-            "TruncatedNormal",
-            TruncatedNormal {
-                dtype,
-                seed,
-                seed2: 0,
-            },
-            &[s],
-        )
+        self.op("TruncatedNormal", TruncatedNormal { dtype, seed, seed2: 0 }, &[s])
     }
 
     /// `RandomUniform(shape)` in [0, 1) with the given seed.
     pub fn random_uniform(&mut self, shape: &[usize], dtype: DType, seed: u64) -> Result<Output> {
         let s = self.constant_vec(shape.iter().map(|&d| d as i64).collect())?;
-        self.op(
-            "RandomUniform",
-            RandomUniform {
-                dtype,
-                seed,
-                seed2: 0,
-            },
-            &[s],
-        )
+        self.op("RandomUniform", RandomUniform { dtype, seed, seed2: 0 }, &[s])
     }
 }

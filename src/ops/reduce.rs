@@ -15,10 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Normalizes, checks and sorts reduction axes.
 pub(crate) fn reduction_axes(axes: &[i64], rank: usize) -> OpResult<Vec<usize>> {
-    let mut out = axes
-        .iter()
-        .map(|&a| normalize_axis(a, rank))
-        .collect::<OpResult<Vec<_>>>()?;
+    let mut out = axes.iter().map(|&a| normalize_axis(a, rank)).collect::<OpResult<Vec<_>>>()?;
     out.sort_unstable();
     if out.windows(2).any(|w| w[0] == w[1]) {
         return Err(crate::invalid!("reduction axes {axes:?} repeat an axis"));
@@ -32,11 +29,7 @@ fn reduced_shape(input: &Shape, axes: Option<&[i64]>, keep_dims: bool) -> OpResu
         return Ok(Shape::unknown());
     };
     let Some(axes) = axes else {
-        return Ok(if keep_dims {
-            Shape::unknown_dims(dims.len())
-        } else {
-            Shape::unknown()
-        });
+        return Ok(if keep_dims { Shape::unknown_dims(dims.len()) } else { Shape::unknown() });
     };
     let axes = reduction_axes(axes, dims.len())?;
     let mut out = Vec::new();
@@ -55,10 +48,7 @@ fn infer_reduce(cx: &InferCx, dtypes: &[DType], keep_dims: bool) -> OpResult<Vec
     let d = cx.dtype_in(0, dtypes)?;
     cx.dtype_in(1, super::INTS)?;
     let axes = cx.ints(1)?;
-    single(
-        d,
-        reduced_shape(&cx.input(0).shape, axes.as_deref(), keep_dims)?,
-    )
+    single(d, reduced_shape(&cx.input(0).shape, axes.as_deref(), keep_dims)?)
 }
 
 /// Folds `a` over `axes` with an associative `f` starting from `init`.
@@ -74,15 +64,9 @@ fn fold_axes<T: Element>(
         out = out.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x));
     }
     if keep_dims {
-        let kept: Vec<usize> = a
-            .shape()
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
-            .collect();
-        out = out
-            .into_shape_with_order(IxDyn(&kept))
-            .map_err(|e| crate::invalid!("{e}"))?;
+        let kept: Vec<usize> =
+            a.shape().iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
+        out = out.into_shape_with_order(IxDyn(&kept)).map_err(|e| crate::invalid!("{e}"))?;
     }
     Ok(out.into_shared())
 }
@@ -97,12 +81,7 @@ enum Kind {
     Prod,
 }
 
-fn reduce_number<T: Number>(
-    a: &ArcArrayD<T>,
-    axes: &[usize],
-    keep: bool,
-    kind: Kind,
-) -> OpResult<ArcArrayD<T>> {
+fn reduce_number<T: Number>(a: &ArcArrayD<T>, axes: &[usize], keep: bool, kind: Kind) -> OpResult<ArcArrayD<T>> {
     match kind {
         Kind::Sum => fold_axes(a, axes, keep, T::ZERO, T::add),
         Kind::Mean => {
@@ -134,32 +113,17 @@ fn compute_reduce(k: &mut Kernel, kind: Kind, keep: bool) -> OpResult<Outputs> {
 
 /// The gradient of a reduction reshaped to the kept-dims shape and broadcast back to the input:
 /// `BroadcastTo(Reshape(g, kept), Shape(x))`, static where shapes are known.
-pub(crate) fn broadcast_back(
-    g: &mut Graph,
-    grad: Output,
-    x: Output,
-    axes_in: Output,
-) -> Result<Output> {
+pub(crate) fn broadcast_back(g: &mut Graph, grad: Output, x: Output, axes_in: Output) -> Result<Output> {
     let xs = g.spec(x).shape.clone();
-    let fail = |what: &str, msg: String| {
-        crate::error::Error::argument("gradient of a reduction", what, msg)
-    };
-    let rank = xs
-        .rank()
-        .ok_or_else(|| fail("input", "needs a known rank".into()))?;
+    let fail = |what: &str, msg: String| crate::error::Error::argument("gradient of a reduction", what, msg);
+    let rank = xs.rank().ok_or_else(|| fail("input", "needs a known rank".into()))?;
     let axes = match g.node(axes_in.node).constant_value() {
-        Some(v) => v
-            .to_i64_vec()
-            .and_then(|a| reduction_axes(&a, rank))
-            .map_err(|e| fail("axes", e.to_string()))?,
+        Some(v) => v.to_i64_vec().and_then(|a| reduction_axes(&a, rank)).map_err(|e| fail("axes", e.to_string()))?,
         None => return Err(fail("axes", "must be a constant".into())),
     };
     if let Some(xd) = xs.to_known() {
-        let kept: Vec<i64> = xd
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| if axes.contains(&i) { 1 } else { d as i64 })
-            .collect();
+        let kept: Vec<i64> =
+            xd.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d as i64 }).collect();
         let r = g.reshape(grad, &kept)?;
         let target = g.constant_vec(xd.iter().map(|&d| d as i32).collect())?;
         return g.broadcast_to(r, target);
@@ -302,11 +266,7 @@ impl Graph {
             Some(a) => a.iter().map(|&v| v as i32).collect(),
             None => {
                 let rank = self.spec(x).shape.rank().ok_or_else(|| {
-                    crate::error::Error::argument(
-                        "reduce",
-                        "axes",
-                        "None needs an input of known rank",
-                    )
+                    crate::error::Error::argument("reduce", "axes", "None needs an input of known rank")
                 })?;
                 (0..rank as i32).collect()
             }
@@ -341,9 +301,7 @@ fn infer_arg(cx: &InferCx, output_type: DType) -> OpResult<Vec<TensorSpec>> {
     cx.dtype_in(1, super::INTS)?;
     cx.scalar(1, "dimension")?;
     if !output_type.is_int() {
-        return Err(crate::invalid!(
-            "output_type must be int32 or int64, got {output_type}"
-        ));
+        return Err(crate::invalid!("output_type must be int32 or int64, got {output_type}"));
     }
     let axis = cx.ints(1)?.and_then(|v| v.first().copied());
     let shape = match axis {
@@ -353,11 +311,7 @@ fn infer_arg(cx: &InferCx, output_type: DType) -> OpResult<Vec<TensorSpec>> {
     single(output_type, shape)
 }
 
-fn arg_index<T: Element>(
-    a: &ArcArrayD<T>,
-    axis: usize,
-    better: fn(f64, f64) -> bool,
-) -> ArrayD<i64> {
+fn arg_index<T: Element>(a: &ArcArrayD<T>, axis: usize, better: fn(f64, f64) -> bool) -> ArrayD<i64> {
     a.map_axis(Axis(axis), |lane| {
         let mut best = 0usize;
         for (i, v) in lane.iter().enumerate() {
@@ -388,9 +342,7 @@ impl Op for ArgMax {
         infer_arg(cx, self.output_type)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| {
-            v > best || (v.is_nan() && !best.is_nan())
-        })
+        compute_arg(k, self.output_type, |v, best| v > best || (v.is_nan() && !best.is_nan()))
     }
     // not differentiable
     fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -406,9 +358,7 @@ impl Op for ArgMin {
         infer_arg(cx, self.output_type)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| {
-            v < best || (v.is_nan() && !best.is_nan())
-        })
+        compute_arg(k, self.output_type, |v, best| v < best || (v.is_nan() && !best.is_nan()))
     }
     // not differentiable
     fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -420,24 +370,12 @@ impl Graph {
     /// `ArgMax(x, axis)` with an int64 result.
     pub fn argmax(&mut self, x: Output, axis: i64) -> Result<Output> {
         let a = self.constant(axis as i32)?;
-        self.op(
-            "ArgMax",
-            ArgMax {
-                output_type: DType::Int64,
-            },
-            &[x, a],
-        )
+        self.op("ArgMax", ArgMax { output_type: DType::Int64 }, &[x, a])
     }
 
     /// `ArgMin(x, axis)` with an int64 result.
     pub fn argmin(&mut self, x: Output, axis: i64) -> Result<Output> {
         let a = self.constant(axis as i32)?;
-        self.op(
-            "ArgMin",
-            ArgMin {
-                output_type: DType::Int64,
-            },
-            &[x, a],
-        )
+        self.op("ArgMin", ArgMin { output_type: DType::Int64 }, &[x, a])
     }
 }

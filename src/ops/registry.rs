@@ -3,9 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{
-    array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, unary, xent,
-};
+use super::{array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {

@@ -197,10 +197,7 @@ pub struct BroadcastGradientArgs {}
 
 fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
     let lead = out.len() - s.len();
-    (0..out.len())
-        .filter(|&i| i < lead || (s[i - lead] == 1 && out[i] != 1))
-        .map(|i| i as i32)
-        .collect()
+    (0..out.len()).filter(|&i| i < lead || (s[i - lead] == 1 && out[i] != 1)).map(|i| i as i32).collect()
 }
 
 impl Op for BroadcastGradientArgs {
@@ -220,10 +217,7 @@ impl Op for BroadcastGradientArgs {
         let out = broadcast_dims(&s0, &s1)?;
         let (r0, r1) = (broadcast_axes(&s0, &out), broadcast_axes(&s1, &out));
         let (n0, n1) = (r0.len(), r1.len());
-        Ok(smallvec::smallvec![
-            Tensor::from_vec(&[n0], r0)?,
-            Tensor::from_vec(&[n1], r1)?
-        ])
+        Ok(smallvec::smallvec![Tensor::from_vec(&[n0], r0)?, Tensor::from_vec(&[n1], r1)?])
     }
     // not differentiable
     fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

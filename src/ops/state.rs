@@ -111,10 +111,7 @@ impl Op for VariableV2 {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(0)?;
         if self.shape.to_known().is_none() {
-            return Err(crate::invalid!(
-                "a variable needs a fully known shape, got {}",
-                self.shape
-            ));
+            return Err(crate::invalid!("a variable needs a fully known shape, got {}", self.shape));
         }
         single(self.dtype, self.shape.clone())
     }
@@ -173,16 +170,9 @@ fn infer_assign(cx: &InferCx, exact_shape: bool) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
     let (var, value) = (cx.input(0), cx.input(1));
     cx.same_dtype(0, 1)?;
-    let ok = if exact_shape {
-        var.shape.is_compatible(&value.shape)
-    } else {
-        true
-    };
+    let ok = if exact_shape { var.shape.is_compatible(&value.shape) } else { true };
     if !ok {
-        return Err(OpError::ShapeMismatch {
-            lhs: var.shape.clone(),
-            rhs: value.shape.clone(),
-        });
+        return Err(OpError::ShapeMismatch { lhs: var.shape.clone(), rhs: value.shape.clone() });
     }
     single(var.dtype, var.shape.clone())
 }
@@ -368,20 +358,13 @@ impl Op for NoOp {
 impl Graph {
     /// A `Const` node holding `value` (a scalar, or any [`Tensor`]).
     pub fn constant(&mut self, value: impl Into<Tensor>) -> Result<Output> {
-        self.op(
-            "Const",
-            Const {
-                value: value.into(),
-            },
-            &[],
-        )
+        self.op("Const", Const { value: value.into() }, &[])
     }
 
     /// A rank-1 `Const` holding `values`.
     pub fn constant_vec<T: crate::tensor::Element>(&mut self, values: Vec<T>) -> Result<Output> {
         let n = values.len();
-        let t = Tensor::from_vec(&[n], values)
-            .map_err(|e| crate::error::Error::at("Const", "Const", e))?;
+        let t = Tensor::from_vec(&[n], values).map_err(|e| crate::error::Error::at("Const", "Const", e))?;
         self.constant(t)
     }
 
@@ -397,11 +380,7 @@ impl Graph {
 
     /// A placeholder that yields `default` unless fed.
     pub fn placeholder_with_default(&mut self, default: Output, shape: Shape) -> Result<Output> {
-        self.op(
-            "PlaceholderWithDefault",
-            PlaceholderWithDefault { shape },
-            &[default],
-        )
+        self.op("PlaceholderWithDefault", PlaceholderWithDefault { shape }, &[default])
     }
 
     /// `Identity(x)`.
@@ -416,13 +395,7 @@ impl Graph {
 
     /// `Assign(var, value)`: the variable takes the value; the output is the new value.
     pub fn assign(&mut self, var: Output, value: Output) -> Result<Output> {
-        self.op(
-            "Assign",
-            Assign {
-                validate_shape: true,
-            },
-            &[var, value],
-        )
+        self.op("Assign", Assign { validate_shape: true }, &[var, value])
     }
 
     /// `AssignAdd(var, value)` (TF's `tf.assign_add`); the output is the new value.

@@ -19,19 +19,11 @@ pub(crate) fn infer_unary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<Tensor
 }
 
 /// Applies a float function to an f32 or f64 tensor.
-pub(crate) fn map_float(
-    t: Tensor,
-    par: bool,
-    f32f: fn(f32) -> f32,
-    f64f: fn(f64) -> f64,
-) -> OpResult<Tensor> {
+pub(crate) fn map_float(t: Tensor, par: bool, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> OpResult<Tensor> {
     match t {
         Tensor::F32(a) => Ok(Tensor::F32(map_same(a, par, f32f))),
         Tensor::F64(a) => Ok(Tensor::F64(map_same(a, par, f64f))),
-        other => Err(crate::invalid!(
-            "expected a float tensor, got {}",
-            other.dtype()
-        )),
+        other => Err(crate::invalid!("expected a float tensor, got {}", other.dtype())),
     }
 }
 
@@ -39,22 +31,14 @@ pub(crate) fn map_float(
 pub(crate) fn map_number(
     t: Tensor,
     par: bool,
-    fs: (
-        fn(f32) -> f32,
-        fn(f64) -> f64,
-        fn(i32) -> i32,
-        fn(i64) -> i64,
-    ),
+    fs: (fn(f32) -> f32, fn(f64) -> f64, fn(i32) -> i32, fn(i64) -> i64),
 ) -> OpResult<Tensor> {
     match t {
         Tensor::F32(a) => Ok(Tensor::F32(map_same(a, par, fs.0))),
         Tensor::F64(a) => Ok(Tensor::F64(map_same(a, par, fs.1))),
         Tensor::I32(a) => Ok(Tensor::I32(map_same(a, par, fs.2))),
         Tensor::I64(a) => Ok(Tensor::I64(map_same(a, par, fs.3))),
-        other => Err(crate::invalid!(
-            "expected a number tensor, got {}",
-            other.dtype()
-        )),
+        other => Err(crate::invalid!("expected a number tensor, got {}", other.dtype())),
     }
 }
 
@@ -228,11 +212,7 @@ unary_op!(
 /// Rounds half to even, as TF's Round.
 fn round_half_even<T: Real>(x: T) -> T {
     let r = x.round();
-    if (x - x.trunc()).abs() == T::from_f64(0.5) {
-        T::from_f64(2.0) * (x / T::from_f64(2.0)).round()
-    } else {
-        r
-    }
+    if (x - x.trunc()).abs() == T::from_f64(0.5) { T::from_f64(2.0) * (x / T::from_f64(2.0)).round() } else { r }
 }
 
 /// Logical negation of a bool tensor.

@@ -13,16 +13,14 @@ use serde::{Deserialize, Serialize};
 
 /// Per row: the shifted logits, their log-sum-exp, and the softmax.
 fn softmax_rows<T: Real>(logits: &ArcArrayD<T>) -> OpResult<(Array2<T>, Array1<T>)> {
-    let l = logits.view().into_dimensionality::<Ix2>().map_err(|_| {
-        crate::invalid!("logits must be [batch, classes], got {:?}", logits.shape())
-    })?;
+    let l = logits
+        .view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| crate::invalid!("logits must be [batch, classes], got {:?}", logits.shape()))?;
     let mut softmax = Array2::zeros(l.raw_dim());
     let mut lse = Array1::zeros(l.nrows());
     for (r, row) in l.axis_iter(Axis(0)).enumerate() {
-        let m = row.iter().fold(
-            T::neg_infinity(),
-            |m, &v| if v > m || v.is_nan() { v } else { m },
-        );
+        let m = row.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
         let sum = row.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
         lse[r] = m + sum.ln();
         for (c, &v) in row.iter().enumerate() {
@@ -37,18 +35,13 @@ fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
     let d = cx.dtype_in(0, FLOATS)?;
     let logits = &cx.input(0).shape;
     if logits.rank().is_some_and(|r| r != 2) {
-        return Err(crate::invalid!(
-            "logits must be [batch, classes], got {logits}"
-        ));
+        return Err(crate::invalid!("logits must be [batch, classes], got {logits}"));
     }
     let batch = logits.dims().map_or(None, |d| d[0]);
     if sparse {
         cx.dtype_in(1, INTS)?;
         if cx.input(1).shape.rank().is_some_and(|r| r != 1) {
-            return Err(crate::invalid!(
-                "labels must be [batch], got {}",
-                cx.input(1).shape
-            ));
+            return Err(crate::invalid!("labels must be [batch], got {}", cx.input(1).shape));
         }
         Shape::partial(&[batch]).merge(&cx.input(1).shape)?;
     } else {
@@ -56,10 +49,7 @@ fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
         logits.merge(&cx.input(1).shape)?;
     }
     let b = batch.or_else(|| cx.input(1).shape.dims().and_then(|d| d[0]));
-    Ok(vec![
-        TensorSpec::new(d, Shape::partial(&[b])),
-        TensorSpec::new(d, logits.merge(&Shape::unknown_dims(2))?),
-    ])
+    Ok(vec![TensorSpec::new(d, Shape::partial(&[b])), TensorSpec::new(d, logits.merge(&Shape::unknown_dims(2))?)])
 }
 
 /// `loss[b] = -sum_c labels[b,c] * log_softmax(logits)[b,c]` and its gradient
@@ -70,32 +60,19 @@ pub struct SoftmaxCrossEntropyWithLogits {}
 
 fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult<Outputs> {
     if logits.shape() != labels.shape() {
-        return Err(crate::invalid!(
-            "logits {:?} and labels {:?} differ in shape",
-            logits.shape(),
-            labels.shape()
-        ));
+        return Err(crate::invalid!("logits {:?} and labels {:?} differ in shape", logits.shape(), labels.shape()));
     }
     let (softmax, lse) = softmax_rows(logits)?;
     let (l, y) = (
-        logits
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|e| crate::invalid!("{e}"))?,
-        labels
-            .view()
-            .into_dimensionality::<Ix2>()
-            .map_err(|e| crate::invalid!("{e}"))?,
+        logits.view().into_dimensionality::<Ix2>().map_err(|e| crate::invalid!("{e}"))?,
+        labels.view().into_dimensionality::<Ix2>().map_err(|e| crate::invalid!("{e}"))?,
     );
     let mut loss = Array1::zeros(l.nrows());
     for r in 0..l.nrows() {
         loss[r] = (0..l.ncols()).fold(T::zero(), |s, c| s + y[[r, c]] * (lse[r] - l[[r, c]]));
     }
     let backprop = softmax - &y;
-    Ok(smallvec::smallvec![
-        Tensor::from_array(loss.into_dyn()),
-        Tensor::from_array(backprop.into_dyn())
-    ])
+    Ok(smallvec::smallvec![Tensor::from_array(loss.into_dyn()), Tensor::from_array(backprop.into_dyn())])
 }
 
 impl Op for SoftmaxCrossEntropyWithLogits {
@@ -109,11 +86,9 @@ impl Op for SoftmaxCrossEntropyWithLogits {
         match (k.input(0)?, k.input(1)?) {
             (Tensor::F32(l), Tensor::F32(y)) => dense_xent(l, y),
             (Tensor::F64(l), Tensor::F64(y)) => dense_xent(l, y),
-            (l, y) => Err(crate::invalid!(
-                "logits and labels must be one float dtype, got {} and {}",
-                l.dtype(),
-                y.dtype()
-            )),
+            (l, y) => {
+                Err(crate::invalid!("logits and labels must be one float dtype, got {} and {}", l.dtype(), y.dtype()))
+            }
         }
     }
     // d/dlogits = g[:, None] * backprop (+ the term for a gradient into backprop, as TF);
@@ -148,15 +123,9 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
     let (mut backprop, lse) = softmax_rows(logits)?;
     let (rows, classes) = backprop.dim();
     if labels.len() != rows {
-        return Err(crate::invalid!(
-            "{} labels for {rows} rows of logits",
-            labels.len()
-        ));
+        return Err(crate::invalid!("{} labels for {rows} rows of logits", labels.len()));
     }
-    let l = logits
-        .view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|e| crate::invalid!("{e}"))?;
+    let l = logits.view().into_dimensionality::<Ix2>().map_err(|e| crate::invalid!("{e}"))?;
     let mut loss = Array1::zeros(rows);
     for (r, &y) in labels.iter().enumerate() {
         let c = usize::try_from(y)
@@ -166,10 +135,7 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
         loss[r] = lse[r] - l[[r, c]];
         backprop[[r, c]] = backprop[[r, c]] - T::one();
     }
-    Ok(smallvec::smallvec![
-        Tensor::from_array(loss.into_dyn()),
-        Tensor::from_array(backprop.into_dyn())
-    ])
+    Ok(smallvec::smallvec![Tensor::from_array(loss.into_dyn()), Tensor::from_array(backprop.into_dyn())])
 }
 
 impl Op for SparseSoftmaxCrossEntropyWithLogits {
@@ -184,10 +150,7 @@ impl Op for SparseSoftmaxCrossEntropyWithLogits {
         match k.input(0)? {
             Tensor::F32(l) => sparse_xent(l, &labels),
             Tensor::F64(l) => sparse_xent(l, &labels),
-            other => Err(crate::invalid!(
-                "logits must be float, got {}",
-                other.dtype()
-            )),
+            other => Err(crate::invalid!("logits must be float, got {}", other.dtype())),
         }
     }
     // d/dlogits = g[:, None] * backprop; labels are not differentiable
@@ -202,11 +165,7 @@ impl Op for SparseSoftmaxCrossEntropyWithLogits {
 impl Graph {
     /// The per-row loss of `SoftmaxCrossEntropyWithLogits(logits, labels)`
     /// (`tf.nn.softmax_cross_entropy_with_logits_v2`).
-    pub fn softmax_cross_entropy_with_logits(
-        &mut self,
-        labels: Output,
-        logits: Output,
-    ) -> Result<Output> {
+    pub fn softmax_cross_entropy_with_logits(&mut self, labels: Output, logits: Output) -> Result<Output> {
         let id = self.add_node(
             NodeName::Default("SoftmaxCrossEntropyWithLogits"),
             SoftmaxCrossEntropyWithLogits {},
@@ -217,11 +176,7 @@ impl Graph {
     }
 
     /// The per-row loss of `SparseSoftmaxCrossEntropyWithLogits(logits, labels)` for integer labels.
-    pub fn sparse_softmax_cross_entropy_with_logits(
-        &mut self,
-        labels: Output,
-        logits: Output,
-    ) -> Result<Output> {
+    pub fn sparse_softmax_cross_entropy_with_logits(&mut self, labels: Output, logits: Output) -> Result<Output> {
         let id = self.add_node(
             NodeName::Default("SparseSoftmaxCrossEntropyWithLogits"),
             SparseSoftmaxCrossEntropyWithLogits {},
@@ -233,11 +188,7 @@ impl Graph {
 
     /// `tf.nn.sigmoid_cross_entropy_with_logits`, built as TF builds it:
     /// `max(x, 0) - x * z + log1p(exp(-|x|))`, stable for any logit.
-    pub fn sigmoid_cross_entropy_with_logits(
-        &mut self,
-        labels: Output,
-        logits: Output,
-    ) -> Result<Output> {
+    pub fn sigmoid_cross_entropy_with_logits(&mut self, labels: Output, logits: Output) -> Result<Output> {
         self.with_name_scope("logistic_loss", |g| {
             let zeros = g.zeros_like(logits)?;
             let cond = g.greater_equal(logits, zeros)?;

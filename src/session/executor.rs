@@ -28,28 +28,13 @@ type Inputs = SmallVec<[Option<Tensor>; 4]>;
 
 impl Exec<'_> {
     /// Runs step `i` on its gathered inputs.
-    pub(crate) fn compute(
-        &self,
-        i: usize,
-        inputs: Inputs,
-        parallel_kernels: bool,
-    ) -> Result<Outputs> {
+    pub(crate) fn compute(&self, i: usize, inputs: Inputs, parallel_kernels: bool) -> Result<Outputs> {
         let step = &self.plan.steps[i];
-        let invocation = self
-            .counters
-            .get(step.node.index())
-            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed));
+        let invocation = self.counters.get(step.node.index()).map_or(0, |c| c.fetch_add(1, Ordering::Relaxed));
         let mut k = Kernel::new(inputs, self.vars, &step.refs, invocation, parallel_kernels);
-        let out = step
-            .op
-            .compute(&mut k)
-            .map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
+        let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
         if out.len() != step.outputs.len() {
-            let e = crate::invalid!(
-                "kernel returned {} outputs, expected {}",
-                out.len(),
-                step.outputs.len()
-            );
+            let e = crate::invalid!("kernel returned {} outputs, expected {}", out.len(), step.outputs.len());
             return Err(Error::at(&step.name, step.op.op_type(), e));
         }
         Ok(out)
@@ -86,12 +71,7 @@ impl Exec<'_> {
     pub(crate) fn run_parallel(&self, st: &RunState) -> Result<()> {
         let failure = Mutex::new(None);
         let abort = AtomicBool::new(false);
-        let p = Parallel {
-            exec: self,
-            st,
-            failure: &failure,
-            abort: &abort,
-        };
+        let p = Parallel { exec: self, st, failure: &failure, abort: &abort };
         rayon::in_place_scope(|scope| p.drive(scope, self.plan.roots.clone()));
         match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(e) => Err(e),
@@ -110,24 +90,18 @@ impl Exec<'_> {
                     ValueRef::Const(c) => self.constant(c),
                     ValueRef::Ref => None,
                 };
-                v.ok_or_else(|| {
-                    Error::argument("run", "fetches", "a fetched value was not produced")
-                })
+                v.ok_or_else(|| Error::argument("run", "fetches", "a fetched value was not produced"))
             })
             .collect()
     }
 }
 
 fn slot_mut(st: &mut RunState, s: u32) -> &mut Slot {
-    st.slots[s as usize]
-        .get_mut()
-        .unwrap_or_else(|e| e.into_inner())
+    st.slots[s as usize].get_mut().unwrap_or_else(|e| e.into_inner())
 }
 
 fn lock(st: &RunState, s: u32) -> std::sync::MutexGuard<'_, Slot> {
-    st.slots[s as usize]
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    st.slots[s as usize].lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The shared context of one parallel run.
@@ -165,12 +139,8 @@ impl<'a> Parallel<'a> {
 
     /// Cheap steps go on this thread's list; of the expensive ones, one stays here (run after the
     /// cheap ones) and the rest become tasks.
-    fn schedule<'s>(
-        &'s self,
-        scope: &rayon::Scope<'s>,
-        ready: impl Iterator<Item = u32>,
-        local: &mut Vec<u32>,
-    ) where
+    fn schedule<'s>(&'s self, scope: &rayon::Scope<'s>, ready: impl Iterator<Item = u32>, local: &mut Vec<u32>)
+    where
         'a: 's,
     {
         let mut kept = None;
@@ -244,10 +214,6 @@ pub(crate) fn run_reference(exec: &Exec, feeds: &[Tensor]) -> Result<Vec<Tensor>
     }
     plan.fetches
         .iter()
-        .map(|r| {
-            get(&values, r).ok_or_else(|| {
-                Error::argument("run", "fetches", "a fetched value was not produced")
-            })
-        })
+        .map(|r| get(&values, r).ok_or_else(|| Error::argument("run", "fetches", "a fetched value was not produced")))
         .collect()
 }

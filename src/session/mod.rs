@@ -83,23 +83,10 @@ impl Session {
     /// A session over a shared graph (several sessions may share one graph, each with its own
     /// variables).
     pub fn from_arc(graph: Arc<Graph>) -> Self {
-        let names = graph
-            .variables()
-            .iter()
-            .map(|v| graph.node(v.node).name().to_string())
-            .collect();
-        let specs = graph
-            .variables()
-            .iter()
-            .map(|v| graph.node(v.node).outputs()[0].clone())
-            .collect();
+        let names = graph.variables().iter().map(|v| graph.node(v.node).name().to_string()).collect();
+        let specs = graph.variables().iter().map(|v| graph.node(v.node).outputs()[0].clone()).collect();
         let counters = (0..graph.len()).map(|_| AtomicU64::new(0)).collect();
-        Session {
-            vars: VariableStore::new(names, specs),
-            graph,
-            plans: RwLock::new(HashMap::new()),
-            counters,
-        }
+        Session { vars: VariableStore::new(names, specs), graph, plans: RwLock::new(HashMap::new()), counters }
     }
 
     /// The graph.
@@ -118,12 +105,7 @@ impl Session {
     ///
     /// Errors (nothing runs and no variable changes): an unknown handle, a missing feed, a feed
     /// of the wrong dtype or shape, a variable the run needs that is not initialized.
-    pub fn run(
-        &self,
-        feeds: &[(Output, Tensor)],
-        fetches: &[Output],
-        targets: &[NodeId],
-    ) -> Result<Vec<Tensor>> {
+    pub fn run(&self, feeds: &[(Output, Tensor)], fetches: &[Output], targets: &[NodeId]) -> Result<Vec<Tensor>> {
         self.run_with(RunOptions::default(), feeds, fetches, targets)
     }
 
@@ -142,57 +124,32 @@ impl Session {
 
     /// [`run`](Session::run) with tensors named as in TF (`"x"`, `"node:1"`) and targets by node
     /// name. Convenient, but it looks names up on every call; hot loops should use handles.
-    pub fn run_by_name(
-        &self,
-        feeds: &[(&str, Tensor)],
-        fetches: &[&str],
-        targets: &[&str],
-    ) -> Result<Vec<Tensor>> {
+    pub fn run_by_name(&self, feeds: &[(&str, Tensor)], fetches: &[&str], targets: &[&str]) -> Result<Vec<Tensor>> {
         let g = &self.graph;
-        let feeds: Vec<(Output, Tensor)> = feeds
-            .iter()
-            .map(|(n, t)| Ok((g.output(n)?, t.clone())))
-            .collect::<Result<_>>()?;
+        let feeds: Vec<(Output, Tensor)> =
+            feeds.iter().map(|(n, t)| Ok((g.output(n)?, t.clone()))).collect::<Result<_>>()?;
         let fetches: Vec<Output> = fetches.iter().map(|n| g.output(n)).collect::<Result<_>>()?;
-        let targets: Vec<NodeId> = targets
-            .iter()
-            .map(|n| g.node_id(n))
-            .collect::<Result<_>>()?;
+        let targets: Vec<NodeId> = targets.iter().map(|n| g.node_id(n)).collect::<Result<_>>()?;
         self.run(&feeds, &fetches, &targets)
     }
 
     /// A prepared signature (TF's `Session.make_callable`): its `run` takes only the feed values,
     /// in the order of `feeds`, and reaches the plan without any look-up.
-    pub fn make_callable(
-        &self,
-        feeds: &[Output],
-        fetches: &[Output],
-        targets: &[NodeId],
-    ) -> Result<Callable<'_>> {
+    pub fn make_callable(&self, feeds: &[Output], fetches: &[Output], targets: &[NodeId]) -> Result<Callable<'_>> {
         let plan = self.plan(feeds.iter().copied(), fetches, targets)?;
-        Ok(Callable {
-            session: self,
-            plan,
-        })
+        Ok(Callable { session: self, plan })
     }
 
     /// Runs every variable's initializer (what running `global_variables_initializer()` does).
     pub fn initialize(&self) -> Result<()> {
-        let inits: Vec<NodeId> = self
-            .graph
-            .variables()
-            .iter()
-            .filter_map(|v| v.initializer)
-            .collect();
+        let inits: Vec<NodeId> = self.graph.variables().iter().filter_map(|v| v.initializer).collect();
         self.run(&[], &[], &inits).map(|_| ())
     }
 
     /// The current value of a variable.
     pub fn variable_value(&self, var: Output) -> Result<Tensor> {
         let (index, name) = self.var_index(var)?;
-        self.vars
-            .read(index)
-            .ok_or(Error::UninitializedVariable { node: name })
+        self.vars.read(index).ok_or(Error::UninitializedVariable { node: name })
     }
 
     /// Sets a variable's value (restoring a checkpoint, or TF's `var.load(value)`). The value must
@@ -221,9 +178,7 @@ impl Session {
     fn var_index(&self, var: Output) -> Result<(usize, String)> {
         plan::check_output(&self.graph, var)?;
         let node = self.graph.node(var.node);
-        let index = node
-            .var
-            .ok_or_else(|| Error::argument("variable", node.name(), "is not a variable"))?;
+        let index = node.var.ok_or_else(|| Error::argument("variable", node.name(), "is not a variable"))?;
         Ok((index, node.name().to_string()))
     }
 
@@ -239,27 +194,16 @@ impl Session {
         fetches.hash(&mut h);
         targets.hash(&mut h);
         let hash = h.finish();
-        let matches = |k: &PlanKey| {
-            k.feeds.iter().copied().eq(feeds.clone())
-                && k.fetches == fetches
-                && k.targets == targets
-        };
-        if let Some(bucket) = self
-            .plans
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&hash)
+        let matches =
+            |k: &PlanKey| k.feeds.iter().copied().eq(feeds.clone()) && k.fetches == fetches && k.targets == targets;
+        if let Some(bucket) = self.plans.read().unwrap_or_else(|e| e.into_inner()).get(&hash)
             && let Some((_, p)) = bucket.iter().find(|(k, _)| matches(k))
         {
             return Ok(p.clone());
         }
         let feeds: Vec<Output> = feeds.collect();
         let plan = Arc::new(Plan::build(&self.graph, &feeds, fetches, targets)?);
-        let key = PlanKey {
-            feeds,
-            fetches: fetches.to_vec(),
-            targets: targets.to_vec(),
-        };
+        let key = PlanKey { feeds, fetches: fetches.to_vec(), targets: targets.to_vec() };
         let mut plans = self.plans.write().unwrap_or_else(|e| e.into_inner());
         let bucket = plans.entry(hash).or_default();
         if let Some((_, p)) = bucket.iter().find(|(k, _)| *k == key) {
@@ -273,16 +217,10 @@ impl Session {
         self.check_feeds(plan, feeds)?;
         for &v in &plan.must_be_initialized {
             if !self.vars.is_initialized(v) {
-                return Err(Error::UninitializedVariable {
-                    node: self.vars.name(v).to_string(),
-                });
+                return Err(Error::UninitializedVariable { node: self.vars.name(v).to_string() });
             }
         }
-        let exec = Exec {
-            plan,
-            vars: &self.vars,
-            counters: &self.counters,
-        };
+        let exec = Exec { plan, vars: &self.vars, counters: &self.counters };
         if executor == Executor::Serial {
             let owned: Vec<Tensor> = feeds.iter().map(|&t| t.clone()).collect();
             return executor::run_reference(&exec, &owned);
@@ -290,17 +228,10 @@ impl Session {
         let mut st = RunState::take(plan);
         for (feed, &t) in plan.feeds.iter().zip(feeds) {
             if let Some(s) = feed.slot {
-                st.slots[s as usize]
-                    .get_mut()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .value = Some(t.clone());
+                st.slots[s as usize].get_mut().unwrap_or_else(|e| e.into_inner()).value = Some(t.clone());
             }
         }
-        let ran = if plan.parallel {
-            exec.run_parallel(&st)
-        } else {
-            exec.run_inline(&mut st)
-        };
+        let ran = if plan.parallel { exec.run_parallel(&st) } else { exec.run_inline(&mut st) };
         let out = ran.and_then(|()| exec.collect(&mut st));
         st.give_back(plan);
         out
@@ -311,11 +242,7 @@ impl Session {
             return Err(Error::argument(
                 "run",
                 "feeds",
-                format!(
-                    "{} values for {} fed tensors",
-                    feeds.len(),
-                    plan.feeds.len()
-                ),
+                format!("{} values for {} fed tensors", feeds.len(), plan.feeds.len()),
             ));
         }
         for (f, t) in plan.feeds.iter().zip(feeds) {

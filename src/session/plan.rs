@@ -83,9 +83,7 @@ pub(crate) fn check_output(g: &Graph, o: Output) -> Result<()> {
 
 fn check_node(g: &Graph, id: NodeId) -> Result<()> {
     if id.index() >= g.len() {
-        return Err(Error::UnknownNode {
-            name: format!("#{} (a handle from another graph)", id.index()),
-        });
+        return Err(Error::UnknownNode { name: format!("#{} (a handle from another graph)", id.index()) });
     }
     Ok(())
 }
@@ -99,12 +97,7 @@ struct Needed {
 
 impl Plan {
     /// Builds the plan of one signature.
-    pub(crate) fn build(
-        g: &Graph,
-        feeds: &[Output],
-        fetches: &[Output],
-        targets: &[NodeId],
-    ) -> Result<Plan> {
+    pub(crate) fn build(g: &Graph, feeds: &[Output], fetches: &[Output], targets: &[NodeId]) -> Result<Plan> {
         for &o in feeds.iter().chain(fetches) {
             check_output(g, o)?;
         }
@@ -114,11 +107,7 @@ impl Plan {
         let mut fed: HashMap<Output, usize> = HashMap::new();
         for (i, &o) in feeds.iter().enumerate() {
             if fed.insert(o, i).is_some() {
-                return Err(Error::argument(
-                    "run",
-                    "feeds",
-                    format!("'{}' is fed twice", g.output_name(o)),
-                ));
+                return Err(Error::argument("run", "feeds", format!("'{}' is fed twice", g.output_name(o))));
             }
         }
         let needed = prune(g, &fed, fetches, targets)?;
@@ -129,36 +118,17 @@ impl Plan {
 }
 
 /// Marks what the fetches and targets need, stopping at feeds and at folded constants.
-fn prune(
-    g: &Graph,
-    fed: &HashMap<Output, usize>,
-    fetches: &[Output],
-    targets: &[NodeId],
-) -> Result<Needed> {
+fn prune(g: &Graph, fed: &HashMap<Output, usize>, fetches: &[Output], targets: &[NodeId]) -> Result<Needed> {
     let fed_node = |n: NodeId| fed.keys().any(|o| o.node == n);
     let mut fed_upstream = vec![false; g.len()];
     for id in g.node_ids() {
         let node = g.node(id);
-        fed_upstream[id.index()] = node
-            .inputs()
-            .iter()
-            .any(|i| fed.contains_key(i) || fed_upstream[i.node.index()])
-            || node
-                .control_inputs()
-                .iter()
-                .any(|&c| fed_node(c) || fed_upstream[c.index()]);
+        fed_upstream[id.index()] = node.inputs().iter().any(|i| fed.contains_key(i) || fed_upstream[i.node.index()])
+            || node.control_inputs().iter().any(|&c| fed_node(c) || fed_upstream[c.index()]);
     }
     let mut seen = vec![false; g.len()];
-    let mut needed = Needed {
-        steps: Vec::new(),
-        constants: HashMap::new(),
-        constant_values: Vec::new(),
-    };
-    let mut stack: Vec<NodeId> = fetches
-        .iter()
-        .filter(|o| !fed.contains_key(o))
-        .map(|o| o.node)
-        .collect();
+    let mut needed = Needed { steps: Vec::new(), constants: HashMap::new(), constant_values: Vec::new() };
+    let mut stack: Vec<NodeId> = fetches.iter().filter(|o| !fed.contains_key(o)).map(|o| o.node).collect();
     stack.extend(targets.iter().copied().filter(|&t| !fed_node(t)));
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id.index()], true) {
@@ -170,9 +140,7 @@ fn prune(
             && node.control_inputs().is_empty()
             && node.outputs().len() == 1
         {
-            needed
-                .constants
-                .insert(id, needed.constant_values.len() as u32);
+            needed.constants.insert(id, needed.constant_values.len() as u32);
             needed.constant_values.push(v.clone());
             continue;
         }
@@ -186,19 +154,8 @@ fn prune(
         }
         needed.steps.push(id);
         let refs = node.op().ref_inputs();
-        stack.extend(
-            node.inputs()
-                .iter()
-                .skip(refs)
-                .filter(|i| !fed.contains_key(i))
-                .map(|i| i.node),
-        );
-        stack.extend(
-            node.control_inputs()
-                .iter()
-                .copied()
-                .filter(|&c| !fed_node(c)),
-        );
+        stack.extend(node.inputs().iter().skip(refs).filter(|i| !fed.contains_key(i)).map(|i| i.node));
+        stack.extend(node.control_inputs().iter().copied().filter(|&c| !fed_node(c)));
     }
     needed.steps.sort_unstable();
     Ok(needed)
@@ -217,16 +174,9 @@ impl Edges {
         for &id in &needed.steps {
             let node = g.node(id);
             let refs = node.op().ref_inputs();
-            let data = node
-                .inputs()
-                .iter()
-                .skip(refs)
-                .filter(|i| !fed.contains_key(i))
-                .map(|i| i.node);
-            let mut p: Vec<NodeId> = data
-                .chain(node.control_inputs().iter().copied())
-                .filter(|n| is_step.contains(n))
-                .collect();
+            let data = node.inputs().iter().skip(refs).filter(|i| !fed.contains_key(i)).map(|i| i.node);
+            let mut p: Vec<NodeId> =
+                data.chain(node.control_inputs().iter().copied()).filter(|n| is_step.contains(n)).collect();
             p.sort_unstable();
             p.dedup();
             preds.insert(id, p);
@@ -250,17 +200,11 @@ impl Edges {
                 let Some(v) = g.node(r.node).var else {
                     continue;
                 };
-                let list = if node.op().op_type() == "ReadVariableOp" {
-                    &mut readers
-                } else {
-                    &mut writers
-                };
+                let list = if node.op().op_type() == "ReadVariableOp" { &mut readers } else { &mut writers };
                 list.entry(v).or_default().push(id);
             }
         }
-        let contended = writers
-            .iter()
-            .any(|(v, w)| w.len() > 1 || readers.contains_key(v));
+        let contended = writers.iter().any(|(v, w)| w.len() > 1 || readers.contains_key(v));
         if !contended {
             return;
         }
@@ -292,16 +236,14 @@ impl Edges {
 
     /// Kahn's algorithm over the steps; a leftover node means a cycle.
     fn topological(&self, g: &Graph, steps: &[NodeId]) -> Result<Vec<NodeId>> {
-        let mut pending: HashMap<NodeId, usize> =
-            steps.iter().map(|&s| (s, self.preds[&s].len())).collect();
+        let mut pending: HashMap<NodeId, usize> = steps.iter().map(|&s| (s, self.preds[&s].len())).collect();
         let mut succ: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
         for &s in steps {
             for &p in &self.preds[&s] {
                 succ.entry(p).or_default().push(s);
             }
         }
-        let mut ready: std::collections::BTreeSet<NodeId> =
-            steps.iter().copied().filter(|s| pending[s] == 0).collect();
+        let mut ready: std::collections::BTreeSet<NodeId> = steps.iter().copied().filter(|s| pending[s] == 0).collect();
         let mut order = Vec::with_capacity(steps.len());
         while let Some(n) = ready.pop_first() {
             order.push(n);
@@ -316,14 +258,8 @@ impl Edges {
             }
         }
         if order.len() < steps.len() {
-            let stuck = steps
-                .iter()
-                .find(|s| pending[s] > 0)
-                .copied()
-                .unwrap_or(steps[0]);
-            return Err(Error::Cycle {
-                node: g.node(stuck).name().to_string(),
-            });
+            let stuck = steps.iter().find(|s| pending[s] > 0).copied().unwrap_or(steps[0]);
+            return Err(Error::Cycle { node: g.node(stuck).name().to_string() });
         }
         Ok(order)
     }
@@ -337,8 +273,7 @@ struct Reach {
 
 impl Reach {
     fn new(steps: &[NodeId], preds: &HashMap<NodeId, Vec<NodeId>>) -> Reach {
-        let index: HashMap<NodeId, usize> =
-            steps.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+        let index: HashMap<NodeId, usize> = steps.iter().enumerate().map(|(i, &s)| (s, i)).collect();
         let words = steps.len().div_ceil(64);
         let mut ancestors = vec![vec![0u64; words]; steps.len()];
         // Explicit edges always point from a lower node id to a higher one, so id order is a
@@ -373,20 +308,10 @@ fn assemble(
     edges: &Edges,
     order: &[NodeId],
 ) -> Result<Plan> {
-    let step_of: HashMap<NodeId, u32> = order
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| (n, i as u32))
-        .collect();
+    let step_of: HashMap<NodeId, u32> = order.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
     let mut slots = SlotTable::default();
-    let mut plan_feeds: Vec<Feed> = feeds
-        .iter()
-        .map(|&o| Feed {
-            slot: None,
-            name: g.output_name(o),
-            spec: g.spec(o).clone(),
-        })
-        .collect();
+    let mut plan_feeds: Vec<Feed> =
+        feeds.iter().map(|&o| Feed { slot: None, name: g.output_name(o), spec: g.spec(o).clone() }).collect();
     let mut resolve = |o: Output, slots: &mut SlotTable| -> ValueRef {
         if let Some(&f) = fed.get(&o) {
             let s = *plan_feeds[f].slot.get_or_insert_with(|| slots.new_slot());
@@ -408,20 +333,10 @@ fn assemble(
             .inputs()
             .iter()
             .enumerate()
-            .map(|(i, &o)| {
-                if i < nrefs {
-                    ValueRef::Ref
-                } else {
-                    resolve(o, &mut slots)
-                }
-            })
+            .map(|(i, &o)| if i < nrefs { ValueRef::Ref } else { resolve(o, &mut slots) })
             .collect();
         let mut refs: SmallVec<[usize; 3]> = node.var.into_iter().collect();
-        refs.extend(
-            node.inputs()[..nrefs]
-                .iter()
-                .filter_map(|r| g.node(r.node).var),
-        );
+        refs.extend(node.inputs()[..nrefs].iter().filter_map(|r| g.node(r.node).var));
         let in_specs: Vec<TensorSpec> = node.inputs().iter().map(|&o| g.spec(o).clone()).collect();
         steps.push(Step {
             node: id,
@@ -437,12 +352,7 @@ fn assemble(
     let fetch_refs: Vec<ValueRef> = fetches.iter().map(|&o| resolve(o, &mut slots)).collect();
     for step in &mut steps {
         step.outputs = (0..g.node(step.node).outputs().len() as u32)
-            .map(|slot| {
-                slots.existing(Output {
-                    node: step.node,
-                    slot,
-                })
-            })
+            .map(|slot| slots.existing(Output { node: step.node, slot }))
             .collect();
     }
     let mut pending = vec![0u32; steps.len()];
@@ -452,9 +362,7 @@ fn assemble(
             pending[i] += 1;
         }
     }
-    let roots = (0..steps.len() as u32)
-        .filter(|&i| pending[i as usize] == 0)
-        .collect();
+    let roots = (0..steps.len() as u32).filter(|&i| pending[i as usize] == 0).collect();
     let must_be_initialized = uninitialized_checks(g, order, &steps);
     let parallel = worth_parallel(&steps);
     Ok(Plan {

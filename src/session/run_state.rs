@@ -19,11 +19,7 @@ impl Slot {
     /// its buffer and nothing outlives its last consumer).
     pub(crate) fn read(&mut self) -> Option<Tensor> {
         self.uses = self.uses.saturating_sub(1);
-        if self.uses == 0 {
-            self.value.take()
-        } else {
-            self.value.clone()
-        }
+        if self.uses == 0 { self.value.take() } else { self.value.clone() }
     }
 }
 
@@ -36,11 +32,7 @@ pub(crate) struct RunState {
 impl RunState {
     fn new(plan: &Plan) -> Self {
         RunState {
-            slots: plan
-                .slot_uses
-                .iter()
-                .map(|&uses| Mutex::new(Slot { value: None, uses }))
-                .collect(),
+            slots: plan.slot_uses.iter().map(|&uses| Mutex::new(Slot { value: None, uses })).collect(),
             pending: plan.pending.iter().map(|&p| AtomicU32::new(p)).collect(),
         }
     }
@@ -62,9 +54,6 @@ impl RunState {
 
     /// Returns the state to the plan's pool.
     pub(crate) fn give_back(self, plan: &Plan) {
-        plan.pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(self);
+        plan.pool.lock().unwrap_or_else(|e| e.into_inner()).push(self);
     }
 }

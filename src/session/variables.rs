@@ -16,19 +16,12 @@ pub struct VariableStore {
 }
 
 /// A store without variables, for kernels run at build time (constant folding).
-pub(crate) static NO_VARIABLES: VariableStore = VariableStore {
-    slots: Vec::new(),
-    names: Vec::new(),
-    specs: Vec::new(),
-};
+pub(crate) static NO_VARIABLES: VariableStore =
+    VariableStore { slots: Vec::new(), names: Vec::new(), specs: Vec::new() };
 
 impl VariableStore {
     pub(crate) fn new(names: Vec<String>, specs: Vec<TensorSpec>) -> Self {
-        VariableStore {
-            slots: names.iter().map(|_| RwLock::new(None)).collect(),
-            names,
-            specs,
-        }
+        VariableStore { slots: names.iter().map(|_| RwLock::new(None)).collect(), names, specs }
     }
 
     /// The declared dtype and shape of a variable.
@@ -59,9 +52,7 @@ impl VariableStore {
 
     /// Whether the variable holds a value.
     pub fn is_initialized(&self, index: usize) -> bool {
-        self.slots
-            .get(index)
-            .is_some_and(|s| s.read().unwrap_or_else(|e| e.into_inner()).is_some())
+        self.slots.get(index).is_some_and(|s| s.read().unwrap_or_else(|e| e.into_inner()).is_some())
     }
 
     /// Replaces the value (restoring a checkpoint).
@@ -81,21 +72,15 @@ impl VariableStore {
         let mut order: SmallVec<[usize; 4]> = (0..indices.len()).collect();
         order.sort_by_key(|&p| indices[p]);
         if order.windows(2).any(|w| indices[w[0]] == indices[w[1]]) {
-            return Err(crate::invalid!(
-                "the same variable is updated twice by one op"
-            ));
+            return Err(crate::invalid!("the same variable is updated twice by one op"));
         }
         let mut guards: SmallVec<[Option<RwLockWriteGuard<'_, Option<Tensor>>>; 4]> =
             (0..indices.len()).map(|_| None).collect();
         for &p in &order {
-            let slot = self
-                .slots
-                .get(indices[p])
-                .ok_or_else(|| crate::invalid!("no variable {}", indices[p]))?;
+            let slot = self.slots.get(indices[p]).ok_or_else(|| crate::invalid!("no variable {}", indices[p]))?;
             guards[p] = Some(slot.write().unwrap_or_else(|e| e.into_inner()));
         }
-        let mut values: SmallVec<[&mut Option<Tensor>; 4]> =
-            guards.iter_mut().flatten().map(|g| &mut **g).collect();
+        let mut values: SmallVec<[&mut Option<Tensor>; 4]> = guards.iter_mut().flatten().map(|g| &mut **g).collect();
         f(&mut values)
     }
 }

@@ -10,9 +10,7 @@ use std::fmt::{Debug, Display};
 pub type ArcArrayD<T> = ArcArray<T, IxDyn>;
 
 /// A type a tensor can hold: f32, f64, i32, i64 or bool.
-pub trait Element:
-    Copy + Send + Sync + PartialEq + PartialOrd + Debug + Display + Default + 'static
-{
+pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + Debug + Display + Default + 'static {
     /// The tensor dtype of this element type.
     const DTYPE: DType;
     /// Wraps an array into a tensor.
@@ -96,13 +94,11 @@ macro_rules! element {
     };
 }
 
-element!(f32, F32, Float32, |v| v as f64, |a, b| a.to_bits()
-    == b.to_bits());
+element!(f32, F32, Float32, |v| v as f64, |a, b| a.to_bits() == b.to_bits());
 element!(f64, F64, Float64, |v| v, |a, b| a.to_bits() == b.to_bits());
 element!(i32, I32, Int32, |v| v as f64, |a, b| a == b);
 element!(i64, I64, Int64, |v| v as f64, |a, b| a == b);
-element!(bool, Bool, Bool, |v| if v { 1.0 } else { 0.0 }, |a, b| a
-    == b);
+element!(bool, Bool, Bool, |v| if v { 1.0 } else { 0.0 }, |a, b| a == b);
 
 macro_rules! float_number {
     ($t:ty) => {
@@ -129,11 +125,7 @@ macro_rules! float_number {
             fn floor_mod(self, o: Self) -> Self {
                 // C fmod, then shifted to the divisor's sign, as TF's FloorMod for floats.
                 let r = self % o;
-                if r != 0.0 && ((r < 0.0) != (o < 0.0)) {
-                    r + o
-                } else {
-                    r
-                }
+                if r != 0.0 && ((r < 0.0) != (o < 0.0)) { r + o } else { r }
             }
             fn neg(self) -> Self {
                 -self
@@ -206,22 +198,14 @@ macro_rules! int_number {
                     return 0;
                 }
                 let q = self.wrapping_div(o);
-                if (self % o != 0) && ((self < 0) != (o < 0)) {
-                    q - 1
-                } else {
-                    q
-                }
+                if (self % o != 0) && ((self < 0) != (o < 0)) { q - 1 } else { q }
             }
             fn floor_mod(self, o: Self) -> Self {
                 if o == 0 {
                     return 0;
                 }
                 let r = self.wrapping_rem(o);
-                if r != 0 && ((r < 0) != (o < 0)) {
-                    r + o
-                } else {
-                    r
-                }
+                if r != 0 && ((r < 0) != (o < 0)) { r + o } else { r }
             }
             fn neg(self) -> Self {
                 self.wrapping_neg()
@@ -239,11 +223,7 @@ macro_rules! int_number {
                 Ord::min(self, o)
             }
             fn pow(self, o: Self) -> Self {
-                if o < 0 {
-                    0
-                } else {
-                    self.wrapping_pow(o.min(u32::MAX as $t) as u32)
-                }
+                if o < 0 { 0 } else { self.wrapping_pow(o.min(u32::MAX as $t) as u32) }
             }
             fn is_int_zero(self) -> bool {
                 self == 0

@@ -16,12 +16,7 @@ impl fmt::Display for Tensor {
     }
 }
 
-fn write_nested<T: Element>(
-    f: &mut fmt::Formatter<'_>,
-    shape: &[usize],
-    data: &[T],
-    summarize: bool,
-) -> fmt::Result {
+fn write_nested<T: Element>(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[T], summarize: bool) -> fmt::Result {
     let Some((&n, rest)) = shape.split_first() else {
         return write!(f, "{}", data[0]);
     };
@@ -51,18 +46,8 @@ mod tests {
     #[test]
     fn prints_nested_lists_and_summaries() {
         assert_eq!(Tensor::scalar(0.096f32).to_string(), "0.096");
-        assert_eq!(
-            Tensor::from_vec(&[3], vec![true, false, true])
-                .unwrap()
-                .to_string(),
-            "[true, false, true]"
-        );
-        assert_eq!(
-            Tensor::from_vec::<i64>(&[2, 0], vec![])
-                .unwrap()
-                .to_string(),
-            "[[], []]"
-        );
+        assert_eq!(Tensor::from_vec(&[3], vec![true, false, true]).unwrap().to_string(), "[true, false, true]");
+        assert_eq!(Tensor::from_vec::<i64>(&[2, 0], vec![]).unwrap().to_string(), "[[], []]");
         let big = Tensor::from_vec(&[2000], (0..2000).collect::<Vec<i32>>()).unwrap();
         assert_eq!(big.to_string(), "[0, 1, 2, ..., 1997, 1998, 1999]");
     }

@@ -16,8 +16,7 @@ pub const MAX_FILE_ELEMENTS: usize = 1 << 28;
 
 impl Serialize for Tensor {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let data: Vec<Value> =
-            with_array!(self, a => a.iter().map(|v| element_to_json(*v)).collect());
+        let data: Vec<Value> = with_array!(self, a => a.iter().map(|v| element_to_json(*v)).collect());
         serde_json::json!({"dtype": self.dtype(), "shape": self.shape(), "data": data}).serialize(s)
     }
 }
@@ -69,24 +68,14 @@ fn tensor_from_form(form: TensorForm) -> Result<Tensor, String> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .filter(|&n| n <= MAX_FILE_ELEMENTS)
-        .ok_or_else(|| {
-            format!("shape {shape:?} is too large (at most {MAX_FILE_ELEMENTS} elements)")
-        })?;
+        .ok_or_else(|| format!("shape {shape:?} is too large (at most {MAX_FILE_ELEMENTS} elements)"))?;
     if flat.len() != n {
-        return Err(format!(
-            "shape {shape:?} needs {n} values, data has {}",
-            flat.len()
-        ));
+        return Err(format!("shape {shape:?} needs {n} values, data has {}", flat.len()));
     }
     let t = match form.dtype {
-        DType::Float32 => {
-            Tensor::from_vec(&shape, parse_all(&flat, |v| as_float(v).map(|x| x as f32))?)
-        }
+        DType::Float32 => Tensor::from_vec(&shape, parse_all(&flat, |v| as_float(v).map(|x| x as f32))?),
         DType::Float64 => Tensor::from_vec(&shape, parse_all(&flat, as_float)?),
-        DType::Int32 => Tensor::from_vec(
-            &shape,
-            parse_all(&flat, |v| as_int(v).and_then(|x| i32::try_from(x).ok()))?,
-        ),
+        DType::Int32 => Tensor::from_vec(&shape, parse_all(&flat, |v| as_int(v).and_then(|x| i32::try_from(x).ok()))?),
         DType::Int64 => Tensor::from_vec(&shape, parse_all(&flat, as_int)?),
         DType::Bool => Tensor::from_vec(&shape, parse_all(&flat, Value::as_bool)?),
     };
@@ -119,10 +108,7 @@ fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Result<V
     }
 }
 
-fn parse_all<T: Element>(
-    flat: &[&Value],
-    f: impl Fn(&Value) -> Option<T>,
-) -> Result<Vec<T>, String> {
+fn parse_all<T: Element>(flat: &[&Value], f: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, String> {
     flat.iter()
         .enumerate()
         .map(|(i, v)| f(v).ok_or_else(|| format!("data[{i}] = {v} is not a valid {}", T::DTYPE)))
@@ -170,8 +156,7 @@ mod tests {
 
     #[test]
     fn reads_nested_and_scalar_data() {
-        let t: Tensor =
-            serde_json::from_str(r#"{"dtype": "int64", "data": [[1, 2], [3, 4]]}"#).unwrap();
+        let t: Tensor = serde_json::from_str(r#"{"dtype": "int64", "data": [[1, 2], [3, 4]]}"#).unwrap();
         assert_eq!(t.shape(), &[2, 2]);
         let s: Tensor = serde_json::from_str(r#"{"dtype": "float32", "data": 0.5}"#).unwrap();
         assert_eq!(s.shape(), &[] as &[usize]);

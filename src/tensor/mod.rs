@@ -37,13 +37,7 @@ pub enum DType {
 
 impl DType {
     /// Every dtype, in a fixed order.
-    pub const ALL: [DType; 5] = [
-        DType::Float32,
-        DType::Float64,
-        DType::Int32,
-        DType::Int64,
-        DType::Bool,
-    ];
+    pub const ALL: [DType; 5] = [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::Bool];
 
     /// Whether this is f32 or f64.
     pub fn is_float(self) -> bool {
@@ -93,9 +87,7 @@ impl std::str::FromStr for DType {
         DType::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| {
-                format!("unknown dtype '{s}' (expected float32, float64, int32, int64 or bool)")
-            })
+            .ok_or_else(|| format!("unknown dtype '{s}' (expected float32, float64, int32, int64 or bool)"))
     }
 }
 
@@ -230,14 +222,12 @@ impl Tensor {
 
     /// Borrows the array of element type `T`, or says which dtype it has.
     pub fn array<T: Element>(&self) -> OpResult<&ArcArrayD<T>> {
-        T::unwrap_ref(self)
-            .ok_or_else(|| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, self.dtype()))
+        T::unwrap_ref(self).ok_or_else(|| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, self.dtype()))
     }
 
     /// Takes the array of element type `T`, or says which dtype it has.
     pub fn into_array<T: Element>(self) -> OpResult<ArcArrayD<T>> {
-        T::unwrap(self)
-            .map_err(|t| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, t.dtype()))
+        T::unwrap(self).map_err(|t| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, t.dtype()))
     }
 
     /// The elements in row-major order, converted to f64 (bool: 0 or 1).
@@ -255,10 +245,7 @@ impl Tensor {
         match self {
             Tensor::I32(a) => Ok(a.iter().map(|&v| v as i64).collect()),
             Tensor::I64(a) => Ok(a.iter().copied().collect()),
-            other => Err(crate::invalid!(
-                "expected an int32 or int64 tensor, got {}",
-                other.dtype()
-            )),
+            other => Err(crate::invalid!("expected an int32 or int64 tensor, got {}", other.dtype())),
         }
     }
 
@@ -293,9 +280,8 @@ impl Tensor {
     /// Whether two tensors have the same dtype, shape and bits (NaN equals the same NaN).
     pub fn bit_eq(&self, other: &Tensor) -> bool {
         fn eq<T: Element>(a: &ArcArrayD<T>, b: &Tensor) -> bool {
-            T::unwrap_ref(b).is_some_and(|b| {
-                a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| x.same_bits(*y))
-            })
+            T::unwrap_ref(b)
+                .is_some_and(|b| a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| x.same_bits(*y)))
         }
         with_array!(self, a => eq(a, other))
     }
@@ -344,10 +330,7 @@ mod tests {
     #[test]
     fn casts_follow_tensorflow() {
         let t = Tensor::from_vec(&[4], vec![-1.7f32, 0.0, 2.9, 3e10]).unwrap();
-        assert_eq!(
-            t.cast(DType::Int32).to_i64_vec().unwrap(),
-            vec![-1, 0, 2, i32::MAX as i64]
-        );
+        assert_eq!(t.cast(DType::Int32).to_i64_vec().unwrap(), vec![-1, 0, 2, i32::MAX as i64]);
         assert_eq!(t.cast(DType::Bool).to_f64_vec(), vec![1.0, 0.0, 1.0, 1.0]);
         let b = Tensor::from_vec(&[2], vec![true, false]).unwrap();
         assert_eq!(b.cast(DType::Float64).to_f64_vec(), vec![1.0, 0.0]);
