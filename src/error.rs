@@ -73,6 +73,9 @@ pub enum Error {
     /// A graph file, checkpoint or config could not be parsed or does not describe a valid object.
     #[error("{file}: {message}")]
     Format { file: String, message: String },
+    /// A value was invalid outside any node (making a tensor from data of the wrong length).
+    #[error("{0}")]
+    Value(#[from] OpError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },

@@ -211,8 +211,8 @@ fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpRe
     if cx.is_empty() || !small || cx.values.iter().any(Option::is_none) {
         return Ok(None);
     }
-    let inputs = cx.values.iter().cloned().collect();
-    let mut k = Kernel::new(inputs, &NO_VARIABLES, &[], 0, false);
+    let mut inputs: Vec<Option<Tensor>> = cx.values.to_vec();
+    let mut k = Kernel::new(&mut inputs, &NO_VARIABLES, &[], 0, false);
     let out = op.compute(&mut k)?;
     let v = out.into_iter().next().ok_or_else(|| crate::invalid!("kernel returned no output"))?;
     if v.dtype() != outputs[0].dtype || !outputs[0].shape.is_compatible_with(v.shape()) {

@@ -50,6 +50,12 @@ pub(crate) fn zip_same<T: Element>(
     parallel: bool,
     f: impl Fn(T, T) -> T + Sync + Send,
 ) -> OpResult<ArcArrayD<T>> {
+    if zip_slices(&mut a, &b, parallel, &f).is_some() {
+        return Ok(a);
+    }
+    if zip_slices(&mut b, &a, parallel, &|y, x| f(x, y)).is_some() {
+        return Ok(b);
+    }
     let shape = broadcast_dims(a.shape(), b.shape())?;
     if a.is_unique() && a.shape() == shape.as_slice() {
         let bv = view_as(&b, &shape)?;
@@ -72,6 +78,39 @@ pub(crate) fn zip_same<T: Element>(
         return Ok(b);
     }
     zip_map(&a, &b, parallel, f)
+}
+
+/// The common fast cases on contiguous data, writing into `dst` (which must be unshared): `src`
+/// of the same shape, or a single element. `None` when the case does not apply.
+fn zip_slices<T: Element>(
+    dst: &mut ArcArrayD<T>,
+    src: &ArcArrayD<T>,
+    parallel: bool,
+    f: &(impl Fn(T, T) -> T + Sync + Send),
+) -> Option<()> {
+    if !dst.is_unique() || !(src.shape() == dst.shape() || src.len() == 1 && src.ndim() <= dst.ndim()) {
+        return None;
+    }
+    let s = src.as_slice()?;
+    let d = dst.as_slice_mut()?;
+    let par = go_parallel(parallel, d.len());
+    if s.len() == d.len() {
+        if par {
+            use rayon::prelude::*;
+            d.par_iter_mut().zip(s.par_iter()).for_each(|(x, &y)| *x = f(*x, y));
+        } else {
+            d.iter_mut().zip(s).for_each(|(x, &y)| *x = f(*x, y));
+        }
+    } else {
+        let y = s[0];
+        if par {
+            use rayon::prelude::*;
+            d.par_iter_mut().for_each(|x| *x = f(*x, y));
+        } else {
+            d.iter_mut().for_each(|x| *x = f(*x, y));
+        }
+    }
+    Some(())
 }
 
 /// `f` applied to every element, in place when the kernel holds the only reference.

@@ -215,7 +215,7 @@ fn gather<T: Element>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: 
                 .ok_or_else(|| crate::invalid!("index {i} is out of range [0, {n})"))
         })
         .collect::<OpResult<_>>()?;
-    let taken = p.select(Axis(axis), &picked);
+    let taken = p.select(Axis(axis), &picked).as_standard_layout().into_owned();
     let mut shape: Vec<usize> = p.shape()[..axis].to_vec();
     shape.extend_from_slice(idx_shape);
     shape.extend_from_slice(&p.shape()[axis + 1..]);

@@ -6,8 +6,8 @@ use crate::session::VariableStore;
 use crate::tensor::{ArcArrayD, Element, Tensor};
 use smallvec::SmallVec;
 
-/// The outputs of one kernel run (most ops have one).
-pub type Outputs = SmallVec<[Tensor; 2]>;
+/// The outputs of one kernel run (most ops have one; more spill to the heap).
+pub type Outputs = SmallVec<[Tensor; 1]>;
 
 /// The `Ok` of a single-output kernel.
 pub fn one(t: Tensor) -> OpResult<Outputs> {
@@ -16,7 +16,7 @@ pub fn one(t: Tensor) -> OpResult<Outputs> {
 
 /// The run-time context of one node.
 pub struct Kernel<'a> {
-    inputs: SmallVec<[Option<Tensor>; 4]>,
+    inputs: &'a mut [Option<Tensor>],
     vars: &'a VariableStore,
     refs: &'a [usize],
     invocation: u64,
@@ -25,7 +25,7 @@ pub struct Kernel<'a> {
 
 impl<'a> Kernel<'a> {
     pub(crate) fn new(
-        inputs: SmallVec<[Option<Tensor>; 4]>,
+        inputs: &'a mut [Option<Tensor>],
         vars: &'a VariableStore,
         refs: &'a [usize],
         invocation: u64,

@@ -1,7 +1,7 @@
-//! MatMul with transpose_a / transpose_b. Float products use matrixmultiply's kernels; large
-//! products are split over output rows (or columns) across the rayon pool that also runs the
-//! graph's nodes, so nothing is oversubscribed, and each element is summed in the same order
-//! however the work is split.
+//! MatMul with transpose_a / transpose_b. Float products use faer's SIMD matrix kernels (a safe
+//! API); large products are split across the rayon pool that also runs the graph's nodes, so
+//! nothing is oversubscribed. faer sums each element in the same order however the work is split
+//! (a test pins this), so the parallel and serial executors agree bit for bit.
 
 use super::{FLOATS, INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpError, OpResult, Result};
@@ -9,10 +9,8 @@ use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Element, Number, Tensor};
-use ndarray::LinalgScalar;
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Ix2, s};
-use rayon::prelude::*;
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{Array2, ArrayView2, Ix2};
 use serde::{Deserialize, Serialize};
 
 /// Products with at least this many multiply-adds are split across threads.
@@ -108,21 +106,41 @@ impl MatMul {
         Ok((av, bv))
     }
 
-    fn float<T: Element + LinalgScalar + Send + Sync>(
+    fn float<T: Element + faer::traits::ComplexField + num_traits::Zero + num_traits::One>(
         &self,
         a: &ArcArrayD<T>,
         b: &ArcArrayD<T>,
         par: bool,
     ) -> OpResult<ArcArrayD<T>> {
         let (av, bv) = self.views(a, b)?;
-        let mut c = Array2::<T>::zeros((av.nrows(), bv.ncols()));
-        let work = av.nrows() * av.ncols() * bv.ncols();
-        let parts = rayon::current_num_threads();
-        if par && parts > 1 && work >= PARALLEL_MIN_FLOPS {
-            split_product(&av, &bv, c.view_mut(), parts);
-        } else {
-            general_mat_mul(T::one(), &av, &bv, T::zero(), &mut c);
-        }
+        let (m, k, n) = (av.nrows(), av.ncols(), bv.ncols());
+        let mut c = Array2::<T>::zeros((m, n));
+        let threads = rayon::current_num_threads();
+        let par = if par && threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS { Par::rayon(threads) } else { Par::Seq };
+        let (a_owned, b_owned);
+        let lhs = match faer_view(&av) {
+            Some(v) => v,
+            None => {
+                a_owned = av.as_standard_layout().into_owned();
+                faer_view(&a_owned.view()).ok_or_else(|| crate::invalid!("cannot lay out input 0"))?
+            }
+        };
+        let rhs = match faer_view(&bv) {
+            Some(v) => v,
+            None => {
+                b_owned = bv.as_standard_layout().into_owned();
+                faer_view(&b_owned.view()).ok_or_else(|| crate::invalid!("cannot lay out input 1"))?
+            }
+        };
+        let out = c.as_slice_mut().ok_or_else(|| crate::invalid!("output is not contiguous"))?;
+        faer::linalg::matmul::matmul(
+            MatMut::from_row_major_slice_mut(out, m, n),
+            Accum::Replace,
+            lhs,
+            rhs,
+            T::one(),
+            par,
+        );
         Ok(c.into_dyn().into_shared())
     }
 
@@ -135,27 +153,15 @@ impl MatMul {
     }
 }
 
-/// `c = a · b`, with the longer output side cut into `parts` blocks computed in parallel.
-fn split_product<T: LinalgScalar + Send + Sync>(
-    a: &ArrayView2<T>,
-    b: &ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
-    parts: usize,
-) {
-    let by_rows = c.nrows() >= c.ncols();
-    let len = if by_rows { c.nrows() } else { c.ncols() };
-    let chunk = len.div_ceil(parts).max(1);
-    let axis = if by_rows { Axis(0) } else { Axis(1) };
-    c.axis_chunks_iter_mut(axis, chunk).into_par_iter().enumerate().for_each(|(i, mut block)| {
-        let start = i * chunk;
-        if by_rows {
-            let rows = block.nrows();
-            general_mat_mul(T::one(), &a.slice(s![start..start + rows, ..]), b, T::zero(), &mut block);
-        } else {
-            let cols = block.ncols();
-            general_mat_mul(T::one(), a, &b.slice(s![.., start..start + cols]), T::zero(), &mut block);
-        }
-    });
+/// A faer view of a row-major or column-major matrix (a transposed row-major one); `None` for
+/// other strides.
+fn faer_view<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
+    let (r, c) = v.dim();
+    if let Some(s) = v.to_slice() {
+        return Some(MatRef::from_row_major_slice(s, r, c));
+    }
+    let t = v.clone().reversed_axes();
+    t.to_slice().map(|s| MatRef::from_row_major_slice(s, c, r).transpose())
 }
 
 impl Graph {
@@ -174,21 +180,26 @@ impl Graph {
 mod tests {
     use super::*;
 
-    fn product_bits(m: usize, k: usize, n: usize, parts: usize) -> bool {
-        let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 31 + j * 7) % 17) as f32 * 0.37 - 2.0);
-        let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 13 + j * 5) % 19) as f32 * 0.11 - 1.0);
-        let mut serial = Array2::zeros((m, n));
-        general_mat_mul(1.0, &a.view(), &b.view(), 0.0, &mut serial);
-        let mut split = Array2::zeros((m, n));
-        split_product(&a.view(), &b.view(), split.view_mut(), parts);
-        serial.iter().zip(split.iter()).all(|(x, y)| x.to_bits() == y.to_bits())
+    fn product(m: usize, k: usize, n: usize, par: bool, transpose_b: bool) -> ArcArrayD<f32> {
+        let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 31 + j * 7) % 17) as f32 * 0.37 - 2.0)
+            .into_dyn()
+            .into_shared();
+        let b = if transpose_b {
+            Array2::from_shape_fn((n, k), |(i, j)| ((j * 13 + i * 5) % 19) as f32 * 0.11 - 1.0)
+        } else {
+            Array2::from_shape_fn((k, n), |(i, j)| ((i * 13 + j * 5) % 19) as f32 * 0.11 - 1.0)
+        };
+        MatMul { transpose_a: false, transpose_b }.float(&a, &b.into_dyn().into_shared(), par).unwrap()
     }
 
     #[test]
-    fn split_products_are_bit_identical_to_serial() {
-        for parts in [2, 3, 8] {
-            assert!(product_bits(37, 300, 23, parts), "split by rows, {parts} parts");
-            assert!(product_bits(5, 300, 203, parts), "split by columns, {parts} parts");
+    fn parallel_products_are_bit_identical_to_serial() {
+        for (m, k, n) in [(37, 300, 23), (5, 3000, 203), (256, 256, 256), (300, 64, 10)] {
+            let serial = product(m, k, n, false, false);
+            let parallel = product(m, k, n, true, false);
+            assert!(serial.iter().zip(parallel.iter()).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{k}x{n}");
+            let t = product(m, k, n, true, true);
+            assert_eq!(t.shape(), serial.shape());
         }
     }
 }

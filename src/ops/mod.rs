@@ -160,6 +160,11 @@ pub trait Op: OpAttrs + Debug + Send + Sync + 'static {
         false
     }
 
+    /// Whether the kernel reads [`Kernel::invocation`] (random ops draw a new stream each run).
+    fn uses_invocation(&self) -> bool {
+        false
+    }
+
     /// The value of output 0 when it follows from the inputs' static specs alone (`Shape` of a
     /// fully known shape).
     fn static_value(&self, _cx: &InferCx) -> Option<Tensor> {

@@ -86,6 +86,9 @@ macro_rules! random_op {
             fn is_stateful(&self) -> bool {
                 true
             }
+            fn uses_invocation(&self) -> bool {
+                true
+            }
             // not differentiable
             fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 Ok(vec![None])

@@ -51,7 +51,38 @@ fn infer_reduce(cx: &InferCx, dtypes: &[DType], keep_dims: bool) -> OpResult<Vec
     single(d, reduced_shape(&cx.input(0).shape, axes.as_deref(), keep_dims)?)
 }
 
-/// Folds `a` over `axes` with an associative `f` starting from `init`.
+/// Independent accumulators per lane: enough to hide floating-point add latency and let the
+/// compiler vectorize, in an order fixed by the lane length alone (so results never depend on
+/// threads or scheduling).
+const ACCUMULATORS: usize = 16;
+
+/// Reduces one contiguous lane with `f`, using [`ACCUMULATORS`] partial results combined in a
+/// fixed order.
+fn reduce_lane<T: Element>(lane: &[T], init: T, f: &impl Fn(T, T) -> T) -> T {
+    let mut acc = [init; ACCUMULATORS];
+    let chunks = lane.chunks_exact(ACCUMULATORS);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = f(*a, x);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a = f(*a, x);
+    }
+    let mut width = ACCUMULATORS;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            acc[i] = f(acc[i], acc[i + width]);
+        }
+    }
+    acc[0]
+}
+
+/// Folds `a` over `axes` with an associative `f` starting from `init`. Row-major inputs reduced
+/// over trailing axes reduce each contiguous lane; over leading axes they accumulate whole rows;
+/// other cases fold one axis at a time.
 fn fold_axes<T: Element>(
     a: &ArcArrayD<T>,
     axes: &[usize],
@@ -59,16 +90,39 @@ fn fold_axes<T: Element>(
     init: T,
     f: impl Fn(T, T) -> T,
 ) -> OpResult<ArcArrayD<T>> {
-    let mut out: ArrayD<T> = a.to_owned();
-    for &ax in axes.iter().rev() {
-        out = out.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x));
-    }
-    if keep_dims {
-        let kept: Vec<usize> =
-            a.shape().iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
-        out = out.into_shape_with_order(IxDyn(&kept)).map_err(|e| crate::invalid!("{e}"))?;
-    }
-    Ok(out.into_shared())
+    let shape = a.shape();
+    let kept: Vec<usize> = shape.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
+    let out_shape: Vec<usize> = if keep_dims {
+        kept
+    } else {
+        shape.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect()
+    };
+    let rank = shape.len();
+    let suffix = axes.iter().enumerate().all(|(k, &ax)| ax == rank - axes.len() + k);
+    let prefix = axes.iter().enumerate().all(|(k, &ax)| ax == k);
+    let inner: usize = shape[rank - axes.len()..].iter().product();
+    let lead: usize = shape[..axes.len()].iter().product();
+    let out: Vec<T> = match a.as_slice() {
+        Some(data) if suffix && inner > 0 => data.chunks(inner).map(|lane| reduce_lane(lane, init, &f)).collect(),
+        Some(data) if prefix && lead > 0 => {
+            let width = data.len() / lead;
+            let mut acc = vec![init; width];
+            for row in data.chunks(width.max(1)) {
+                for (x, &v) in acc.iter_mut().zip(row) {
+                    *x = f(*x, v);
+                }
+            }
+            acc
+        }
+        _ => {
+            let mut view: ArrayD<T> = a.to_owned();
+            for &ax in axes.iter().rev() {
+                view = view.fold_axis(Axis(ax), init, |acc, &x| f(*acc, x));
+            }
+            view.iter().copied().collect()
+        }
+    };
+    ArrayD::from_shape_vec(IxDyn(&out_shape), out).map(|o| o.into_shared()).map_err(|e| crate::invalid!("{e}"))
 }
 
 /// The kind of reduction.

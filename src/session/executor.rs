@@ -5,7 +5,9 @@
 //!   consumers; cheap ready steps run inline on the current thread, expensive ones (all but one)
 //!   become rayon tasks. The first error wins and stops the rest.
 //!
-//! Kernels may split large work across the same rayon pool in both schedules.
+//! Kernels may split large work across the same rayon pool: always in the inline schedule; in the
+//! parallel one only when the plan found no other expensive step that could run at the same time
+//! (wide graphs use the threads for independent nodes, chains inside each node).
 
 use super::plan::{Plan, ValueRef};
 use super::run_state::{RunState, Slot};
@@ -28,10 +30,13 @@ type Inputs = SmallVec<[Option<Tensor>; 4]>;
 
 impl Exec<'_> {
     /// Runs step `i` on its gathered inputs.
-    pub(crate) fn compute(&self, i: usize, inputs: Inputs, parallel_kernels: bool) -> Result<Outputs> {
+    pub(crate) fn compute(&self, i: usize, mut inputs: Inputs, parallel_kernels: bool) -> Result<Outputs> {
         let step = &self.plan.steps[i];
-        let invocation = self.counters.get(step.node.index()).map_or(0, |c| c.fetch_add(1, Ordering::Relaxed));
-        let mut k = Kernel::new(inputs, self.vars, &step.refs, invocation, parallel_kernels);
+        let invocation = match step.counted {
+            true => self.counters.get(step.node.index()).map_or(0, |c| c.fetch_add(1, Ordering::Relaxed)),
+            false => 0,
+        };
+        let mut k = Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels);
         let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
         if out.len() != step.outputs.len() {
             let e = crate::invalid!("kernel returned {} outputs, expected {}", out.len(), step.outputs.len());
@@ -72,7 +77,7 @@ impl Exec<'_> {
         let failure = Mutex::new(None);
         let abort = AtomicBool::new(false);
         let p = Parallel { exec: self, st, failure: &failure, abort: &abort };
-        rayon::in_place_scope(|scope| p.drive(scope, self.plan.roots.clone()));
+        rayon::scope(|scope| p.drive(scope, self.plan.roots.clone()));
         match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
@@ -137,24 +142,26 @@ impl<'a> Parallel<'a> {
         }
     }
 
-    /// Cheap steps go on this thread's list; of the expensive ones, one stays here (run after the
-    /// cheap ones) and the rest become tasks.
+    /// TF's rule: cheap steps go on this thread's list; of the expensive ones, the last stays on
+    /// this thread only when the thread has nothing else to do, and the others become tasks.
     fn schedule<'s>(&'s self, scope: &rayon::Scope<'s>, ready: impl Iterator<Item = u32>, local: &mut Vec<u32>)
     where
         'a: 's,
     {
-        let mut kept = None;
+        let mut kept: Option<u32> = None;
         for c in ready {
             if !self.exec.plan.steps[c as usize].expensive {
                 local.push(c);
-            } else if kept.is_none() {
-                kept = Some(c);
-            } else {
-                scope.spawn(move |s| self.drive(s, vec![c]));
+            } else if let Some(prev) = kept.replace(c) {
+                scope.spawn(move |s| self.drive(s, vec![prev]));
             }
         }
         if let Some(c) = kept {
-            local.insert(0, c);
+            if local.is_empty() {
+                local.push(c);
+            } else {
+                scope.spawn(move |s| self.drive(s, vec![c]));
+            }
         }
     }
 
@@ -169,7 +176,7 @@ impl<'a> Parallel<'a> {
                 ValueRef::Ref => None,
             })
             .collect();
-        let outs = self.exec.compute(i, inputs, true)?;
+        let outs = self.exec.compute(i, inputs, step.split)?;
         for (out, t) in step.outputs.iter().zip(outs) {
             if let Some(s) = *out {
                 lock(self.st, s).value = Some(t);

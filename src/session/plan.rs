@@ -42,6 +42,11 @@ pub(crate) struct Step {
     pub(crate) consumers: Vec<u32>,
     pub(crate) refs: SmallVec<[usize; 3]>,
     pub(crate) expensive: bool,
+    /// Whether the kernel reads its run counter (random ops).
+    pub(crate) counted: bool,
+    /// Whether the kernel may split its work across threads in the parallel schedule: true
+    /// unless another expensive step is unordered with this one.
+    pub(crate) split: bool,
 }
 
 /// A fed tensor: where its value goes and what it must look like.
@@ -347,6 +352,8 @@ fn assemble(
             consumers: Vec::new(),
             refs,
             expensive: node.op().cost(&in_specs, node.outputs()) >= EXPENSIVE,
+            split: true,
+            counted: node.op().uses_invocation(),
         });
     }
     let fetch_refs: Vec<ValueRef> = fetches.iter().map(|&o| resolve(o, &mut slots)).collect();
@@ -365,6 +372,9 @@ fn assemble(
     let roots = (0..steps.len() as u32).filter(|&i| pending[i as usize] == 0).collect();
     let must_be_initialized = uninitialized_checks(g, order, &steps);
     let parallel = worth_parallel(&steps);
+    if parallel {
+        mark_contended(&mut steps);
+    }
     Ok(Plan {
         steps,
         pending,
@@ -424,6 +434,31 @@ fn uninitialized_checks(g: &Graph, order: &[NodeId], steps: &[Step]) -> Vec<usiz
         }
     }
     needs
+}
+
+/// Clears `split` on every expensive step that some other expensive step is unordered with (it
+/// may run at the same time, so each should keep to one thread).
+fn mark_contended(steps: &mut [Step]) {
+    let n = steps.len();
+    let words = n.div_ceil(64);
+    let mut ancestors = vec![vec![0u64; words]; n];
+    // Steps are in topological order: every consumer comes after its producers.
+    for i in 0..n {
+        for &c in &steps[i].consumers {
+            let c = c as usize;
+            ancestors[c][i / 64] |= 1 << (i % 64);
+            let (lo, hi) = ancestors.split_at_mut(c);
+            for (a, b) in hi[0].iter_mut().zip(&lo[i]) {
+                *a |= *b;
+            }
+        }
+    }
+    let before = |a: usize, b: usize| ancestors[b][a / 64] & (1 << (a % 64)) != 0;
+    let expensive: Vec<usize> = (0..n).filter(|&i| steps[i].expensive).collect();
+    for &i in &expensive {
+        let contended = expensive.iter().any(|&j| j != i && !before(i, j) && !before(j, i));
+        steps[i].split = !contended;
+    }
 }
 
 /// Whether some depth of the step DAG holds two expensive steps that can run at once.

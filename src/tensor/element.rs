@@ -223,7 +223,11 @@ macro_rules! int_number {
                 Ord::min(self, o)
             }
             fn pow(self, o: Self) -> Self {
-                if o < 0 { 0 } else { self.wrapping_pow(o.min(u32::MAX as $t) as u32) }
+                match u32::try_from(o) {
+                    Ok(e) => self.wrapping_pow(e),
+                    Err(_) if o < 0 => 0,
+                    Err(_) => self.wrapping_pow(u32::MAX),
+                }
             }
             fn is_int_zero(self) -> bool {
                 self == 0

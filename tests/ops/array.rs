@@ -1,0 +1,218 @@
+//! Array and shape ops.
+
+use super::util::*;
+use stepflow::{DType, Graph, Session, Shape, Tensor};
+
+fn grid() -> Tensor {
+    f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.])
+}
+
+pub fn reshape() {
+    let t = eval1(|g| {
+        let x = g.constant(grid())?;
+        g.reshape(x, &[3, -1])
+    })
+    .unwrap();
+    assert_close(&t, &[3, 2], &[1., 2., 3., 4., 5., 6.]);
+    assert!(
+        eval1(|g| {
+            let x = g.constant(grid())?;
+            g.reshape(x, &[4, -1])
+        })
+        .is_err()
+    );
+}
+
+pub fn transpose() {
+    let t = eval1(|g| {
+        let x = g.constant(grid())?;
+        g.transpose(x, &[1, 0])
+    })
+    .unwrap();
+    assert_close(&t, &[3, 2], &[1., 4., 2., 5., 3., 6.]);
+}
+
+pub fn expand_dims() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[3], &[1., 2., 3.]))?;
+        g.expand_dims(x, -1)
+    })
+    .unwrap();
+    assert_close(&t, &[3, 1], &[1., 2., 3.]);
+}
+
+pub fn squeeze() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[1, 3, 1], &[1., 2., 3.]))?;
+        g.squeeze(x, &[])
+    })
+    .unwrap();
+    assert_close(&t, &[3], &[1., 2., 3.]);
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[1, 3, 1], &[1., 2., 3.]))?;
+        g.squeeze(x, &[2])
+    })
+    .unwrap();
+    assert_eq!(t.shape(), &[1, 3]);
+}
+
+pub fn broadcast_to() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[3], &[1., 2., 3.]))?;
+        let s = g.constant_vec(vec![2i32, 3])?;
+        g.broadcast_to(x, s)
+    })
+    .unwrap();
+    assert_close(&t, &[2, 3], &[1., 2., 3., 1., 2., 3.]);
+}
+
+pub fn tile() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[1, 2], &[1., 2.]))?;
+        g.tile(x, &[2, 2])
+    })
+    .unwrap();
+    assert_close(&t, &[2, 4], &[1., 2., 1., 2., 1., 2., 1., 2.]);
+}
+
+pub fn pad() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[1, 1], &[7.]))?;
+        g.pad(x, &[(1, 0), (0, 2)])
+    })
+    .unwrap();
+    assert_close(&t, &[2, 3], &[0., 0., 0., 7., 0., 0.]);
+}
+
+pub fn concat() {
+    let t = eval1(|g| {
+        let a = g.constant(grid())?;
+        let b = g.constant(f32s(&[2, 1], &[7., 8.]))?;
+        g.concat(&[a, b], 1)
+    })
+    .unwrap();
+    assert_close(&t, &[2, 4], &[1., 2., 3., 7., 4., 5., 6., 8.]);
+    assert!(
+        eval1(|g| {
+            let a = g.constant(grid())?;
+            let b = g.constant(f32s(&[2, 1], &[7., 8.]))?;
+            g.concat(&[a, b], 0)
+        })
+        .is_err()
+    );
+}
+
+pub fn slice() {
+    let t = eval1(|g| {
+        let x = g.constant(grid())?;
+        g.slice(x, &[0, 1], &[2, -1])
+    })
+    .unwrap();
+    assert_close(&t, &[2, 2], &[2., 3., 5., 6.]);
+    assert!(
+        eval1(|g| {
+            let x = g.constant(grid())?;
+            g.slice(x, &[1, 1], &[2, 1])
+        })
+        .is_err()
+    );
+}
+
+pub fn gather() {
+    let t = eval1(|g| {
+        let p = g.constant(f32s(&[3], &[10., 20., 30.]))?;
+        let i = g.constant(i32s(&[2], &[2, 0]))?;
+        g.gather(p, i, 0)
+    })
+    .unwrap();
+    assert_close(&t, &[2], &[30., 10.]);
+    let t = eval1(|g| {
+        let p = g.constant(grid())?;
+        let i = g.constant(i32s(&[2, 2], &[2, 0, 1, 1]))?;
+        g.gather(p, i, 1)
+    })
+    .unwrap();
+    assert_close(&t, &[2, 2, 2], &[3., 1., 2., 2., 6., 4., 5., 5.]);
+    assert!(
+        eval1(|g| {
+            let p = g.constant(f32s(&[3], &[10., 20., 30.]))?;
+            let i = g.constant(i32s(&[1], &[3]))?;
+            g.gather(p, i, 0)
+        })
+        .is_err()
+    );
+}
+
+pub fn unsorted_segment_sum() {
+    let t = eval1(|g| {
+        let d = g.constant(f32s(&[4], &[1., 2., 3., 4.]))?;
+        let ids = g.constant(i32s(&[4], &[0, 1, 0, 1]))?;
+        let n = g.constant(2i32)?;
+        g.op("UnsortedSegmentSum", stepflow::ops::index::UnsortedSegmentSum {}, &[d, ids, n])
+    })
+    .unwrap();
+    assert_close(&t, &[2], &[4., 6.]);
+}
+
+pub fn one_hot() {
+    let t = eval1(|g| {
+        let i = g.constant(i32s(&[3], &[0, 2, 5]))?;
+        g.one_hot(i, 3, DType::Float32)
+    })
+    .unwrap();
+    assert_close(&t, &[3, 3], &[1., 0., 0., 0., 0., 1., 0., 0., 0.]);
+}
+
+pub fn shape_size_rank() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(3)])).unwrap();
+    let (s, n, r) = (g.shape_of(x).unwrap(), g.size_of(x).unwrap(), g.rank_of(x).unwrap());
+    let sess = Session::new(g);
+    let out = sess.run(&[(x, grid())], &[s, n, r], &[]).unwrap();
+    assert_exact(&out[0], &[2], &[2., 3.]);
+    assert_exact(&out[1], &[], &[6.]);
+    assert_exact(&out[2], &[], &[2.]);
+}
+
+pub fn fill() {
+    let t = eval1(|g| {
+        let d = g.constant_vec(vec![2i32, 2])?;
+        let v = g.constant(7.0f64)?;
+        g.fill(d, v)
+    })
+    .unwrap();
+    assert_close(&t, &[2, 2], &[7., 7., 7., 7.]);
+}
+
+pub fn zeros_ones_like() {
+    let out = eval(|g| {
+        let x = g.constant(i32s(&[2], &[5, 6]))?;
+        Ok(vec![g.zeros_like(x)?, g.ones_like(x)?])
+    })
+    .unwrap();
+    assert_exact(&out[0], &[2], &[0., 0.]);
+    assert_exact(&out[1], &[2], &[1., 1.]);
+}
+
+pub fn broadcast_gradient_args() {
+    let args = |a: &[i32], b: &[i32]| {
+        eval(|g| {
+            let x = g.constant_vec(a.to_vec())?;
+            let y = g.constant_vec(b.to_vec())?;
+            let n = g.add_node(
+                stepflow::NodeName::Default("bga"),
+                stepflow::ops::array::BroadcastGradientArgs {},
+                &[x, y],
+                &[],
+            )?;
+            Ok(vec![stepflow::Output { node: n, slot: 0 }, stepflow::Output { node: n, slot: 1 }])
+        })
+        .unwrap()
+    };
+    let r = args(&[2, 3], &[3]);
+    assert_exact(&r[0], &[0], &[]);
+    assert_exact(&r[1], &[1], &[0.]);
+    let r = args(&[2, 1], &[1, 3]);
+    assert_exact(&r[0], &[1], &[1.]);
+    assert_exact(&r[1], &[1], &[0.]);
+}

@@ -1,0 +1,111 @@
+//! Activations and cross-entropies. Expected values computed by hand from the definitions
+//! (e.g. softplus(1) = ln(1 + e) = 1.3132616875).
+
+use super::util::*;
+use stepflow::{Graph, Output, Result, Tensor};
+
+fn un(a: Tensor, f: fn(&mut Graph, Output) -> Result<Output>) -> Tensor {
+    eval1(|g| {
+        let x = g.constant(a)?;
+        f(g, x)
+    })
+    .unwrap()
+}
+
+pub fn relu() {
+    assert_close(&un(f32s(&[3], &[-1., 0., 2.]), Graph::relu), &[3], &[0., 0., 2.]);
+}
+
+pub fn relu_grad() {
+    let t = eval1(|g| {
+        let grad = g.constant(f32s(&[3], &[5., 5., 5.]))?;
+        let feat = g.constant(f32s(&[3], &[-1., 0., 2.]))?;
+        g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, &[grad, feat])
+    })
+    .unwrap();
+    assert_close(&t, &[3], &[0., 0., 5.]);
+}
+
+pub fn relu6() {
+    assert_close(&un(f32s(&[3], &[-1., 3., 7.]), Graph::relu6), &[3], &[0., 3., 6.]);
+}
+
+pub fn leaky_relu() {
+    let t = eval1(|g| {
+        let x = g.constant(f32s(&[2], &[-1., 2.]))?;
+        g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.2 }, &[x])
+    })
+    .unwrap();
+    assert_close(&t, &[2], &[-0.2, 2.]);
+}
+
+pub fn elu() {
+    assert_close(&un(f64s(&[2], &[-1., 2.]), Graph::elu), &[2], &[-0.6321205588285577, 2.]);
+}
+
+pub fn sigmoid() {
+    let t = un(f64s(&[4], &[0., 2., -800., 800.]), Graph::sigmoid);
+    assert_close(&t, &[4], &[0.5, 0.8807970779778823, 0., 1.]);
+}
+
+pub fn tanh() {
+    assert_close(&un(f64s(&[2], &[0., 1.]), Graph::tanh), &[2], &[0., 0.7615941559557649]);
+}
+
+pub fn softplus() {
+    let t = un(f64s(&[4], &[0., 1., -100., 1000.]), Graph::softplus);
+    assert_close(&t, &[4], &[std::f64::consts::LN_2, 1.3132616875182228, 3.720075976020836e-44, 1000.]);
+}
+
+pub fn softmax() {
+    let t = un(f32s(&[2, 3], &[1., 2., 3., 1000., 1000., 1000.]), Graph::softmax);
+    let third = 1.0 / 3.0;
+    assert_close(&t, &[2, 3], &[0.09003057317, 0.24472847105, 0.66524095577, third, third, third]);
+}
+
+pub fn log_softmax() {
+    let t = un(f32s(&[1, 3], &[1., 2., 3.]), Graph::log_softmax);
+    assert_close(&t, &[1, 3], &[-2.40760596444, -1.40760596444, -0.40760596444]);
+}
+
+pub fn softmax_xent() {
+    let out = eval(|g| {
+        let logits = g.constant(f32s(&[2, 3], &[1., 2., 3., 0., 0., 0.]))?;
+        let labels = g.constant(f32s(&[2, 3], &[0., 0., 1., 0.5, 0.5, 0.]))?;
+        let loss = g.softmax_cross_entropy_with_logits(labels, logits)?;
+        Ok(vec![loss, Output { node: loss.node, slot: 1 }])
+    })
+    .unwrap();
+    assert_close(&out[0], &[2], &[0.40760596444, 1.09861228867]);
+    let third = 1.0 / 3.0;
+    assert_close(&out[1], &[2, 3], &[0.09003057317, 0.24472847105, -0.33475904423, third - 0.5, third - 0.5, third]);
+}
+
+pub fn sparse_softmax_xent() {
+    let out = eval(|g| {
+        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = g.constant(i32s(&[1], &[2]))?;
+        let loss = g.sparse_softmax_cross_entropy_with_logits(labels, logits)?;
+        Ok(vec![loss, Output { node: loss.node, slot: 1 }])
+    })
+    .unwrap();
+    assert_close(&out[0], &[1], &[0.40760596444]);
+    assert_close(&out[1], &[1, 3], &[0.09003057317, 0.24472847105, -0.33475904423]);
+    let bad = eval1(|g| {
+        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = g.constant(i32s(&[1], &[3]))?;
+        g.sparse_softmax_cross_entropy_with_logits(labels, logits)
+    });
+    assert!(bad.is_err(), "an out-of-range label is an error");
+}
+
+pub fn sigmoid_xent_composite() {
+    let t = eval1(|g| {
+        let logits = g.constant(f64s(&[4], &[0., 100., -100., 2.]))?;
+        let labels = g.constant(f64s(&[4], &[1., 0., 0., 0.25]))?;
+        g.sigmoid_cross_entropy_with_logits(labels, logits)
+    })
+    .unwrap();
+    // z log(1+e^-x) + (1-z) log(1+e^x); at x=2, z=1/4: 2 - 0.5 + ln(1 + e^-2) = 1.62692801104
+    assert_close(&t, &[4], &[std::f64::consts::LN_2, 100., 3.720075976020836e-44, 1.6269280110429727]);
+}
