@@ -43,6 +43,11 @@ pub mod shape;
 pub mod tensor;
 pub mod train;
 
+/// The README's examples, compiled and run as tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use error::{Error, OpError, Result};
 pub use graph::{Graph, Initializer, Node, NodeId, NodeName, Output, VariableInfo};
 pub use session::{Callable, Executor, RunOptions, Session};

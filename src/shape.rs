@@ -59,15 +59,15 @@ impl Shape {
         self.0.as_ref()?.iter().copied().collect()
     }
 
-    /// The number of elements when the shape is fully known.
+    /// The number of elements when the shape is fully known (saturating at `usize::MAX`).
     pub fn num_elements(&self) -> Option<usize> {
-        self.to_known().map(|d| d.iter().product())
+        self.to_known().map(|d| d.iter().fold(1usize, |a, &x| a.saturating_mul(x)))
     }
 
     /// The product of the known dimensions (unknown dimensions count as 1): a lower bound used to
     /// estimate the cost of work on a partially known shape.
     pub fn known_elements(&self) -> usize {
-        self.0.as_ref().map_or(1, |d| d.iter().map(|x| x.unwrap_or(1)).product())
+        self.0.as_ref().map_or(1, |d| d.iter().fold(1usize, |a, x| a.saturating_mul(x.unwrap_or(1))))
     }
 
     /// Whether a concrete shape matches this one (same rank, equal where known).
@@ -131,6 +131,18 @@ fn dim_from_right(dims: &[Option<usize>], from_right: usize) -> Option<usize> {
 
 fn mismatch(a: &Shape, b: &Shape) -> OpError {
     OpError::ShapeMismatch { lhs: a.clone(), rhs: b.clone() }
+}
+
+/// The most elements one tensor may have (2^30): every shape that comes from a graph file, a feed
+/// or a run-time value is checked against it before anything is allocated.
+pub const MAX_ELEMENTS: usize = 1 << 30;
+
+/// The element count of `dims`, or an error when it overflows or exceeds [`MAX_ELEMENTS`].
+pub fn checked_elements(dims: &[usize]) -> OpResult<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| crate::invalid!("shape {dims:?} is too large (at most {MAX_ELEMENTS} elements)"))
 }
 
 /// NumPy broadcasting of two concrete shapes.

@@ -77,6 +77,10 @@ impl Graph {
             .collect();
         let cx = InferCx { inputs: &specs, values: &values };
         let outputs = op.infer(&cx).map_err(at)?;
+        for o in &outputs {
+            let known: Vec<usize> = o.shape.dims().unwrap_or(&[]).iter().map(|d| d.unwrap_or(0)).collect();
+            crate::shape::checked_elements(&known).map_err(at)?;
+        }
         let value = fold(&*op, &cx, &outputs).map_err(at)?;
         let controls = self.control_inputs_for(control_inputs, &name)?;
         self.claim_exact_name(&name)?;

@@ -31,7 +31,7 @@ pub(crate) fn resolve_shape(requested: &[i64], count: usize) -> OpResult<Vec<usi
     }
     let mut out: Vec<usize> = requested.iter().map(|&d| d.max(0) as usize).collect();
     match unknown {
-        Some(i) if known > 0 && count % known == 0 => out[i] = count / known,
+        Some(i) if known > 0 && count.is_multiple_of(known) => out[i] = count / known,
         Some(_) => {
             return Err(crate::invalid!("cannot reshape {count} elements into {requested:?}"));
         }
@@ -289,6 +289,7 @@ impl Op for BroadcastTo {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let target: Vec<usize> = k.input(1)?.to_i64_vec()?.iter().map(|&d| d.max(0) as usize).collect();
+        crate::shape::checked_elements(&target)?;
         let x = k.input(0)?;
         if x.shape() == target.as_slice() {
             return one(k.take(0)?);
@@ -336,6 +337,8 @@ impl Op for Tile {
         if m.len() != x.rank() || m.iter().any(|&v| v < 0) {
             return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", x.rank()));
         }
+        let out: Vec<usize> = x.shape().iter().zip(&m).map(|(&d, &m)| d.saturating_mul(m as usize)).collect();
+        crate::shape::checked_elements(&out)?;
         one(with_array!(x, a => Element::wrap(tile(a, &m))))
     }
     // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
@@ -399,6 +402,9 @@ impl Op for Pad {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let x = k.input(0)?;
         let pairs = pad_pairs(&k.input(1)?.to_i64_vec()?, x.rank())?;
+        let out: Vec<usize> =
+            x.shape().iter().zip(&pairs).map(|(&d, &(b, e))| d.saturating_add(b).saturating_add(e)).collect();
+        crate::shape::checked_elements(&out)?;
         one(with_array!(x, a => Element::wrap(pad(a, &pairs))))
     }
     // d/dx = the slice of g where x was placed

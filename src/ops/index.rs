@@ -294,6 +294,7 @@ fn segment_sum<T: Number>(data: &ArcArrayD<T>, ids: &[i64], id_rank: usize, n: u
     let row: usize = rest.iter().product();
     let mut shape = vec![n];
     shape.extend_from_slice(&rest);
+    crate::shape::checked_elements(&shape)?;
     let mut out = vec![T::ZERO; n * row];
     let flat: Vec<T> = data.iter().copied().collect();
     for (r, &id) in ids.iter().enumerate() {
@@ -403,6 +404,7 @@ impl Op for OneHot {
         let a = if self.axis == -1 { idx.rank() } else { normalize_axis(self.axis, idx.rank() + 1)? };
         let mut shape = idx.shape().to_vec();
         shape.insert(a, depth);
+        crate::shape::checked_elements(&shape)?;
         let values = idx.to_i64_vec()?;
         let ishape = idx.shape().to_vec();
         let (on, off) = (k.input(2)?, k.input(3)?);

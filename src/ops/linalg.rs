@@ -160,7 +160,7 @@ fn faer_view<'a, T>(v: &ArrayView2<'a, T>) -> Option<MatRef<'a, T>> {
     if let Some(s) = v.to_slice() {
         return Some(MatRef::from_row_major_slice(s, r, c));
     }
-    let t = v.clone().reversed_axes();
+    let t = v.reversed_axes();
     t.to_slice().map(|s| MatRef::from_row_major_slice(s, c, r).transpose())
 }
 

@@ -15,9 +15,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-/// The most elements one random op may draw: a guard against absurd shapes in graph files.
-const MAX_RANDOM_ELEMENTS: usize = 1 << 30;
-
 /// SplitMix64 finalizer: spreads seeds so nearby seeds give unrelated streams.
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -49,8 +46,7 @@ fn draw(k: &Kernel, dtype: DType, seed: u64, seed2: u64, sample: impl Fn(&mut Ch
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))
         .collect::<OpResult<_>>()?;
-    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n <= MAX_RANDOM_ELEMENTS);
-    let n = n.ok_or_else(|| crate::invalid!("shape {v:?} is too large"))?;
+    let n = crate::shape::checked_elements(&dims)?;
     let mut rng = rng_for(seed, seed2, k.invocation());
     let t = match dtype {
         DType::Float64 => Tensor::from_vec(&dims, (0..n).map(|_| sample(&mut rng)).collect())?,

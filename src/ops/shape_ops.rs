@@ -93,20 +93,13 @@ shape_fact_op!(
 #[serde(deny_unknown_fields)]
 pub struct Fill {}
 
-/// The most elements a Fill, ZerosLike or similar op may create from a shape input: a guard
-/// against absurd shapes in graph files.
-const MAX_FILL_ELEMENTS: usize = 1 << 31;
-
 fn dims_from(v: &[i64]) -> OpResult<Vec<usize>> {
     let dims: Vec<usize> = v
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))
         .collect::<OpResult<_>>()?;
-    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-    match n {
-        Some(n) if n <= MAX_FILL_ELEMENTS => Ok(dims),
-        _ => Err(crate::invalid!("shape {v:?} is too large")),
-    }
+    shape::checked_elements(&dims)?;
+    Ok(dims)
 }
 
 impl Op for Fill {

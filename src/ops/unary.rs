@@ -27,12 +27,11 @@ pub(crate) fn map_float(t: Tensor, par: bool, f32f: fn(f32) -> f32, f64f: fn(f64
     }
 }
 
+/// One element-wise function per number dtype.
+pub(crate) type UnaryFns = (fn(f32) -> f32, fn(f64) -> f64, fn(i32) -> i32, fn(i64) -> i64);
+
 /// Applies a numeric function to a tensor of any number dtype.
-pub(crate) fn map_number(
-    t: Tensor,
-    par: bool,
-    fs: (fn(f32) -> f32, fn(f64) -> f64, fn(i32) -> i32, fn(i64) -> i64),
-) -> OpResult<Tensor> {
+pub(crate) fn map_number(t: Tensor, par: bool, fs: UnaryFns) -> OpResult<Tensor> {
     match t {
         Tensor::F32(a) => Ok(Tensor::F32(map_same(a, par, fs.0))),
         Tensor::F64(a) => Ok(Tensor::F64(map_same(a, par, fs.1))),

@@ -37,7 +37,7 @@ fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
     if logits.rank().is_some_and(|r| r != 2) {
         return Err(crate::invalid!("logits must be [batch, classes], got {logits}"));
     }
-    let batch = logits.dims().map_or(None, |d| d[0]);
+    let batch = logits.dims().and_then(|d| d[0]);
     if sparse {
         cx.dtype_in(1, INTS)?;
         if cx.input(1).shape.rank().is_some_and(|r| r != 1) {
@@ -71,7 +71,7 @@ fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult
     for r in 0..l.nrows() {
         loss[r] = (0..l.ncols()).fold(T::zero(), |s, c| s + y[[r, c]] * (lse[r] - l[[r, c]]));
     }
-    let backprop = softmax - &y;
+    let backprop = softmax - y;
     Ok(smallvec::smallvec![Tensor::from_array(loss.into_dyn()), Tensor::from_array(backprop.into_dyn())])
 }
 

@@ -41,6 +41,9 @@ pub struct RunOptions {
     pub executor: Executor,
 }
 
+/// Cached plans by signature hash; a bucket holds the (rare) signatures that share a hash.
+type PlanCache = HashMap<u64, Vec<(PlanKey, Arc<Plan>)>>;
+
 #[derive(PartialEq, Eq)]
 struct PlanKey {
     feeds: Vec<Output>,
@@ -69,7 +72,7 @@ struct PlanKey {
 pub struct Session {
     graph: Arc<Graph>,
     vars: VariableStore,
-    plans: RwLock<HashMap<u64, Vec<(PlanKey, Arc<Plan>)>>>,
+    plans: RwLock<PlanCache>,
     counters: Vec<AtomicU64>,
 }
 
@@ -167,6 +170,11 @@ impl Session {
         }
         self.vars.set(index, value);
         Ok(())
+    }
+
+    /// How many plans the session has cached (one per distinct run signature).
+    pub fn cached_plans(&self) -> usize {
+        self.plans.read().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
     }
 
     /// The variable store (for checkpoints).

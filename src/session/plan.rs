@@ -135,6 +135,7 @@ fn prune(g: &Graph, fed: &HashMap<Output, usize>, fetches: &[Output], targets: &
     let mut needed = Needed { steps: Vec::new(), constants: HashMap::new(), constant_values: Vec::new() };
     let mut stack: Vec<NodeId> = fetches.iter().filter(|o| !fed.contains_key(o)).map(|o| o.node).collect();
     stack.extend(targets.iter().copied().filter(|&t| !fed_node(t)));
+    let mut missing: Option<NodeId> = None;
     while let Some(id) = stack.pop() {
         if std::mem::replace(&mut seen[id.index()], true) {
             continue;
@@ -150,17 +151,18 @@ fn prune(g: &Graph, fed: &HashMap<Output, usize>, fetches: &[Output], targets: &
             continue;
         }
         if node.op().op_type() == "Placeholder" {
-            let spec = &node.outputs()[0];
-            return Err(Error::MissingFeed {
-                node: node.name().to_string(),
-                dtype: spec.dtype,
-                shape: spec.shape.clone(),
-            });
+            missing = Some(missing.map_or(id, |m: NodeId| m.min(id)));
+            continue;
         }
         needed.steps.push(id);
         let refs = node.op().ref_inputs();
         stack.extend(node.inputs().iter().skip(refs).filter(|i| !fed.contains_key(i)).map(|i| i.node));
         stack.extend(node.control_inputs().iter().copied().filter(|&c| !fed_node(c)));
+    }
+    if let Some(id) = missing {
+        let node = g.node(id);
+        let spec = &node.outputs()[0];
+        return Err(Error::MissingFeed { node: node.name().to_string(), dtype: spec.dtype, shape: spec.shape.clone() });
     }
     needed.steps.sort_unstable();
     Ok(needed)

@@ -167,7 +167,8 @@ pub fn logical_not() {
 pub fn comparisons() {
     let a = || i32s(&[3], &[1, 2, 3]);
     let b = || i32s(&[], &[2]);
-    let cases: [(fn(&mut Graph, Output, Output) -> Result<Output>, [f64; 3]); 6] = [
+    type Compare = fn(&mut Graph, Output, Output) -> Result<Output>;
+    let cases: [(Compare, [f64; 3]); 6] = [
         (Graph::less, [1., 0., 0.]),
         (Graph::less_equal, [1., 1., 0.]),
         (Graph::greater, [0., 0., 1.]),
