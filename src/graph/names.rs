@@ -100,6 +100,11 @@ impl Graph {
         Ok(out)
     }
 
+    /// Gives a node a new, free name (graph functions name the nodes they build this way).
+    pub(crate) fn rename_node(&mut self, node: super::NodeId, name: &str) -> Result<()> {
+        self.rename(node, name)
+    }
+
     fn rename(&mut self, node: super::NodeId, name: &str) -> Result<()> {
         let name = self.claim_exact_name(name)?;
         let old = std::mem::replace(&mut self.dag[node.ix()].name, name.clone());

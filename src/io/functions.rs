@@ -8,7 +8,8 @@ use super::graph_def::NodeDef;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Initializer, NodeId, NodeName, Output};
 use crate::tensor::DType;
-use crate::train::schedules::{ExponentialDecay, Schedule};
+use crate::train::plateau::ReduceLrOnPlateau;
+use crate::train::schedules::*;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -25,6 +26,22 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("reduce_min", |g, n, i, a| reduce(g, n, i, a, Graph::reduce_min)),
     ("sigmoid_cross_entropy_with_logits", sigmoid_xent),
     ("exponential_decay", schedule::<ExponentialDecay>),
+    ("step_decay", schedule::<StepDecay>),
+    ("natural_exp_decay", schedule::<NaturalExpDecay>),
+    ("inverse_time_decay", schedule::<InverseTimeDecay>),
+    ("piecewise_constant", schedule::<PiecewiseConstant>),
+    ("polynomial_decay", schedule::<PolynomialDecay>),
+    ("linear_decay", schedule::<LinearDecay>),
+    ("cosine_decay", schedule::<CosineDecay>),
+    ("cosine_decay_restarts", schedule::<CosineDecayRestarts>),
+    ("linear_cosine_decay", schedule::<LinearCosineDecay>),
+    ("noisy_linear_cosine_decay", schedule::<NoisyLinearCosineDecay>),
+    ("cyclical_learning_rate", schedule::<CyclicalLearningRate>),
+    ("one_cycle", schedule::<OneCycle>),
+    ("warmup", schedule::<Warmup>),
+    ("sequential", schedule::<Sequential>),
+    ("constant", schedule::<Constant>),
+    ("reduce_lr_on_plateau", plateau),
 ];
 
 /// Expands the graph function `def.op` into the graph.
@@ -114,6 +131,17 @@ fn sigmoid_xent(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> R
     arity(name, "sigmoid_cross_entropy_with_logits", inputs, 2)?;
     parse::<Empty>(name, "sigmoid_cross_entropy_with_logits", attrs)?;
     g.named(name, |g| g.sigmoid_cross_entropy_with_logits(inputs[0], inputs[1]))
+}
+
+/// `reduce_lr_on_plateau`: input `[metric]`; the node is the current learning rate (a variable),
+/// and `NAME/update` the target that applies the rule to the metric.
+fn plateau(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Result<Output> {
+    arity(name, "reduce_lr_on_plateau", inputs, 1)?;
+    let p: ReduceLrOnPlateau = parse(name, "reduce_lr_on_plateau", attrs)?;
+    let ops = g.in_exact_scope(name, |g| p.build(g, inputs[0]))?;
+    g.rename_node(ops.update, &format!("{name}/update"))?;
+    g.rename_node(ops.learning_rate.node, name)?;
+    Ok(ops.learning_rate)
 }
 
 /// A schedule: input `[global_step]`, attributes its parameters.

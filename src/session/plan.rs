@@ -332,23 +332,25 @@ fn assemble(
         slots.use_slot(s);
         ValueRef::Slot(s)
     };
+    let mut constants = needed.constant_values.clone();
     let mut steps = Vec::with_capacity(order.len());
     for &id in order {
         let node = g.node(id);
         let nrefs = node.op().ref_inputs();
-        let inputs = node
+        let mut inputs: SmallVec<[ValueRef; 4]> = node
             .inputs()
             .iter()
             .enumerate()
             .map(|(i, &o)| if i < nrefs { ValueRef::Ref } else { resolve(o, &mut slots) })
             .collect();
+        let op = divide_by_reciprocal(node.op.clone(), &mut inputs, &mut constants);
         let mut refs: SmallVec<[usize; 3]> = node.var.into_iter().collect();
         refs.extend(node.inputs()[..nrefs].iter().filter_map(|r| g.node(r.node).var));
         let in_specs: Vec<TensorSpec> = node.inputs().iter().map(|&o| g.spec(o).clone()).collect();
         steps.push(Step {
             node: id,
             name: node.name().to_string(),
-            op: node.op.clone(),
+            op,
             inputs,
             outputs: SmallVec::new(),
             consumers: Vec::new(),
@@ -382,13 +384,28 @@ fn assemble(
         pending,
         roots,
         slot_uses: slots.uses,
-        constants: needed.constant_values,
+        constants,
         feeds: plan_feeds,
         fetches: fetch_refs,
         must_be_initialized,
         parallel,
         pool: Mutex::new(Vec::new()),
     })
+}
+
+/// TF's graph optimizer (grappler's constant folding) turns `x / c` with a constant float `c`
+/// into `x · (1/c)`, the reciprocal rounded in `c`'s dtype; TF's numbers depend on it (a
+/// polynomial decay near its end differs in the last bits of `1 − p`), so plans do the same.
+fn divide_by_reciprocal(op: Arc<dyn Op>, inputs: &mut [ValueRef], constants: &mut Vec<Tensor>) -> Arc<dyn Op> {
+    let (true, Some(&ValueRef::Const(c))) = (op.op_type() == "RealDiv", inputs.get(1)) else { return op };
+    let reciprocal = match &constants[c as usize] {
+        Tensor::F32(a) => Tensor::F32(a.mapv(|v| 1.0 / v).into_shared()),
+        Tensor::F64(a) => Tensor::F64(a.mapv(|v| 1.0 / v).into_shared()),
+        _ => return op,
+    };
+    constants.push(reciprocal);
+    inputs[1] = ValueRef::Const((constants.len() - 1) as u32);
+    Arc::new(crate::ops::binary::Mul {})
 }
 
 /// Value slots: one per produced value that someone reads, with its read count.

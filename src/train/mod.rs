@@ -1,5 +1,7 @@
-//! Training: learning-rate schedules as graph ops on `global_step`.
+//! Training: learning-rate schedules as graph ops on `global_step`, and plateau reducers.
 
+pub mod plateau;
 pub mod schedules;
 
-pub use schedules::{Schedule, exponential_decay};
+pub use plateau::{PlateauController, PlateauMode, ReduceLrOnPlateau, ThresholdMode};
+pub use schedules::{AnySchedule, Schedule, exponential_decay};
