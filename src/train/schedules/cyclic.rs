@@ -176,7 +176,7 @@ impl OneCycle {
         };
         let mut start = 0.0;
         for p in &phases {
-            if !(p.end > start) {
+            if p.end <= start || p.end.is_nan() {
                 let msg = format!(
                     "{} steps leave an empty phase (ends {start} and {}); use more steps or another pct_start",
                     self.total_steps, p.end
