@@ -100,6 +100,29 @@ impl Graph {
         Ok(out)
     }
 
+    /// Like [`named`](Graph::named), with the name made unique first (`GradientDescent`,
+    /// `GradientDescent_1`): TF's `name_scope(name)` whose last op takes the scope's name.
+    pub fn named_unique<T: Into<super::Output> + Copy>(
+        &mut self,
+        base: &str,
+        f: impl FnOnce(&mut Graph) -> Result<T>,
+    ) -> Result<T> {
+        check_name(base)?;
+        let full = self.unique_name(base);
+        let saved = std::mem::take(&mut self.scopes);
+        let r = self.named(&full, f);
+        self.scopes = saved;
+        r
+    }
+
+    /// Runs `f` outside every name scope (variables such as slots live at the top level).
+    pub(crate) fn at_root<R>(&mut self, f: impl FnOnce(&mut Graph) -> Result<R>) -> Result<R> {
+        let saved = std::mem::take(&mut self.scopes);
+        let r = f(self);
+        self.scopes = saved;
+        r
+    }
+
     /// Gives a node a new, free name (graph functions name the nodes they build this way).
     pub(crate) fn rename_node(&mut self, node: super::NodeId, name: &str) -> Result<()> {
         self.rename(node, name)

@@ -19,6 +19,7 @@ pub mod random;
 pub mod reduce;
 pub mod shape_ops;
 pub mod state;
+pub mod train;
 pub mod unary;
 pub mod xent;
 

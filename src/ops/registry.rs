@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, unary, xent};
+use super::{array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -121,4 +121,11 @@ registry! {
     "LogSoftmax" => nn::LogSoftmax,
     "SoftmaxCrossEntropyWithLogits" => xent::SoftmaxCrossEntropyWithLogits,
     "SparseSoftmaxCrossEntropyWithLogits" => xent::SparseSoftmaxCrossEntropyWithLogits,
+    // optimizer updates
+    "ApplyGradientDescent" => train::ApplyGradientDescent,
+    "ApplyMomentum" => train::ApplyMomentum,
+    "ApplyAdam" => train::ApplyAdam,
+    "ApplyAdagrad" => train::ApplyAdagrad,
+    "ApplyRMSProp" => train::ApplyRMSProp,
+    "ApplyCenteredRMSProp" => train::ApplyCenteredRMSProp,
 }

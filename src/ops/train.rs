@@ -1,0 +1,248 @@
+//! The update kernels of TF1's optimizers: ApplyGradientDescent, ApplyMomentum, ApplyAdam,
+//! ApplyAdagrad, ApplyRMSProp, ApplyCenteredRMSProp. Inputs follow TF's order: the variable and
+//! its slots as references, then scalar hyper-parameters, then the gradient. Each op updates its
+//! variables at once under their locks (atomic against concurrent runs) and outputs the new value
+//! of the variable. The arithmetic follows TF's CPU kernels, term for term.
+//!
+//! These are primitives because an update writes several variables in place in one pass (speed),
+//! and because TF's numbers come from exactly these formulas (numerics).
+
+use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one};
+use crate::error::{OpError, OpResult};
+use crate::tensor::{ArcArrayD, DType, Real};
+use ndarray::Zip;
+use serde::{Deserialize, Serialize};
+
+/// Where an Apply op's inputs are: `refs` variable references first, the gradient at `grad`,
+/// and scalar hyper-parameters everywhere else (TF's ApplyMomentum puts the gradient before the
+/// momentum; the others put it last).
+#[derive(Clone, Copy)]
+struct Layout {
+    refs: usize,
+    inputs: usize,
+    grad: usize,
+}
+
+impl Layout {
+    fn hyper(self) -> impl Iterator<Item = usize> {
+        (self.refs..self.inputs).filter(move |&i| i != self.grad)
+    }
+}
+
+/// Checks an Apply op's inputs: variables of one float dtype and shape, scalar
+/// hyper-parameters, a gradient of the variable's shape.
+fn infer_apply(cx: &InferCx, l: Layout) -> OpResult<Vec<TensorSpec>> {
+    cx.arity(l.inputs)?;
+    let var = cx.input(0);
+    cx.dtype_in(0, FLOATS)?;
+    for i in 1..cx.len() {
+        cx.same_dtype(0, i)?;
+    }
+    for i in 1..l.refs {
+        if !cx.input(i).shape.is_compatible(&var.shape) {
+            return Err(OpError::ShapeMismatch { lhs: var.shape.clone(), rhs: cx.input(i).shape.clone() });
+        }
+    }
+    for i in l.hyper() {
+        cx.scalar(i, &format!("hyper-parameter {i}"))?;
+    }
+    let grad = cx.input(l.grad);
+    if !grad.shape.is_compatible(&var.shape) {
+        return Err(crate::invalid!("var and grad do not have the same shape: {} vs {}", var.shape, grad.shape));
+    }
+    Ok(vec![var.clone()])
+}
+
+/// Runs `update` on the variables named by the refs, viewed as `T` arrays, with the gradient and
+/// the hyper-parameters (in input order).
+fn apply<T: Real>(
+    k: &mut Kernel,
+    l: Layout,
+    update: impl FnOnce(&mut [ArcArrayD<T>], &ArcArrayD<T>, &[T]) -> OpResult<()>,
+) -> OpResult<Outputs> {
+    let h: Vec<T> = l
+        .hyper()
+        .map(|i| k.scalar_f64(i, &format!("hyper-parameter {i}")).map(T::from_f64))
+        .collect::<OpResult<_>>()?;
+    let grad = k.take(l.grad)?.into_array::<T>()?;
+    let new = k.update_vars(|vars| {
+        let mut arrays: Vec<ArcArrayD<T>> = Vec::with_capacity(l.refs);
+        for slot in vars.iter_mut() {
+            let t = slot.take().ok_or_else(|| crate::invalid!("attempting to use an uninitialized variable"))?;
+            arrays.push(t.into_array::<T>()?);
+        }
+        let result = if arrays.iter().any(|a| a.shape() != grad.shape()) {
+            Err(crate::invalid!(
+                "var and grad do not have the same shape: {:?} vs {:?}",
+                arrays[0].shape(),
+                grad.shape()
+            ))
+        } else {
+            update(&mut arrays, &grad, &h)
+        };
+        for (slot, a) in vars.iter_mut().zip(arrays) {
+            **slot = Some(T::wrap(a));
+        }
+        result?;
+        vars[0].clone().ok_or_else(|| crate::invalid!("variable vanished"))
+    })?;
+    one(new)
+}
+
+/// Dispatches an update over f32 and f64.
+macro_rules! float_apply {
+    ($k:expr, $l:expr, |$v:ident, $g:ident, $h:ident| $body:expr) => {{
+        match $k.input($l.grad)?.dtype() {
+            DType::Float32 => apply::<f32>($k, $l, |$v, $g, $h| $body),
+            DType::Float64 => apply::<f64>($k, $l, |$v, $g, $h| $body),
+            other => Err(crate::invalid!("optimizers update float variables, got {other}")),
+        }
+    }};
+}
+
+/// Defines an Apply op: its struct (attributes in braces), its input layout and its update.
+macro_rules! apply_op {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty = $default:expr),* }, $layout:expr,
+     |$s:ident, $v:ident, $g:ident, $h:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(#[serde(default)] pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $($field: $default,)* }
+            }
+        }
+
+        impl Op for $name {
+            fn op_type(&self) -> &'static str {
+                stringify!($name)
+            }
+            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+                infer_apply(cx, $layout)
+            }
+            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+                let $s = self;
+                float_apply!(k, $layout, |$v, $g, $h| $body)
+            }
+            fn ref_inputs(&self) -> usize {
+                $layout.refs
+            }
+            fn is_stateful(&self) -> bool {
+                true
+            }
+            fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
+                inputs[0].shape.known_elements() * $layout.refs
+            }
+        }
+    };
+}
+
+apply_op!(
+    /// `var -= lr · grad`. Inputs: var, alpha (lr), delta (grad).
+    ApplyGradientDescent {}, Layout { refs: 1, inputs: 3, grad: 2 },
+    |_s, v, g, h| {
+        let lr = h[0];
+        Zip::from(&mut v[0]).and(g).for_each(|w, &d| *w = *w - d * lr);
+        Ok(())
+    }
+);
+
+apply_op!(
+    /// `accum = accum · momentum + grad`; `var -= lr · accum`, or with Nesterov
+    /// `var -= grad · lr + accum · momentum · lr`. Inputs: var, accum, lr, grad, momentum (TF's
+    /// order: the gradient before momentum).
+    ApplyMomentum { use_nesterov: bool = false }, Layout { refs: 2, inputs: 5, grad: 3 },
+    |s, v, g, h| {
+        let (lr, momentum) = (h[0], h[1]);
+        let (var, accum) = v.split_at_mut(1);
+        let nesterov = s.use_nesterov;
+        Zip::from(&mut var[0]).and(&mut accum[0]).and(g).for_each(|w, a, &d| {
+            *a = *a * momentum + d;
+            *w = if nesterov { *w - (d * lr + *a * momentum * lr) } else { *w - *a * lr };
+        });
+        Ok(())
+    }
+);
+
+apply_op!(
+    /// TF1 Adam: `alpha = lr·√(1 − β2ᵗ)/(1 − β1ᵗ)`, `m += (g − m)(1 − β1)`,
+    /// `v += (g² − v)(1 − β2)`, `var −= m·alpha/(√v + ε)` (ε outside the root, not corrected).
+    /// Inputs: var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad.
+    ApplyAdam {}, Layout { refs: 3, inputs: 10, grad: 9 },
+    |_s, v, g, h| {
+        let (b1p, b2p, lr, b1, b2, eps) = (h[0], h[1], h[2], h[3], h[4], h[5]);
+        let one = one_like(lr);
+        let alpha = lr * (one - b2p).sqrt() / (one - b1p);
+        let (var, rest) = v.split_at_mut(1);
+        let (m, vv) = rest.split_at_mut(1);
+        Zip::from(&mut var[0]).and(&mut m[0]).and(&mut vv[0]).and(g).for_each(|w, m, v, &d| {
+            *m = *m + (d - *m) * (one - b1);
+            *v = *v + (d * d - *v) * (one - b2);
+            *w = *w - (*m * alpha) / (v.sqrt() + eps);
+        });
+        Ok(())
+    }
+);
+
+apply_op!(
+    /// `accum += grad²`; `var −= lr · grad / √accum` (no epsilon, as TF1's kernel).
+    /// Inputs: var, accum, lr, grad.
+    ApplyAdagrad {}, Layout { refs: 2, inputs: 4, grad: 3 },
+    |_s, v, g, h| {
+        let lr = h[0];
+        let (var, accum) = v.split_at_mut(1);
+        Zip::from(&mut var[0]).and(&mut accum[0]).and(g).for_each(|w, a, &d| {
+            *a = *a + d * d;
+            *w = *w - d * lr * a.sqrt().recip();
+        });
+        Ok(())
+    }
+);
+
+apply_op!(
+    /// `ms += (g² − ms)(1 − ρ)`; `mom = mom·momentum + lr·g/√(ms + ε)`; `var −= mom`
+    /// (ε inside the root). Inputs: var, ms, mom, lr, rho, momentum, epsilon, grad.
+    ApplyRMSProp {}, Layout { refs: 3, inputs: 8, grad: 7 },
+    |_s, v, g, h| {
+        let (lr, rho, momentum, eps) = (h[0], h[1], h[2], h[3]);
+        let one_minus_rho = one_like(rho) - rho;
+        let (var, rest) = v.split_at_mut(1);
+        let (ms, mom) = rest.split_at_mut(1);
+        Zip::from(&mut var[0]).and(&mut ms[0]).and(&mut mom[0]).and(g).for_each(|w, s, m, &d| {
+            *s = *s + (d * d - *s) * one_minus_rho;
+            *m = *m * momentum + (d * lr) / (*s + eps).sqrt();
+            *w = *w - *m;
+        });
+        Ok(())
+    }
+);
+
+apply_op!(
+    /// Centered RMSProp: also `mg += (g − mg)(1 − ρ)`, and the denominator is
+    /// `√(ms − mg² + ε)`. Inputs: var, mg, ms, mom, lr, rho, momentum, epsilon, grad.
+    ApplyCenteredRMSProp {}, Layout { refs: 4, inputs: 9, grad: 8 },
+    |_s, v, g, h| {
+        let (lr, rho, momentum, eps) = (h[0], h[1], h[2], h[3]);
+        let one_minus_rho = one_like(rho) - rho;
+        let (var, rest) = v.split_at_mut(1);
+        let (mg, rest) = rest.split_at_mut(1);
+        let (ms, mom) = rest.split_at_mut(1);
+        Zip::from(&mut var[0]).and(&mut mg[0]).and(&mut ms[0]).and(&mut mom[0]).and(g).for_each(|w, a, s, m, &d| {
+            *s = *s + (d * d - *s) * one_minus_rho;
+            *a = *a + (d - *a) * one_minus_rho;
+            let denom = (*s - *a * *a) + eps;
+            *m = *m * momentum + (d * lr) / denom.sqrt();
+            *w = *w - *m;
+        });
+        Ok(())
+    }
+);
+
+/// `1` in the type of `x` (the update closures are generic over f32 and f64).
+fn one_like<T: Real>(_x: T) -> T {
+    T::one()
+}
