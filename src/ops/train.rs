@@ -4,8 +4,13 @@
 //! variables at once under their locks (atomic against concurrent runs) and outputs the new value
 //! of the variable. The arithmetic follows TF's CPU kernels, term for term.
 //!
+//! The updates are written `x = x − …` as TF's formulas read (the generic element type has no
+//! `-=`).
+//!
 //! These are primitives because an update writes several variables in place in one pass (speed),
 //! and because TF's numbers come from exactly these formulas (numerics).
+
+#![allow(clippy::assign_op_pattern)]
 
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one};
 use crate::error::{OpError, OpResult};
