@@ -72,8 +72,8 @@ fn build_model(g: &mut Graph, kind: &str, init: &BTreeMap<String, Tensor>, d: us
     let mut var = |g: &mut Graph, name: &str| -> Result<Output> {
         let t =
             init.get(name).ok_or_else(|| Error::format("golden", format!("initial_variables lacks '{name}'")))?.clone();
-        let v =
-            g.variable_with(NodeName::Exact(name), DType::Float32, &t.shape().to_vec(), Initializer::Value(t), true)?;
+        let shape = t.shape().to_vec();
+        let v = g.variable_with(NodeName::Exact(name), DType::Float32, &shape, Initializer::Value(t), true)?;
         vars.insert(name.to_string(), v);
         Ok(v)
     };
