@@ -43,11 +43,66 @@ impl GradCx<'_> {
         Error::NoGradient { node: n.name().to_string(), op: n.op().op_type().to_string() }
     }
 
-    /// Sums `grad` (shaped like a broadcast result) back to the shape of input `i`.
+    /// Sums `grad` (shaped like the broadcast of this node's inputs) back to the shape of input
+    /// `i`. The other inputs' static shapes often show which axes were broadcast even when some
+    /// dimensions are unknown (`xw [?,128] + b [128]` never broadcast `xw`); only a truly
+    /// ambiguous case needs `BroadcastGradientArgs` at run time.
     pub fn sum_to_input(&mut self, grad: Output, i: usize) -> Result<Output> {
         let like = self.input(i);
-        sum_to_shape_of(self.g, grad, like)
+        let inputs = self.g.node(self.node).inputs().to_vec();
+        let others: Vec<crate::shape::Shape> =
+            inputs.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &o)| self.g.spec(o).shape.clone()).collect();
+        match broadcast_axes(&self.g.spec(like).shape, &others) {
+            Some((lead, ones)) => {
+                let mut out = grad;
+                if !lead.is_empty() {
+                    out = self.g.reduce_sum(out, Some(&lead), false)?;
+                }
+                if !ones.is_empty() {
+                    out = self.g.reduce_sum(out, Some(&ones), true)?;
+                }
+                Ok(out)
+            }
+            None => sum_to_shape_of(self.g, grad, like),
+        }
     }
+}
+
+/// The axes along which an input of shape `x` was broadcast against `others`, when the static
+/// shapes decide it: the leading axes `x` lacks, and (counted within `x`) its size-1 axes that
+/// the others may have stretched. `None` when an unknown dimension of `x` meets an unknown or
+/// larger one.
+fn broadcast_axes(x: &crate::shape::Shape, others: &[crate::shape::Shape]) -> Option<(Vec<i64>, Vec<i64>)> {
+    let xd = x.dims()?;
+    let od: Vec<&[Option<usize>]> = others.iter().map(|o| o.dims()).collect::<Option<_>>()?;
+    let rank = od.iter().map(|d| d.len()).max().unwrap_or(0).max(xd.len());
+    let lead = rank - xd.len();
+    // The others' combined size at output axis k: Some(1) when none can stretch it.
+    let other_dim = |k: usize| -> Option<usize> {
+        let mut combined = Some(1);
+        for d in &od {
+            let at = (k + d.len()).checked_sub(rank).map(|j| d[j]).unwrap_or(Some(1));
+            combined = match (combined, at) {
+                (Some(1), a) => a,
+                (c, Some(1)) => c,
+                (Some(a), Some(b)) if a == b => Some(a),
+                _ => None,
+            };
+        }
+        combined
+    };
+    let mut ones = Vec::new();
+    for (j, &d) in xd.iter().enumerate() {
+        let o = other_dim(lead + j);
+        match (d, o) {
+            (Some(1), Some(1)) => {}
+            (Some(1), _) => ones.push(j as i64),
+            (Some(_), _) => {}
+            (None, Some(1)) => {}
+            (None, _) => return None,
+        }
+    }
+    Some(((0..lead as i64).collect(), ones))
 }
 
 /// Sums `grad` over the axes along which `like` was broadcast, and reshapes it to `like`'s shape.

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod conformance;
+pub mod data;
 pub mod error;
 pub mod grad;
 pub mod graph;
@@ -51,6 +52,6 @@ pub struct ReadmeDoctests;
 
 pub use error::{Error, OpError, Result};
 pub use graph::{Graph, Initializer, Node, NodeId, NodeName, Output, VariableInfo};
-pub use session::{Callable, Executor, RunOptions, Session};
+pub use session::{Callable, Executor, NodeStats, PlanInfo, RunMetadata, RunOptions, Session};
 pub use shape::Shape;
 pub use tensor::{DType, Tensor};

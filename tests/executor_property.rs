@@ -99,7 +99,12 @@ fn runs(large: bool, recipe: &[Pick], executor: Executor) -> Result<Vec<Tensor>>
     s.initialize()?;
     let mut seen = Vec::new();
     for _ in 0..3 {
-        seen.extend(s.run_with(RunOptions { executor }, std::slice::from_ref(&b.feed), &b.fetches, &b.targets)?);
+        seen.extend(s.run_with(
+            RunOptions { executor, trace: false },
+            std::slice::from_ref(&b.feed),
+            &b.fetches,
+            &b.targets,
+        )?);
         for &v in &vars {
             seen.push(s.variable_value(v)?);
         }

@@ -42,6 +42,7 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("sequential", schedule::<Sequential>),
     ("constant", schedule::<Constant>),
     ("reduce_lr_on_plateau", plateau),
+    ("minimize", minimize),
 ];
 
 /// Expands the graph function `def.op` into the graph.
@@ -142,6 +143,96 @@ fn plateau(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Result
     g.rename_node(ops.update, &format!("{name}/update"))?;
     g.rename_node(ops.learning_rate.node, name)?;
     Ok(ops.learning_rate)
+}
+
+fn default_optimizer_lr() -> Option<f64> {
+    None
+}
+
+/// The attributes of `minimize`: the optimizer and its hyper-parameters (TF's defaults where
+/// TF has them), and optionally the variables to train.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MinimizeAttrs {
+    optimizer: String,
+    #[serde(default = "default_optimizer_lr")]
+    learning_rate: Option<f64>,
+    #[serde(default)]
+    momentum: Option<f64>,
+    #[serde(default)]
+    use_nesterov: bool,
+    #[serde(default)]
+    beta1: Option<f64>,
+    #[serde(default)]
+    beta2: Option<f64>,
+    #[serde(default)]
+    epsilon: Option<f64>,
+    #[serde(default)]
+    initial_accumulator_value: Option<f64>,
+    #[serde(default)]
+    decay: Option<f64>,
+    #[serde(default)]
+    centered: bool,
+    #[serde(default)]
+    var_list: Option<Vec<String>>,
+}
+
+/// `minimize`: inputs `[loss]`, then optionally a float scalar (the learning rate, when it is a
+/// tensor such as a schedule or a placeholder) and an integer scalar (the global step), in any
+/// order; the node is the train op.
+fn minimize(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Result<Output> {
+    use crate::train::optimizers::*;
+    let a: MinimizeAttrs = parse(name, "minimize", attrs)?;
+    let fail = |msg: String| Error::Node { node: name.into(), op: "minimize".into(), source: crate::invalid!("{msg}") };
+    let (&loss, rest) = inputs.split_first().ok_or_else(|| fail("needs the loss as its first input".into()))?;
+    let mut lr_tensor = None;
+    let mut step = None;
+    for &t in rest {
+        let d = g.spec(t).dtype;
+        let slot = if d.is_float() { &mut lr_tensor } else { &mut step };
+        if slot.replace(t).is_some() {
+            return Err(fail("takes at most one learning-rate tensor and one global step".into()));
+        }
+    }
+    let lr: Hyper = match (lr_tensor, a.learning_rate) {
+        (Some(t), None) => t.into(),
+        (None, Some(v)) => v.into(),
+        (None, None) => return Err(fail("needs a learning_rate (an input tensor or a number)".into())),
+        (Some(_), Some(_)) => return Err(fail("has a learning_rate input and attribute; give one".into())),
+    };
+    let opt: Box<dyn Optimizer> = match a.optimizer.as_str() {
+        "gradient_descent" => Box::new(GradientDescentOptimizer::new(lr)),
+        "momentum" => Box::new(MomentumOptimizer {
+            use_nesterov: a.use_nesterov,
+            ..MomentumOptimizer::new(lr, a.momentum.ok_or_else(|| fail("momentum needs 'momentum'".into()))?)
+        }),
+        "adam" => Box::new(AdamOptimizer::with(
+            lr,
+            a.beta1.unwrap_or(0.9),
+            a.beta2.unwrap_or(0.999),
+            a.epsilon.unwrap_or(1e-8),
+        )),
+        "adagrad" => Box::new(AdagradOptimizer {
+            initial_accumulator_value: a.initial_accumulator_value.unwrap_or(0.1),
+            ..AdagradOptimizer::new(lr)
+        }),
+        "rmsprop" => Box::new(RMSPropOptimizer {
+            decay: Hyper::Value(a.decay.unwrap_or(0.9)),
+            momentum: Hyper::Value(a.momentum.unwrap_or(0.0)),
+            epsilon: Hyper::Value(a.epsilon.unwrap_or(1e-10)),
+            centered: a.centered,
+            ..RMSPropOptimizer::new(lr)
+        }),
+        other => {
+            return Err(fail(format!(
+                "unknown optimizer '{other}' (gradient_descent, momentum, adam, adagrad or rmsprop)"
+            )));
+        }
+    };
+    let vars = a.var_list.map(|names| names.iter().map(|n| g.output(n)).collect::<Result<Vec<_>>>()).transpose()?;
+    let train = opt.minimize(g, loss, step, vars.as_deref())?;
+    g.rename_node(train, name)?;
+    Ok(train.into())
 }
 
 /// A schedule: input `[global_step]`, attributes its parameters.

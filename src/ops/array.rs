@@ -75,7 +75,7 @@ impl Op for Reshape {
         single(d, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let req = k.input(1)?.to_i64_vec()?;
+        let req = k.input(1)?.ints()?;
         let x = k.take(0)?;
         let shape = resolve_shape(&req, x.len())?;
         one(with_array!(x, a => Element::wrap(reshape_array(a, &shape)?)))
@@ -128,7 +128,7 @@ impl Op for Transpose {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let x = k.take(0)?;
-        let perm = check_perm(&k.input(1)?.to_i64_vec()?, x.rank())?;
+        let perm = check_perm(&k.input(1)?.ints()?, x.rank())?;
         one(with_array!(x, a => Element::wrap(a.permuted_axes(IxDyn(&perm)))))
     }
     // d/dx = transpose(g, inverse(perm))
@@ -182,7 +182,7 @@ impl Op for ExpandDims {
         single(x.dtype, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let axis = k.input(1)?.to_i64_vec()?.first().copied().unwrap_or(0);
+        let axis = k.input(1)?.ints()?.first().copied().unwrap_or(0);
         let x = k.take(0)?;
         let mut shape = x.shape().to_vec();
         shape.insert(expand_axis(axis, x.rank())?, 1);
@@ -288,22 +288,30 @@ impl Op for BroadcastTo {
         single(x.dtype, merged)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let target: Vec<usize> = k.input(1)?.to_i64_vec()?.iter().map(|&d| d.max(0) as usize).collect();
+        let target: Vec<usize> = k.input(1)?.ints()?.iter().map(|&d| d.max(0) as usize).collect();
         crate::shape::checked_elements(&target)?;
         let x = k.input(0)?;
         if x.shape() == target.as_slice() {
             return one(k.take(0)?);
         }
-        one(with_array!(x, a => {
-            let v = a.broadcast(IxDyn(&target)).ok_or_else(|| crate::invalid!("cannot broadcast {:?} to {:?}", a.shape(), target))?;
-            Element::wrap(v.to_owned().into_shared())
-        }))
+        one(with_array!(x, a => Element::wrap(broadcast_owned(a, &target)?)))
     }
     // d/dx = g summed over the broadcast axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, g) = (gx.input(0), gx.grad(0));
         Ok(vec![Some(sum_to_shape_of(gx.g, g, x)?), None])
     }
+}
+
+/// `a` broadcast to `target` as a new row-major array (a single element is simply repeated).
+fn broadcast_owned<T: Element>(a: &ArcArrayD<T>, target: &[usize]) -> OpResult<ArcArrayD<T>> {
+    let fail = || crate::invalid!("cannot broadcast {:?} to {:?}", a.shape(), target);
+    if a.len() == 1 && a.ndim() <= target.len() {
+        let v = *a.iter().next().ok_or_else(fail)?;
+        return Ok(ArrayD::from_elem(IxDyn(target), v).into_shared());
+    }
+    let v = a.broadcast(IxDyn(target)).ok_or_else(fail)?;
+    Ok(v.as_standard_layout().into_owned().into_shared())
 }
 
 /// Repeats `input` `multiples[i]` times along axis i.
@@ -332,7 +340,7 @@ impl Op for Tile {
         single(x.dtype, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let m = k.input(1)?.to_i64_vec()?;
+        let m = k.input(1)?.ints()?;
         let x = k.input(0)?;
         if m.len() != x.rank() || m.iter().any(|&v| v < 0) {
             return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", x.rank()));
@@ -401,7 +409,7 @@ impl Op for Pad {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let x = k.input(0)?;
-        let pairs = pad_pairs(&k.input(1)?.to_i64_vec()?, x.rank())?;
+        let pairs = pad_pairs(&k.input(1)?.ints()?, x.rank())?;
         let out: Vec<usize> =
             x.shape().iter().zip(&pairs).map(|(&d, &(b, e))| d.saturating_add(b).saturating_add(e)).collect();
         crate::shape::checked_elements(&out)?;

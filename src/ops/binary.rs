@@ -18,10 +18,15 @@ pub(crate) fn infer_binary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<Tenso
     single(d, cx.input(0).shape.broadcast(&cx.input(1).shape)?)
 }
 
-type NumberFns = (fn(f32, f32) -> f32, fn(f64, f64) -> f64, fn(i32, i32) -> i32, fn(i64, i64) -> i64);
-
-/// Applies a binary numeric function to two tensors of the same dtype, broadcasting.
-pub(crate) fn zip_number(a: Tensor, b: Tensor, par: bool, fs: NumberFns) -> OpResult<Tensor> {
+/// Applies a binary numeric function (one per number dtype, generic so it inlines into the
+/// vectorized loops) to two tensors of the same dtype, broadcasting.
+pub(crate) fn zip_number<A, B, C, D>(a: Tensor, b: Tensor, par: bool, fs: (A, B, C, D)) -> OpResult<Tensor>
+where
+    A: Fn(f32, f32) -> f32 + Sync + Send,
+    B: Fn(f64, f64) -> f64 + Sync + Send,
+    C: Fn(i32, i32) -> i32 + Sync + Send,
+    D: Fn(i64, i64) -> i64 + Sync + Send,
+{
     match (a, b) {
         (Tensor::F32(a), Tensor::F32(b)) => Ok(Tensor::F32(zip_same(a, b, par, fs.0)?)),
         (Tensor::F64(a), Tensor::F64(b)) => Ok(Tensor::F64(zip_same(a, b, par, fs.1)?)),
@@ -88,7 +93,7 @@ macro_rules! binary_op {
                 let par = k.parallel();
                 let (a, b) = (k.take(0)?, k.take(1)?);
                 $check(&b)?;
-                let fs: NumberFns = ($name::apply::<f32>, $name::apply::<f64>, $name::apply::<i32>, $name::apply::<i64>);
+                let fs = ($name::apply::<f32>, $name::apply::<f64>, $name::apply::<i32>, $name::apply::<i64>);
                 one(zip_number(a, b, par, fs)?)
             }
             fn grad(&self, $gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -302,7 +307,13 @@ pub(crate) fn sub_in_place(old: Tensor, value: &Tensor) -> OpResult<Tensor> {
     )
 }
 
-fn same_shape_update(old: Tensor, value: &Tensor, fs: NumberFns) -> OpResult<Tensor> {
+fn same_shape_update<A, B, C, D>(old: Tensor, value: &Tensor, fs: (A, B, C, D)) -> OpResult<Tensor>
+where
+    A: Fn(f32, f32) -> f32 + Sync + Send,
+    B: Fn(f64, f64) -> f64 + Sync + Send,
+    C: Fn(i32, i32) -> i32 + Sync + Send,
+    D: Fn(i64, i64) -> i64 + Sync + Send,
+{
     if old.shape() != value.shape() || old.dtype() != value.dtype() {
         return Err(crate::invalid!(
             "cannot update a {} variable of shape {:?} with a {} value of shape {:?}",

@@ -69,7 +69,7 @@ impl Op for ConcatV2 {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let n = k.num_inputs() - 1;
         let first = k.input(0)?;
-        let axis = normalize_axis(k.input(n)?.to_i64_vec()?.first().copied().unwrap_or(0), first.rank())?;
+        let axis = normalize_axis(k.input(n)?.ints()?.first().copied().unwrap_or(0), first.rank())?;
         fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
             let arrays: Vec<&ArcArrayD<T>> = (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
@@ -170,7 +170,7 @@ impl Op for Slice {
         single(x.dtype, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let (begin, size) = (k.input(1)?.to_i64_vec()?, k.input(2)?.to_i64_vec()?);
+        let (begin, size) = (k.input(1)?.ints()?, k.input(2)?.ints()?);
         let x = k.take(0)?;
         let bounds = slice_bounds(x.shape(), &begin, &size)?;
         let info: Vec<SliceInfoElem> = bounds
@@ -248,7 +248,7 @@ impl Op for GatherV2 {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let p = k.input(0)?;
         let i = k.input(1)?;
-        let axis = normalize_axis(k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0), p.rank())?;
+        let axis = normalize_axis(k.input(2)?.ints()?.first().copied().unwrap_or(0), p.rank())?;
         let idx = i.to_i64_vec()?;
         one(with_array!(p, a => Element::wrap(gather(a, &idx, i.shape(), axis)?)))
     }
@@ -335,7 +335,7 @@ impl Op for UnsortedSegmentSum {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (data, ids) = (k.input(0)?, k.input(1)?);
-        let n = k.input(2)?.to_i64_vec()?.first().copied().unwrap_or(0);
+        let n = k.input(2)?.ints()?.first().copied().unwrap_or(0);
         let n = usize::try_from(n).map_err(|_| crate::invalid!("num_segments {n} is negative"))?;
         if ids.shape() != &data.shape()[..ids.rank().min(data.rank())] {
             return Err(crate::invalid!(
@@ -399,7 +399,7 @@ impl Op for OneHot {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let idx = k.input(0)?;
-        let depth = k.input(1)?.to_i64_vec()?.first().copied().unwrap_or(0);
+        let depth = k.input(1)?.ints()?.first().copied().unwrap_or(0);
         let depth = usize::try_from(depth).map_err(|_| crate::invalid!("depth {depth} is negative"))?;
         let a = if self.axis == -1 { idx.rank() } else { normalize_axis(self.axis, idx.rank() + 1)? };
         let mut shape = idx.shape().to_vec();

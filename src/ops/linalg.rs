@@ -13,8 +13,9 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2, Ix2};
 use serde::{Deserialize, Serialize};
 
-/// Products with at least this many multiply-adds are split across threads.
-const PARALLEL_MIN_FLOPS: usize = 1 << 18;
+/// Products with at least this many multiply-adds (about 20 µs on one core) are split across
+/// threads; smaller ones finish before another thread would wake up.
+const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
 /// `op(a) · op(b)` for rank-2 tensors, where `op` transposes when asked.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -106,7 +107,7 @@ impl MatMul {
         Ok((av, bv))
     }
 
-    fn float<T: Element + faer::traits::ComplexField + num_traits::Zero + num_traits::One>(
+    fn float<T: Element + faer::traits::ComplexField + num_traits::Zero + num_traits::One + std::ops::AddAssign>(
         &self,
         a: &ArcArrayD<T>,
         b: &ArcArrayD<T>,
@@ -114,6 +115,9 @@ impl MatMul {
     ) -> OpResult<ArcArrayD<T>> {
         let (av, bv) = self.views(a, b)?;
         let (m, k, n) = (av.nrows(), av.ncols(), bv.ncols());
+        if m * k * n <= SMALL_PRODUCT {
+            return Ok(small_product(&av, &bv).into_dyn().into_shared());
+        }
         let mut c = Array2::<T>::zeros((m, n));
         let threads = rayon::current_num_threads();
         let par = if par && threads > 1 && m * k * n >= PARALLEL_MIN_FLOPS { Par::rayon(threads) } else { Par::Seq };
@@ -151,6 +155,29 @@ impl MatMul {
         });
         Ok(c.into_dyn().into_shared())
     }
+}
+
+/// Products with at most this many multiply-adds skip faer's blocking and packing.
+const SMALL_PRODUCT: usize = 1024;
+
+/// `a · b` by the textbook loop, summing over k in order: for tiny matrices, where setting up a
+/// blocked kernel costs more than the arithmetic.
+fn small_product<T: Element + faer::traits::ComplexField + num_traits::Zero + std::ops::AddAssign>(
+    a: &ArrayView2<T>,
+    b: &ArrayView2<T>,
+) -> Array2<T> {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let mut out = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::zero();
+            for l in 0..k {
+                acc += a[(i, l)] * b[(l, j)];
+            }
+            out.push(acc);
+        }
+    }
+    Array2::from_shape_vec((m, n), out).unwrap_or_else(|_| Array2::zeros((m, n)))
 }
 
 /// A faer view of a row-major or column-major matrix (a transposed row-major one); `None` for

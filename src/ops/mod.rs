@@ -5,7 +5,7 @@
 //! saved, inspected and differentiated again). [`OP_TYPES`] registers every op under its
 //! TensorFlow op-type name, which is also its `"op"` in graph files.
 
-mod elementwise;
+pub(crate) mod elementwise;
 mod kernel;
 mod registry;
 
@@ -170,6 +170,13 @@ pub trait Op: OpAttrs + Debug + Send + Sync + 'static {
     /// fully known shape).
     fn static_value(&self, _cx: &InferCx) -> Option<Tensor> {
         None
+    }
+
+    /// Whether [`static_value`](Op::static_value) depends only on the inputs' static shapes (not
+    /// their values): such a value stays valid when something upstream is fed, since a feed must
+    /// match the static shape.
+    fn value_from_shapes(&self) -> bool {
+        false
     }
 
     /// An estimate of the work of one run, in element operations, from the static specs: the

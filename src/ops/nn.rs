@@ -182,12 +182,18 @@ fn softmax_lanes<T: Real>(mut a: ArcArrayD<T>, log: bool) -> OpResult<ArcArrayD<
     let last = a.ndim().checked_sub(1).ok_or_else(|| crate::invalid!("softmax needs rank >= 1"))?;
     for mut lane in a.lanes_mut(Axis(last)) {
         let m = lane.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
-        let sum = lane.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
         if log {
+            let sum = lane.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
             let ls = sum.ln();
             lane.mapv_inplace(|v| v - m - ls);
         } else {
-            lane.mapv_inplace(|v| (v - m).exp() / sum);
+            let mut sum = T::zero();
+            lane.mapv_inplace(|v| {
+                let e = (v - m).exp();
+                sum = sum + e;
+                e
+            });
+            lane.mapv_inplace(|e| e / sum);
         }
     }
     Ok(a)

@@ -41,7 +41,7 @@ fn infer_random(cx: &InferCx, dtype: DType) -> OpResult<Vec<TensorSpec>> {
 }
 
 fn draw(k: &Kernel, dtype: DType, seed: u64, seed2: u64, sample: impl Fn(&mut ChaCha8Rng) -> f64) -> OpResult<Outputs> {
-    let v = k.input(0)?.to_i64_vec()?;
+    let v = k.input(0)?.ints()?;
     let dims: Vec<usize> = v
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))

@@ -14,6 +14,9 @@ fn int32() -> DType {
 }
 
 fn int_tensor(dtype: DType, shape: &[usize], values: Vec<i64>) -> OpResult<Tensor> {
+    if dtype == DType::Int32 {
+        return Tensor::from_vec(shape, values.into_iter().map(|v| v as i32).collect());
+    }
     Ok(Tensor::from_vec(shape, values)?.cast(dtype))
 }
 
@@ -54,6 +57,9 @@ macro_rules! shape_fact_op {
             // not differentiable
             fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 Ok(vec![None])
+            }
+            fn value_from_shapes(&self) -> bool {
+                true
             }
             fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
                 1
@@ -120,7 +126,7 @@ impl Op for Fill {
         single(cx.input(1).dtype, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let dims = dims_from(&k.input(0)?.to_i64_vec()?)?;
+        let dims = dims_from(&k.input(0)?.ints()?)?;
         let v = k.input(1)?;
         one(crate::with_array!(v, a => {
             let x = *a.iter().next().ok_or_else(|| crate::invalid!("value is empty"))?;
@@ -161,6 +167,9 @@ macro_rules! like_op {
             // not differentiable
             fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 Ok(vec![None])
+            }
+            fn value_from_shapes(&self) -> bool {
+                true
             }
         }
 
@@ -205,8 +214,8 @@ impl Op for BroadcastGradientArgs {
         Ok(vec![v.clone(), v])
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let s0: Vec<usize> = dims_from(&k.input(0)?.to_i64_vec()?)?;
-        let s1: Vec<usize> = dims_from(&k.input(1)?.to_i64_vec()?)?;
+        let s0: Vec<usize> = dims_from(&k.input(0)?.ints()?)?;
+        let s1: Vec<usize> = dims_from(&k.input(1)?.ints()?)?;
         let out = broadcast_dims(&s0, &s1)?;
         let (r0, r1) = (broadcast_axes(&s0, &out), broadcast_axes(&s1, &out));
         let (n0, n1) = (r0.len(), r1.len());

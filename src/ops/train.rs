@@ -15,8 +15,8 @@
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one};
 use crate::error::{OpError, OpResult};
 use crate::tensor::{ArcArrayD, DType, Real};
-use ndarray::Zip;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// Where an Apply op's inputs are: `refs` variable references first, the gradient at `grad`,
 /// and scalar hyper-parameters everywhere else (TF's ApplyMomentum puts the gradient before the
@@ -58,48 +58,101 @@ fn infer_apply(cx: &InferCx, l: Layout) -> OpResult<Vec<TensorSpec>> {
     Ok(vec![var.clone()])
 }
 
-/// Runs `update` on the variables named by the refs, viewed as `T` arrays, with the gradient and
-/// the hyper-parameters (in input order).
-fn apply<T: Real>(
-    k: &mut Kernel,
-    l: Layout,
-    update: impl FnOnce(&mut [ArcArrayD<T>], &ArcArrayD<T>, &[T]) -> OpResult<()>,
-) -> OpResult<Outputs> {
-    let h: Vec<T> = l
-        .hyper()
-        .map(|i| k.scalar_f64(i, &format!("hyper-parameter {i}")).map(T::from_f64))
-        .collect::<OpResult<_>>()?;
+/// Runs `update` on the variables named by the refs (as row-major slices, written in place when
+/// the session holds the only reference), with the gradient and the hyper-parameters (in input
+/// order).
+fn apply<T: Real>(k: &mut Kernel, l: Layout, update: impl Fn(&mut [&mut [T]], &[T], &[T]) + Sync) -> OpResult<Outputs> {
+    let parallel = k.parallel();
+    let h: SmallVec<[T; 6]> =
+        l.hyper().map(|i| k.scalar_f64(i, "hyper-parameter").map(T::from_f64)).collect::<OpResult<_>>()?;
     let grad = k.take(l.grad)?.into_array::<T>()?;
+    let grad = if grad.is_standard_layout() { grad } else { grad.as_standard_layout().into_owned().into_shared() };
+    let g = grad.as_slice().ok_or_else(|| crate::invalid!("gradient is not contiguous"))?;
     let new = k.update_vars(|vars| {
-        let mut arrays: Vec<ArcArrayD<T>> = Vec::with_capacity(l.refs);
+        let mut arrays: SmallVec<[ArcArrayD<T>; 4]> = SmallVec::new();
         for slot in vars.iter_mut() {
             let t = slot.take().ok_or_else(|| crate::invalid!("attempting to use an uninitialized variable"))?;
-            arrays.push(t.into_array::<T>()?);
+            let a = t.into_array::<T>()?;
+            arrays.push(if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned().into_shared() });
         }
-        let result = if arrays.iter().any(|a| a.shape() != grad.shape()) {
-            Err(crate::invalid!(
-                "var and grad do not have the same shape: {:?} vs {:?}",
-                arrays[0].shape(),
-                grad.shape()
-            ))
-        } else {
-            update(&mut arrays, &grad, &h)
-        };
+        let same = arrays.iter().all(|a| a.shape() == grad.shape());
+        if same {
+            let slices: Slices<'_, T> = arrays.iter_mut().filter_map(|a| a.as_slice_mut()).collect();
+            run_chunked(slices, g, &h, parallel, &update);
+        }
+        let shape = arrays[0].shape().to_vec();
         for (slot, a) in vars.iter_mut().zip(arrays) {
             **slot = Some(T::wrap(a));
         }
-        result?;
+        if !same {
+            return Err(crate::invalid!("var and grad do not have the same shape: {shape:?} vs {:?}", grad.shape()));
+        }
         vars[0].clone().ok_or_else(|| crate::invalid!("variable vanished"))
     })?;
     one(new)
+}
+
+/// The variable and slot slices one update writes.
+type Slices<'a, T> = SmallVec<[&'a mut [T]; 4]>;
+
+/// Updates at least this many elements are split across threads.
+const PARALLEL_MIN_UPDATE: usize = 1 << 17;
+
+/// Runs an element-wise update over `slices` (the variable and its slots) and the gradient,
+/// vectorized, in chunks across threads when large. Elements are independent, so the result does
+/// not depend on the split.
+fn run_chunked<T: Real>(
+    mut slices: Slices<'_, T>,
+    g: &[T],
+    h: &[T],
+    parallel: bool,
+    update: &(impl Fn(&mut [&mut [T]], &[T], &[T]) + Sync),
+) {
+    let threads = rayon::current_num_threads();
+    if !parallel || threads < 2 || g.len() < PARALLEL_MIN_UPDATE {
+        super::elementwise::vectorized(
+            #[inline(always)]
+            || update(&mut slices, g, h),
+        );
+        return;
+    }
+    let chunk = g.len().div_ceil(threads * 4);
+    let mut pieces: Vec<(Slices<'_, T>, &[T])> = Vec::new();
+    let mut rest = slices;
+    let mut grad = g;
+    while !grad.is_empty() {
+        let n = chunk.min(grad.len());
+        let (head, tail): (Slices<'_, T>, Slices<'_, T>) = rest.into_iter().map(|s| s.split_at_mut(n)).unzip();
+        let (gh, gt) = grad.split_at(n);
+        pieces.push((head, gh));
+        rest = tail;
+        grad = gt;
+    }
+    use rayon::prelude::*;
+    pieces.into_par_iter().for_each(|(mut s, gh)| {
+        super::elementwise::vectorized(
+            #[inline(always)]
+            || update(&mut s, gh, h),
+        )
+    });
 }
 
 /// Dispatches an update over f32 and f64.
 macro_rules! float_apply {
     ($k:expr, $l:expr, |$v:ident, $g:ident, $h:ident| $body:expr) => {{
         match $k.input($l.grad)?.dtype() {
-            DType::Float32 => apply::<f32>($k, $l, |$v, $g, $h| $body),
-            DType::Float64 => apply::<f64>($k, $l, |$v, $g, $h| $body),
+            DType::Float32 => apply::<f32>(
+                $k,
+                $l,
+                #[inline(always)]
+                |$v: &mut [&mut [f32]], $g: &[f32], $h: &[f32]| $body,
+            ),
+            DType::Float64 => apply::<f64>(
+                $k,
+                $l,
+                #[inline(always)]
+                |$v: &mut [&mut [f64]], $g: &[f64], $h: &[f64]| $body,
+            ),
             other => Err(crate::invalid!("optimizers update float variables, got {other}")),
         }
     }};
@@ -151,8 +204,7 @@ apply_op!(
     ApplyGradientDescent {}, Layout { refs: 1, inputs: 3, grad: 2 },
     |_s, v, g, h| {
         let lr = h[0];
-        Zip::from(&mut v[0]).and(g).for_each(|w, &d| *w = *w - d * lr);
-        Ok(())
+        v[0].iter_mut().zip(g).for_each(|(w, &d)| *w = *w - d * lr);
     }
 );
 
@@ -163,13 +215,12 @@ apply_op!(
     ApplyMomentum { use_nesterov: bool = false }, Layout { refs: 2, inputs: 5, grad: 3 },
     |s, v, g, h| {
         let (lr, momentum) = (h[0], h[1]);
-        let (var, accum) = v.split_at_mut(1);
+        let [var, accum] = v else { return };
         let nesterov = s.use_nesterov;
-        Zip::from(&mut var[0]).and(&mut accum[0]).and(g).for_each(|w, a, &d| {
+        for ((w, a), &d) in var.iter_mut().zip(accum.iter_mut()).zip(g) {
             *a = *a * momentum + d;
             *w = if nesterov { *w - (d * lr + *a * momentum * lr) } else { *w - *a * lr };
-        });
-        Ok(())
+        }
     }
 );
 
@@ -182,14 +233,12 @@ apply_op!(
         let (b1p, b2p, lr, b1, b2, eps) = (h[0], h[1], h[2], h[3], h[4], h[5]);
         let one = one_like(lr);
         let alpha = lr * (one - b2p).sqrt() / (one - b1p);
-        let (var, rest) = v.split_at_mut(1);
-        let (m, vv) = rest.split_at_mut(1);
-        Zip::from(&mut var[0]).and(&mut m[0]).and(&mut vv[0]).and(g).for_each(|w, m, v, &d| {
+        let [var, m, vv] = v else { return };
+        for (((w, m), v), &d) in var.iter_mut().zip(m.iter_mut()).zip(vv.iter_mut()).zip(g) {
             *m = *m + (d - *m) * (one - b1);
             *v = *v + (d * d - *v) * (one - b2);
             *w = *w - (*m * alpha) / (v.sqrt() + eps);
-        });
-        Ok(())
+        }
     }
 );
 
@@ -199,12 +248,11 @@ apply_op!(
     ApplyAdagrad {}, Layout { refs: 2, inputs: 4, grad: 3 },
     |_s, v, g, h| {
         let lr = h[0];
-        let (var, accum) = v.split_at_mut(1);
-        Zip::from(&mut var[0]).and(&mut accum[0]).and(g).for_each(|w, a, &d| {
+        let [var, accum] = v else { return };
+        for ((w, a), &d) in var.iter_mut().zip(accum.iter_mut()).zip(g) {
             *a = *a + d * d;
             *w = *w - d * lr * a.sqrt().recip();
-        });
-        Ok(())
+        }
     }
 );
 
@@ -215,14 +263,12 @@ apply_op!(
     |_s, v, g, h| {
         let (lr, rho, momentum, eps) = (h[0], h[1], h[2], h[3]);
         let one_minus_rho = one_like(rho) - rho;
-        let (var, rest) = v.split_at_mut(1);
-        let (ms, mom) = rest.split_at_mut(1);
-        Zip::from(&mut var[0]).and(&mut ms[0]).and(&mut mom[0]).and(g).for_each(|w, s, m, &d| {
+        let [var, ms, mom] = v else { return };
+        for (((w, s), m), &d) in var.iter_mut().zip(ms.iter_mut()).zip(mom.iter_mut()).zip(g) {
             *s = *s + (d * d - *s) * one_minus_rho;
             *m = *m * momentum + (d * lr) / (*s + eps).sqrt();
             *w = *w - *m;
-        });
-        Ok(())
+        }
     }
 );
 
@@ -233,17 +279,14 @@ apply_op!(
     |_s, v, g, h| {
         let (lr, rho, momentum, eps) = (h[0], h[1], h[2], h[3]);
         let one_minus_rho = one_like(rho) - rho;
-        let (var, rest) = v.split_at_mut(1);
-        let (mg, rest) = rest.split_at_mut(1);
-        let (ms, mom) = rest.split_at_mut(1);
-        Zip::from(&mut var[0]).and(&mut mg[0]).and(&mut ms[0]).and(&mut mom[0]).and(g).for_each(|w, a, s, m, &d| {
+        let [var, mg, ms, mom] = v else { return };
+        for ((((w, a), s), m), &d) in var.iter_mut().zip(mg.iter_mut()).zip(ms.iter_mut()).zip(mom.iter_mut()).zip(g) {
             *s = *s + (d * d - *s) * one_minus_rho;
             *a = *a + (d - *a) * one_minus_rho;
             let denom = (*s - *a * *a) + eps;
             *m = *m * momentum + (d * lr) / denom.sqrt();
             *w = *w - *m;
-        });
-        Ok(())
+        }
     }
 );
 

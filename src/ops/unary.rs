@@ -18,8 +18,14 @@ pub(crate) fn infer_unary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<Tensor
     single(d, cx.input(0).shape.clone())
 }
 
-/// Applies a float function to an f32 or f64 tensor.
-pub(crate) fn map_float(t: Tensor, par: bool, f32f: fn(f32) -> f32, f64f: fn(f64) -> f64) -> OpResult<Tensor> {
+/// Applies a float function to an f32 or f64 tensor. The functions are generic (not pointers) so
+/// they inline into the vectorized loops.
+pub(crate) fn map_float(
+    t: Tensor,
+    par: bool,
+    f32f: impl Fn(f32) -> f32 + Sync + Send,
+    f64f: impl Fn(f64) -> f64 + Sync + Send,
+) -> OpResult<Tensor> {
     match t {
         Tensor::F32(a) => Ok(Tensor::F32(map_same(a, par, f32f))),
         Tensor::F64(a) => Ok(Tensor::F64(map_same(a, par, f64f))),

@@ -21,11 +21,14 @@ fn softmax_rows<T: Real>(logits: &ArcArrayD<T>) -> OpResult<(Array2<T>, Array1<T
     let mut lse = Array1::zeros(l.nrows());
     for (r, row) in l.axis_iter(Axis(0)).enumerate() {
         let m = row.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
-        let sum = row.iter().fold(T::zero(), |s, &v| s + (v - m).exp());
-        lse[r] = m + sum.ln();
-        for (c, &v) in row.iter().enumerate() {
-            softmax[[r, c]] = (v - m).exp() / sum;
+        let mut out = softmax.row_mut(r);
+        let mut sum = T::zero();
+        for (o, &v) in out.iter_mut().zip(row.iter()) {
+            *o = (v - m).exp();
+            sum = sum + *o;
         }
+        lse[r] = m + sum.ln();
+        out.mapv_inplace(|e| e / sum);
     }
     Ok((softmax, lse))
 }
@@ -146,7 +149,7 @@ impl Op for SparseSoftmaxCrossEntropyWithLogits {
         infer_xent(cx, true)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let labels = k.input(1)?.to_i64_vec()?;
+        let labels = k.input(1)?.ints()?;
         match k.input(0)? {
             Tensor::F32(l) => sparse_xent(l, &labels),
             Tensor::F64(l) => sparse_xent(l, &labels),

@@ -24,6 +24,7 @@ pub(crate) struct Exec<'a> {
     pub(crate) plan: &'a Plan,
     pub(crate) vars: &'a VariableStore,
     pub(crate) counters: &'a [AtomicU64],
+    pub(crate) tracer: Option<&'a super::trace::Tracer>,
 }
 
 type Inputs = SmallVec<[Option<Tensor>; 4]>;
@@ -37,7 +38,11 @@ impl Exec<'_> {
             false => 0,
         };
         let mut k = Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels);
+        let began = self.tracer.map(|_| std::time::Instant::now());
         let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
+        if let (Some(t), Some(b)) = (self.tracer, began) {
+            t.record(&step.name, step.op.op_type(), b);
+        }
         if out.len() != step.outputs.len() {
             let e = crate::invalid!("kernel returned {} outputs, expected {}", out.len(), step.outputs.len());
             return Err(Error::at(&step.name, step.op.op_type(), e));

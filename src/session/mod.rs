@@ -8,8 +8,10 @@
 mod executor;
 mod plan;
 mod run_state;
+mod trace;
 mod variables;
 
+pub use trace::{NodeStats, RunMetadata};
 pub(crate) use variables::NO_VARIABLES;
 pub use variables::VariableStore;
 
@@ -39,6 +41,8 @@ pub enum Executor {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunOptions {
     pub executor: Executor,
+    /// Record each node's timing (see [`Session::run_traced`]).
+    pub trace: bool,
 }
 
 /// Cached plans by signature hash; a bucket holds the (rare) signatures that share a hash.
@@ -121,7 +125,37 @@ impl Session {
     ) -> Result<Vec<Tensor>> {
         let plan = self.plan(feeds.iter().map(|f| f.0), fetches, targets)?;
         let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().map(|f| &f.1).collect();
-        self.execute(&plan, &values, options.executor)
+        self.execute(&plan, &values, options.executor, None)
+    }
+
+    /// [`run`](Session::run) recording every node's start and duration (TF's
+    /// `RunOptions(trace_level=FULL_TRACE)` with `RunMetadata`).
+    ///
+    /// ```
+    /// use stepflow::{Graph, RunOptions, Session};
+    /// let mut g = Graph::new();
+    /// let step = g.get_or_create_global_step()?;
+    /// let x = g.cast(step, stepflow::DType::Float32)?;
+    /// let y = g.exp(x)?;
+    /// let s = Session::new(g);
+    /// s.initialize()?;
+    /// let (_, meta) = s.run_traced(RunOptions::default(), &[], &[y], &[])?;
+    /// let ops: Vec<&str> = meta.step_stats.iter().map(|n| n.op).collect();
+    /// assert_eq!(ops, vec!["VariableV2", "Cast", "Exp"]);
+    /// # Ok::<(), stepflow::Error>(())
+    /// ```
+    pub fn run_traced(
+        &self,
+        options: RunOptions,
+        feeds: &[(Output, Tensor)],
+        fetches: &[Output],
+        targets: &[NodeId],
+    ) -> Result<(Vec<Tensor>, RunMetadata)> {
+        let plan = self.plan(feeds.iter().map(|f| f.0), fetches, targets)?;
+        let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().map(|f| &f.1).collect();
+        let tracer = trace::Tracer::new();
+        let out = self.execute(&plan, &values, options.executor, Some(&tracer))?;
+        Ok((out, tracer.finish()))
     }
 
     /// [`run`](Session::run) with tensors named as in TF (`"x"`, `"node:1"`) and targets by node
@@ -172,6 +206,30 @@ impl Session {
         Ok(())
     }
 
+    /// What a `run` with this signature would execute: the nodes in plan order, and whether the
+    /// parallel schedule is used. Builds (and caches) the plan without running it.
+    ///
+    /// ```
+    /// use stepflow::{Graph, Session};
+    /// let mut g = Graph::new();
+    /// let a = g.constant(2.0f32)?;
+    /// let step = g.get_or_create_global_step()?;
+    /// let b = g.cast(step, stepflow::DType::Float32)?;
+    /// let c = g.mul(a, b)?;
+    /// let s = Session::new(g);
+    /// let plan = s.explain(&[], &[c], &[])?;
+    /// assert_eq!(plan.steps, vec!["global_step", "Cast", "mul"]);
+    /// # Ok::<(), stepflow::Error>(())
+    /// ```
+    pub fn explain(&self, feeds: &[Output], fetches: &[Output], targets: &[NodeId]) -> Result<PlanInfo> {
+        let plan = self.plan(feeds.iter().copied(), fetches, targets)?;
+        Ok(PlanInfo {
+            steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
+            expensive: plan.steps.iter().filter(|s| s.expensive).map(|s| s.name.clone()).collect(),
+            parallel: plan.parallel,
+        })
+    }
+
     /// How many plans the session has cached (one per distinct run signature).
     pub fn cached_plans(&self) -> usize {
         self.plans.read().unwrap_or_else(|e| e.into_inner()).values().map(Vec::len).sum()
@@ -217,14 +275,20 @@ impl Session {
         Ok(plan)
     }
 
-    fn execute(&self, plan: &Plan, feeds: &[&Tensor], executor: Executor) -> Result<Vec<Tensor>> {
+    fn execute(
+        &self,
+        plan: &Plan,
+        feeds: &[&Tensor],
+        executor: Executor,
+        tracer: Option<&trace::Tracer>,
+    ) -> Result<Vec<Tensor>> {
         self.check_feeds(plan, feeds)?;
         for &v in &plan.must_be_initialized {
             if !self.vars.is_initialized(v) {
                 return Err(Error::UninitializedVariable { node: self.vars.name(v).to_string() });
             }
         }
-        let exec = Exec { plan, vars: &self.vars, counters: &self.counters };
+        let exec = Exec { plan, vars: &self.vars, counters: &self.counters, tracer };
         if executor == Executor::Serial {
             let owned: Vec<Tensor> = feeds.iter().map(|&t| t.clone()).collect();
             return executor::run_reference(&exec, &owned);
@@ -264,6 +328,17 @@ impl Session {
     }
 }
 
+/// What a run signature executes (see [`Session::explain`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanInfo {
+    /// The nodes that run, in plan order (folded constants and fed tensors excluded).
+    pub steps: Vec<String>,
+    /// The steps expensive enough to run as their own task.
+    pub expensive: Vec<String>,
+    /// Whether the parallel schedule runs the plan (otherwise it runs inline).
+    pub parallel: bool,
+}
+
 /// A fast hash of a run signature's ids (the Fx multiply-rotate scheme): a few nanoseconds per
 /// run, where SipHash would cost more than the rest of a small run's bookkeeping.
 fn signature_hash(ids: impl Iterator<Item = u32>) -> u64 {
@@ -296,6 +371,6 @@ impl Callable<'_> {
     /// [`run`](Callable::run) with options.
     pub fn run_with(&self, options: RunOptions, feeds: &[Tensor]) -> Result<Vec<Tensor>> {
         let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().collect();
-        self.session.execute(&self.plan, &values, options.executor)
+        self.session.execute(&self.plan, &values, options.executor, None)
     }
 }

@@ -18,8 +18,9 @@ use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Steps whose estimated work reaches this many element operations run as their own task.
-const EXPENSIVE: usize = 1 << 16;
+/// Steps whose estimated work reaches this many element operations (about 0.2–1 ms) run as their
+/// own task: below it, handing a node to another thread costs more than it saves.
+const EXPENSIVE: usize = 1 << 20;
 
 /// Where a step input comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -41,6 +42,7 @@ pub(crate) struct Step {
     pub(crate) outputs: SmallVec<[Option<u32>; 2]>,
     pub(crate) consumers: Vec<u32>,
     pub(crate) refs: SmallVec<[usize; 3]>,
+    pub(crate) cost: usize,
     pub(crate) expensive: bool,
     /// Whether the kernel reads its run counter (random ops).
     pub(crate) counted: bool,
@@ -116,8 +118,15 @@ impl Plan {
             }
         }
         let needed = prune(g, &fed, fetches, targets)?;
-        let edges = Edges::collect(g, &needed, &fed)?;
-        let order = edges.topological(g, &needed.steps)?;
+        let required = Edges::collect(g, &needed, &fed)?;
+        let preferred = required.with_soft();
+        let (edges, order) = match preferred.topological(g, &needed.steps) {
+            Ok(order) => (preferred, order),
+            Err(_) => {
+                let order = required.topological(g, &needed.steps)?;
+                (required, order)
+            }
+        };
         assemble(g, &fed, feeds, fetches, needed, &edges, &order)
     }
 }
@@ -142,7 +151,7 @@ fn prune(g: &Graph, fed: &HashMap<Output, usize>, fetches: &[Output], targets: &
         }
         let node = g.node(id);
         if let Some(v) = node.constant_value()
-            && !fed_upstream[id.index()]
+            && (!fed_upstream[id.index()] || node.op().value_from_shapes())
             && node.control_inputs().is_empty()
             && node.outputs().len() == 1
         {
@@ -172,6 +181,10 @@ fn prune(g: &Graph, fed: &HashMap<Output, usize>, fetches: &[Output], targets: &
 /// order variable reads and writes.
 struct Edges {
     preds: HashMap<NodeId, Vec<NodeId>>,
+    /// Optional edges that only save work: the readers of a large variable's snapshot run before
+    /// the variable's writers, so an update writes in place instead of copying a buffer still in
+    /// use. Dropped if they would form a cycle.
+    soft: Vec<(NodeId, NodeId)>,
 }
 
 impl Edges {
@@ -188,7 +201,7 @@ impl Edges {
             p.dedup();
             preds.insert(id, p);
         }
-        let mut edges = Edges { preds };
+        let mut edges = Edges { preds, soft: Vec::new() };
         edges.order_variable_access(g, &needed.steps);
         Ok(edges)
     }
@@ -239,6 +252,19 @@ impl Edges {
                 p.push(before);
             }
         }
+        self.soft = consumers_before_writers(g, steps, &readers, &writers, &reach);
+    }
+
+    /// The dependencies with the optional ordering edges added, when they leave the graph acyclic.
+    fn with_soft(&self) -> Edges {
+        let mut preds = self.preds.clone();
+        for &(before, after) in &self.soft {
+            let p = preds.entry(after).or_default();
+            if !p.contains(&before) {
+                p.push(before);
+            }
+        }
+        Edges { preds, soft: Vec::new() }
     }
 
     /// Kahn's algorithm over the steps; a leftover node means a cycle.
@@ -270,6 +296,37 @@ impl Edges {
         }
         Ok(order)
     }
+}
+
+/// Variables at least this large get the optional reader-before-writer ordering.
+const LARGE_VARIABLE: usize = 1 << 16;
+
+/// Optional edges: each step reading a large variable's snapshot before each writer of that
+/// variable that does not already precede it.
+fn consumers_before_writers(
+    g: &Graph,
+    steps: &[NodeId],
+    readers: &HashMap<usize, Vec<NodeId>>,
+    writers: &HashMap<usize, Vec<NodeId>>,
+    reach: &Reach,
+) -> Vec<(NodeId, NodeId)> {
+    let mut soft = Vec::new();
+    for &c in steps {
+        let node = g.node(c);
+        for input in node.inputs().iter().skip(node.op().ref_inputs()) {
+            let Some(v) = g.node(input.node).var else { continue };
+            let big = g.spec(*input).shape.num_elements().is_some_and(|n| n >= LARGE_VARIABLE);
+            if !big || !readers.get(&v).is_some_and(|r| r.contains(&input.node)) {
+                continue;
+            }
+            for &w in writers.get(&v).map_or(&[][..], Vec::as_slice) {
+                if w != c && !reach.reaches(w, c) {
+                    soft.push((c, w));
+                }
+            }
+        }
+    }
+    soft
 }
 
 /// Ancestor sets over the steps (bitsets), for ordering decisions at plan time.
@@ -355,6 +412,7 @@ fn assemble(
             outputs: SmallVec::new(),
             consumers: Vec::new(),
             refs,
+            cost: node.op().cost(&in_specs, node.outputs()),
             expensive: node.op().cost(&in_specs, node.outputs()) >= EXPENSIVE,
             split: true,
             counted: node.op().uses_invocation(),
@@ -455,8 +513,9 @@ fn uninitialized_checks(g: &Graph, order: &[NodeId], steps: &[Step]) -> Vec<usiz
     needs
 }
 
-/// Clears `split` on every expensive step that some other expensive step is unordered with (it
-/// may run at the same time, so each should keep to one thread).
+/// Clears `split` on every expensive step that another expensive step of comparable work (at
+/// least half its own) is unordered with: the two may run at the same time, so each keeps to one
+/// thread. A large step beside only small ones still splits, or the other thread would idle.
 fn mark_contended(steps: &mut [Step]) {
     let n = steps.len();
     let words = n.div_ceil(64);
@@ -475,7 +534,8 @@ fn mark_contended(steps: &mut [Step]) {
     let before = |a: usize, b: usize| ancestors[b][a / 64] & (1 << (a % 64)) != 0;
     let expensive: Vec<usize> = (0..n).filter(|&i| steps[i].expensive).collect();
     for &i in &expensive {
-        let contended = expensive.iter().any(|&j| j != i && !before(i, j) && !before(j, i));
+        let contended =
+            expensive.iter().any(|&j| j != i && 2 * steps[j].cost >= steps[i].cost && !before(i, j) && !before(j, i));
         steps[i].split = !contended;
     }
 }

@@ -237,7 +237,20 @@ impl Tensor {
 
     /// The only element of a one-element tensor, as f64.
     pub fn scalar_f64(&self) -> Option<f64> {
-        (self.len() == 1).then(|| self.to_f64_vec()[0])
+        if self.len() != 1 {
+            return None;
+        }
+        with_array!(self, a => a.iter().next().map(|v| v.to_f64()))
+    }
+
+    /// The elements of a small integer tensor as i64, without allocating for up to 8 values (axes
+    /// and shapes, read by kernels on every run).
+    pub(crate) fn ints(&self) -> OpResult<smallvec::SmallVec<[i64; 8]>> {
+        match self {
+            Tensor::I32(a) => Ok(a.iter().map(|&v| v as i64).collect()),
+            Tensor::I64(a) => Ok(a.iter().copied().collect()),
+            other => Err(crate::invalid!("expected an int32 or int64 tensor, got {}", other.dtype())),
+        }
     }
 
     /// The elements of an integer tensor as i64 (for axes, shapes and indices).

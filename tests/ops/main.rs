@@ -5,6 +5,7 @@ mod array;
 mod math;
 mod nn;
 mod state;
+mod train;
 mod util;
 
 use stepflow::ops::OP_TYPES;
@@ -102,6 +103,12 @@ const FORWARD: &[(&str, Check)] = &[
     ("LogSoftmax", nn::log_softmax),
     ("SoftmaxCrossEntropyWithLogits", nn::softmax_xent),
     ("SparseSoftmaxCrossEntropyWithLogits", nn::sparse_softmax_xent),
+    ("ApplyGradientDescent", train::gradient_descent),
+    ("ApplyMomentum", train::momentum),
+    ("ApplyAdam", train::adam),
+    ("ApplyAdagrad", train::adagrad),
+    ("ApplyRMSProp", train::rmsprop),
+    ("ApplyCenteredRMSProp", train::centered_rmsprop),
 ];
 
 #[test]

@@ -168,10 +168,11 @@ pub trait Optimizer {
             let all: Vec<NodeId> = updates.into_iter().chain(extra).collect();
             let done = g.group(&all, "update")?;
             match global_step {
-                Some(gs) => g.with_control_dependencies(&[done], |g| {
+                Some(gs) => {
+                    // The constant is made outside the control scope, so it folds into the plan.
                     let one = g.constant(Tensor::filled(g.spec(gs).dtype, &[], 1.0))?;
-                    g.assign_add(gs, one)
-                }),
+                    g.with_control_dependencies(&[done], |g| g.assign_add(gs, one))
+                }
                 None => Ok(done.into()),
             }
         })?;

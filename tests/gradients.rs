@@ -1,0 +1,468 @@
+//! The gradient check: every differentiable op's symbolic gradient against central finite
+//! differences in f64, on random values and several shapes (broadcasting, unknown dimensions).
+//! [`CHECKS`] and [`NOT_DIFFERENTIABLE`] together must name every registered op, so an op added
+//! later cannot skip the check.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use stepflow::grad::gradients;
+use stepflow::ops::OP_TYPES;
+use stepflow::{DType, Graph, Output, Result, Session, Shape, Tensor};
+
+/// One input of a check: its shape, the range its values are drawn from, and whether the
+/// placeholder declares its dimensions (false: all unknown, exercising dynamic shape paths).
+#[derive(Clone, Copy)]
+struct In {
+    shape: &'static [usize],
+    lo: f64,
+    hi: f64,
+    known: bool,
+}
+
+const fn inp(shape: &'static [usize], lo: f64, hi: f64) -> In {
+    In { shape, lo, hi, known: true }
+}
+
+const fn unknown(shape: &'static [usize], lo: f64, hi: f64) -> In {
+    In { shape, lo, hi, known: false }
+}
+
+type Build = Box<dyn Fn(&mut Graph, &[Output]) -> Result<Output>>;
+
+/// One gradient check: inputs and the function of them.
+struct Check {
+    inputs: Vec<In>,
+    build: Build,
+}
+
+fn c(inputs: &[In], build: impl Fn(&mut Graph, &[Output]) -> Result<Output> + 'static) -> Check {
+    Check { inputs: inputs.to_vec(), build: Box::new(build) }
+}
+
+const M23: &[usize] = &[2, 3];
+const V3: &[usize] = &[3];
+const S: &[usize] = &[];
+
+/// Values drawn uniformly from the input's range.
+fn values(rng: &mut ChaCha8Rng, i: &In) -> Tensor {
+    let n: usize = i.shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| i.lo + (i.hi - i.lo) * rng.random::<f64>()).collect();
+    Tensor::from_vec(i.shape, v).unwrap()
+}
+
+/// Values with |x| in [lo, hi] and a sign fixed per check (negative here; `inp` covers the
+/// positive side), away from kinks at 0.
+fn signed(shape: &'static [usize], lo: f64, hi: f64) -> In {
+    In { shape, lo: -hi, hi: -lo, known: true }
+}
+
+fn pos(shape: &'static [usize]) -> In {
+    inp(shape, 0.5, 2.0)
+}
+
+fn any(shape: &'static [usize]) -> In {
+    inp(shape, -2.0, 2.0)
+}
+
+/// Op type → its checks.
+fn checks() -> Vec<(&'static str, Vec<Check>)> {
+    vec![
+        ("AddV2", binary_checks(|g, x| g.add(x[0], x[1]), any, any)),
+        ("Sub", binary_checks(|g, x| g.sub(x[0], x[1]), any, any)),
+        ("Mul", binary_checks(|g, x| g.mul(x[0], x[1]), any, any)),
+        ("RealDiv", binary_checks(|g, x| g.div(x[0], x[1]), any, pos)),
+        ("Pow", binary_checks(|g, x| g.pow(x[0], x[1]), pos, any)),
+        ("FloorMod", vec![c(&[inp(M23, 0.1, 0.9), inp(V3, 1.5, 1.6)], |g, x| g.floor_mod(x[0], x[1]))]),
+        (
+            "Maximum",
+            vec![
+                c(&[inp(M23, 0.0, 1.0), inp(V3, 1.5, 2.5)], |g, x| g.maximum(x[0], x[1])),
+                c(&[inp(M23, 1.5, 2.5), inp(V3, 0.0, 1.0)], |g, x| g.maximum(x[0], x[1])),
+            ],
+        ),
+        (
+            "Minimum",
+            vec![
+                c(&[inp(M23, 0.0, 1.0), inp(V3, 1.5, 2.5)], |g, x| g.minimum(x[0], x[1])),
+                c(&[inp(M23, 1.5, 2.5), inp(S, 0.0, 1.0)], |g, x| g.minimum(x[0], x[1])),
+            ],
+        ),
+        ("AddN", vec![c(&[inp(M23, -1.0, 1.0), inp(M23, -1.0, 1.0), inp(M23, -1.0, 1.0)], |g, x| g.add_n(x))]),
+        ("Neg", vec![c(&[any(M23)], |g, x| g.neg(x[0]))]),
+        ("Abs", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.abs(x[0]))]),
+        ("Square", vec![c(&[any(M23)], |g, x| g.square(x[0]))]),
+        ("Sqrt", vec![c(&[pos(M23)], |g, x| g.sqrt(x[0]))]),
+        ("Rsqrt", vec![c(&[pos(M23)], |g, x| g.rsqrt(x[0]))]),
+        ("Exp", vec![c(&[any(M23)], |g, x| g.exp(x[0]))]),
+        ("Log", vec![c(&[pos(M23)], |g, x| g.log(x[0]))]),
+        ("Log1p", vec![c(&[inp(M23, -0.5, 2.0)], |g, x| g.log1p(x[0]))]),
+        ("Sin", vec![c(&[any(M23)], |g, x| g.sin(x[0]))]),
+        ("Cos", vec![c(&[any(M23)], |g, x| g.cos(x[0]))]),
+        (
+            "Cast",
+            vec![c(&[any(M23)], |g, x| g.op("Cast", stepflow::ops::unary::Cast { dtype: DType::Float64 }, &[x[0]]))],
+        ),
+        ("Identity", vec![c(&[any(M23)], |g, x| g.identity(x[0]))]),
+        ("PlaceholderWithDefault", vec![c(&[any(M23)], |g, x| g.placeholder_with_default(x[0], Shape::unknown()))]),
+        ("Relu", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.relu(x[0]))]),
+        (
+            "Relu6",
+            vec![c(&[inp(&[2, 2], 0.3, 5.7)], |g, x| g.relu6(x[0])), c(&[inp(V3, 6.3, 8.0)], |g, x| g.relu6(x[0]))],
+        ),
+        (
+            "LeakyRelu",
+            vec![c(&[signed(M23, 0.2, 2.0)], |g, x| {
+                g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.3 }, &[x[0]])
+            })],
+        ),
+        ("Elu", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.elu(x[0]))]),
+        ("Sigmoid", vec![c(&[any(M23)], |g, x| g.sigmoid(x[0]))]),
+        ("Tanh", vec![c(&[any(M23)], |g, x| g.tanh(x[0]))]),
+        ("Softplus", vec![c(&[any(M23)], |g, x| g.softplus(x[0]))]),
+        (
+            "ReluGrad",
+            vec![c(&[any(M23), signed(M23, 0.2, 2.0)], |g, x| {
+                g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, &[x[0], x[1]])
+            })],
+        ),
+        ("Softmax", vec![c(&[any(M23)], |g, x| g.softmax(x[0]))]),
+        ("LogSoftmax", vec![c(&[any(M23)], |g, x| g.log_softmax(x[0]))]),
+        // TF's gradient (softmax − labels) is the derivative when each label row sums to 1, as
+        // TF requires: the labels here are a softmax of the second input.
+        (
+            "SoftmaxCrossEntropyWithLogits",
+            vec![c(&[any(M23), any(M23)], |g, x| {
+                let labels = g.softmax(x[1])?;
+                g.softmax_cross_entropy_with_logits(labels, x[0])
+            })],
+        ),
+        (
+            "SparseSoftmaxCrossEntropyWithLogits",
+            vec![c(&[any(M23)], |g, x| {
+                let labels = g.constant(Tensor::from_vec(&[2], vec![2i32, 0])?)?;
+                g.sparse_softmax_cross_entropy_with_logits(labels, x[0])
+            })],
+        ),
+        (
+            "MatMul",
+            vec![
+                c(&[any(&[2, 3]), any(&[3, 4])], |g, x| g.matmul_t(x[0], x[1], false, false)),
+                c(&[any(&[3, 2]), any(&[3, 4])], |g, x| g.matmul_t(x[0], x[1], true, false)),
+                c(&[any(&[2, 3]), any(&[4, 3])], |g, x| g.matmul_t(x[0], x[1], false, true)),
+                c(&[any(&[3, 2]), any(&[4, 3])], |g, x| g.matmul_t(x[0], x[1], true, true)),
+                c(&[unknown(&[2, 3], -2.0, 2.0), any(&[3, 4])], |g, x| g.matmul(x[0], x[1])),
+            ],
+        ),
+        ("Sum", reduce_checks(|g, x, a, k| g.reduce_sum(x, a, k), any)),
+        ("Mean", reduce_checks(|g, x, a, k| g.reduce_mean(x, a, k), any)),
+        ("Max", reduce_checks(|g, x, a, k| g.reduce_max(x, a, k), any)),
+        ("Min", reduce_checks(|g, x, a, k| g.reduce_min(x, a, k), any)),
+        ("Prod", reduce_checks(|g, x, a, k| g.reduce_prod(x, a, k), pos)),
+        (
+            "Reshape",
+            vec![
+                c(&[any(M23)], |g, x| g.reshape(x[0], &[3, -1])),
+                c(&[unknown(M23, -1.0, 1.0)], |g, x| g.reshape(x[0], &[-1])),
+            ],
+        ),
+        ("Transpose", vec![c(&[any(&[2, 3, 2])], |g, x| g.transpose(x[0], &[2, 0, 1]))]),
+        ("ExpandDims", vec![c(&[any(M23)], |g, x| g.expand_dims(x[0], 1))]),
+        ("Squeeze", vec![c(&[any(&[2, 1, 3])], |g, x| g.squeeze(x[0], &[]))]),
+        (
+            "BroadcastTo",
+            vec![c(&[any(&[2, 1])], |g, x| {
+                let s = g.constant_vec(vec![3i32, 2, 4])?;
+                g.broadcast_to(x[0], s)
+            })],
+        ),
+        ("Tile", vec![c(&[any(M23)], |g, x| g.tile(x[0], &[2, 1]))]),
+        ("Pad", vec![c(&[any(M23)], |g, x| g.pad(x[0], &[(1, 0), (0, 2)]))]),
+        (
+            "ConcatV2",
+            vec![
+                c(&[any(M23), any(&[2, 2])], |g, x| g.concat(&[x[0], x[1]], 1)),
+                c(&[any(M23), any(&[1, 3])], |g, x| g.concat(&[x[0], x[1]], 0)),
+            ],
+        ),
+        (
+            "Slice",
+            vec![
+                c(&[any(&[3, 4])], |g, x| g.slice(x[0], &[1, 0], &[2, 3])),
+                c(&[unknown(&[3, 4], -1.0, 1.0)], |g, x| g.slice(x[0], &[0, 1], &[-1, 2])),
+            ],
+        ),
+        (
+            "GatherV2",
+            vec![
+                c(&[any(&[4, 2])], |g, x| {
+                    let i = g.constant(Tensor::from_vec(&[3], vec![3i32, 0, 3])?)?;
+                    g.gather(x[0], i, 0)
+                }),
+                c(&[any(&[2, 3, 2])], |g, x| {
+                    let i = g.constant(Tensor::from_vec(&[2, 2], vec![2i64, 2, 0, 1])?)?;
+                    g.gather(x[0], i, 1)
+                }),
+            ],
+        ),
+        (
+            "UnsortedSegmentSum",
+            vec![c(&[any(&[4, 2])], |g, x| {
+                let ids = g.constant(Tensor::from_vec(&[4], vec![1i32, 0, 1, 2])?)?;
+                let n = g.constant(3i32)?;
+                g.op("UnsortedSegmentSum", stepflow::ops::index::UnsortedSegmentSum {}, &[x[0], ids, n])
+            })],
+        ),
+        (
+            "Fill",
+            vec![c(&[any(S)], |g, x| {
+                let d = g.constant_vec(vec![2i32, 3])?;
+                g.fill(d, x[0])
+            })],
+        ),
+        (
+            "Select",
+            vec![c(&[any(M23), any(M23)], |g, x| {
+                let cond = g.constant(Tensor::from_vec(&[2], vec![true, false])?)?;
+                g.op("Select", stepflow::ops::compare::Select {}, &[cond, x[0], x[1]])
+            })],
+        ),
+        (
+            "SelectV2",
+            vec![c(&[any(M23), any(V3)], |g, x| {
+                let cond = g.constant(Tensor::from_vec(&[2, 1], vec![true, false])?)?;
+                g.select(cond, x[0], x[1])
+            })],
+        ),
+    ]
+}
+
+/// Checks of a binary element-wise op with and without broadcasting, and with an input of
+/// unknown dimensions (so the gradient sums back through `BroadcastGradientArgs` at run time).
+fn binary_checks(
+    build: fn(&mut Graph, &[Output]) -> Result<Output>,
+    a: fn(&'static [usize]) -> In,
+    b: fn(&'static [usize]) -> In,
+) -> Vec<Check> {
+    let unknown_a = |s: &'static [usize]| In { known: false, ..a(s) };
+    vec![
+        c(&[a(M23), b(M23)], build),
+        c(&[a(M23), b(V3)], build),
+        c(&[a(&[2, 1]), b(&[1, 3])], build),
+        c(&[a(S), b(M23)], build),
+        c(&[unknown_a(M23), b(V3)], build),
+        c(&[unknown_a(&[2, 1]), b(M23)], build),
+    ]
+}
+
+type Reduce = fn(&mut Graph, Output, Option<&[i64]>, bool) -> Result<Output>;
+
+/// Checks of a reduction over several axis sets, with and without keep_dims, and over an input
+/// of unknown dimensions.
+fn reduce_checks(f: Reduce, values: fn(&'static [usize]) -> In) -> Vec<Check> {
+    let x = values(&[2, 3, 2]);
+    let variants: [(In, Option<&'static [i64]>, bool); 5] = [
+        (x, Some(&[1]), false),
+        (x, Some(&[0, 2]), true),
+        (x, None, false),
+        (x, Some(&[-1]), true),
+        (In { known: false, ..x }, Some(&[0]), false),
+    ];
+    variants.into_iter().map(|(input, axes, keep)| c(&[input], move |g, xs| f(g, xs[0], axes, keep))).collect()
+}
+
+/// Builds `y = f(xs)` on placeholders and returns the graph, the placeholders and y.
+fn build(check: &Check) -> Result<(Graph, Vec<Output>, Output)> {
+    let mut g = Graph::new();
+    let xs: Vec<Output> = check
+        .inputs
+        .iter()
+        .map(|i| {
+            let shape = if i.known { Shape::known(i.shape) } else { Shape::unknown_dims(i.shape.len()) };
+            g.placeholder(DType::Float64, shape)
+        })
+        .collect::<Result<_>>()?;
+    let y = (check.build)(&mut g, &xs)?;
+    Ok((g, xs, y))
+}
+
+/// A session over `L`, with the inputs, `L` itself and dL/dinputs.
+struct Weighted {
+    session: Session,
+    xs: Vec<Output>,
+    loss: Output,
+    grads: Vec<Option<Output>>,
+}
+
+/// `L = sum(y · w)` for a fixed random `w`: a scalar that weighs every output element.
+fn weighted_loss(check: &Check, w: &Tensor) -> Result<Weighted> {
+    let (mut g, xs, y) = build(check)?;
+    let y64 = g.cast(y, DType::Float64)?;
+    let wc = g.constant(w.clone())?;
+    let prod = g.mul(y64, wc)?;
+    let loss = g.reduce_sum(prod, None, false)?;
+    let grads = gradients(&mut g, &[loss], &xs, None)?;
+    Ok(Weighted { session: Session::new(g), xs, loss, grads })
+}
+
+fn run_check(op: &str, check: &Check, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x0: Vec<Tensor> = check.inputs.iter().map(|i| values(&mut rng, i)).collect();
+    let (g, xs, y) = build(check).unwrap_or_else(|e| panic!("{op}: {e}"));
+    let s = Session::new(g);
+    let feeds: Vec<(Output, Tensor)> = xs.iter().copied().zip(x0.iter().cloned()).collect();
+    let y_shape = s.run(&feeds, &[y], &[]).unwrap_or_else(|e| panic!("{op}: {e}"))[0].shape().to_vec();
+    let n: usize = y_shape.iter().product();
+    let w = Tensor::from_vec(&y_shape, (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect()).unwrap();
+    let Weighted { session: s, xs, loss, grads } =
+        weighted_loss(check, &w).unwrap_or_else(|e| panic!("{op}: gradient: {e}"));
+    let feeds: Vec<(Output, Tensor)> = xs.iter().copied().zip(x0.iter().cloned()).collect();
+    for (i, grad) in grads.iter().enumerate() {
+        let Some(grad) = grad else { panic!("{op}: no gradient for input {i}") };
+        let symbolic = s.run(&feeds, &[*grad], &[]).unwrap_or_else(|e| panic!("{op}: {e}"))[0].to_f64_vec();
+        let base = x0[i].to_f64_vec();
+        assert_eq!(symbolic.len(), base.len(), "{op}: gradient {i} has the input's size");
+        for j in 0..base.len() {
+            let h = 1e-6 * base[j].abs().max(1.0);
+            let at = |d: f64| {
+                let mut v = base.clone();
+                v[j] += d;
+                let mut f = feeds.clone();
+                f[i].1 = Tensor::from_vec(x0[i].shape(), v).unwrap();
+                s.run(&f, &[loss], &[]).unwrap()[0].scalar_f64().unwrap()
+            };
+            let numeric = (at(h) - at(-h)) / (2.0 * h);
+            let ok = (numeric - symbolic[j]).abs() <= 1e-6 + 1e-5 * numeric.abs();
+            assert!(
+                ok,
+                "{op}: d/dx{i}[{j}]: symbolic {} numeric {numeric} (inputs {:?})",
+                symbolic[j],
+                check.inputs.iter().map(|i| i.shape).collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+/// Ops without a gradient to check, and why.
+const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
+    ("Const", "a source"),
+    ("Placeholder", "a source"),
+    ("VariableV2", "a source: gradients stop at variables"),
+    ("ReadVariableOp", "a read of a variable: a source"),
+    ("Assign", "a state update"),
+    ("AssignAdd", "a state update"),
+    ("AssignSub", "a state update"),
+    ("NoOp", "no outputs"),
+    ("StopGradient", "stops gradients by definition (checked below)"),
+    ("RandomStandardNormal", "random, from an integer shape"),
+    ("TruncatedNormal", "random, from an integer shape"),
+    ("RandomUniform", "random, from an integer shape"),
+    ("FloorDiv", "piecewise constant (TF: None)"),
+    ("Floor", "piecewise constant (TF: None)"),
+    ("Ceil", "piecewise constant (TF: None)"),
+    ("Round", "piecewise constant (TF: None)"),
+    ("Sign", "piecewise constant (TF: zeros)"),
+    ("Less", "bool output"),
+    ("LessEqual", "bool output"),
+    ("Greater", "bool output"),
+    ("GreaterEqual", "bool output"),
+    ("Equal", "bool output"),
+    ("NotEqual", "bool output"),
+    ("LogicalAnd", "bool"),
+    ("LogicalOr", "bool"),
+    ("LogicalNot", "bool"),
+    ("ArgMax", "integer output"),
+    ("ArgMin", "integer output"),
+    ("Shape", "integer output"),
+    ("Size", "integer output"),
+    ("Rank", "integer output"),
+    ("ZerosLike", "constant in its input (TF: None)"),
+    ("OnesLike", "constant in its input (TF: None)"),
+    ("OneHot", "integer input"),
+    ("BroadcastGradientArgs", "integer shapes"),
+    ("ApplyGradientDescent", "an optimizer update"),
+    ("ApplyMomentum", "an optimizer update"),
+    ("ApplyAdam", "an optimizer update"),
+    ("ApplyAdagrad", "an optimizer update"),
+    ("ApplyRMSProp", "an optimizer update"),
+    ("ApplyCenteredRMSProp", "an optimizer update"),
+];
+
+#[test]
+fn every_op_is_checked_or_declared_not_differentiable() {
+    let table = checks();
+    for op in OP_TYPES {
+        let checked = table.iter().any(|(n, _)| n == op);
+        let declared = NOT_DIFFERENTIABLE.iter().any(|(n, _)| n == op);
+        assert!(checked ^ declared, "{op}: checked {checked}, declared not differentiable {declared}");
+    }
+}
+
+#[test]
+fn symbolic_gradients_match_finite_differences() {
+    for (op, list) in checks() {
+        for (k, check) in list.iter().enumerate() {
+            for seed in 0..3 {
+                run_check(op, check, 1000 * k as u64 + seed);
+            }
+        }
+    }
+}
+
+#[test]
+fn not_differentiable_ops_give_no_gradient() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float64, Shape::known(&[3])).unwrap();
+    let ys = [g.floor(x).unwrap(), g.ceil(x).unwrap(), g.round(x).unwrap(), g.stop_gradient(x).unwrap()];
+    for y in ys {
+        assert_eq!(gradients(&mut g, &[y], &[x], None).unwrap()[0], None);
+    }
+    let cmp = g.less(x, x).unwrap();
+    let f = g.cast(cmp, DType::Float64).unwrap();
+    assert_eq!(gradients(&mut g, &[f], &[x], None).unwrap()[0], None);
+    let unrelated = g.constant(1.0f64).unwrap();
+    assert_eq!(gradients(&mut g, &[unrelated], &[x], None).unwrap()[0], None, "an x no y depends on gets None");
+}
+
+#[test]
+fn an_op_without_a_gradient_on_the_path_is_an_error_naming_it() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::known(&[2])).unwrap();
+    let v = g.variable("v", DType::Float32, &[2], stepflow::Initializer::Zeros).unwrap();
+    let a = g.assign_add(v, x).unwrap();
+    let y = g.square(a).unwrap();
+    let e = gradients(&mut g, &[y], &[x], None).unwrap_err().to_string();
+    assert_eq!(e, "no gradient defined for op AssignAdd (node 'AssignAdd')");
+}
+
+#[test]
+fn fan_in_gradients_are_summed() {
+    // y = x·x + 3x: dy/dx = 2x + 3
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float64, Shape::scalar()).unwrap();
+    let three = g.constant(3.0f64).unwrap();
+    let xx = g.mul(x, x).unwrap();
+    let x3 = g.mul(three, x).unwrap();
+    let y = g.add(xx, x3).unwrap();
+    let dx = gradients(&mut g, &[y], &[x], None).unwrap()[0].unwrap();
+    let s = Session::new(g);
+    assert_eq!(s.run(&[(x, Tensor::scalar(2.0f64))], &[dx], &[]).unwrap()[0].to_f64_vec(), vec![7.0]);
+}
+
+#[test]
+fn gradients_can_be_differentiated_again() {
+    // d²/dx² tanh(x) = -2 tanh(x) (1 - tanh²(x)); d²/dx² x³ = 6x.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float64, Shape::scalar()).unwrap();
+    let t = g.tanh(x).unwrap();
+    let three = g.constant(3.0f64).unwrap();
+    let cube = g.pow(x, three).unwrap();
+    let d1 = gradients(&mut g, &[t], &[x], None).unwrap()[0].unwrap();
+    let d2 = gradients(&mut g, &[d1], &[x], None).unwrap()[0].unwrap();
+    let c1 = gradients(&mut g, &[cube], &[x], None).unwrap()[0].unwrap();
+    let c2 = gradients(&mut g, &[c1], &[x], None).unwrap()[0].unwrap();
+    let s = Session::new(g);
+    let out = s.run(&[(x, Tensor::scalar(0.7f64))], &[d2, c2], &[]).unwrap();
+    let th = 0.7f64.tanh();
+    assert!((out[0].to_f64_vec()[0] - (-2.0 * th * (1.0 - th * th))).abs() < 1e-12);
+    assert!((out[1].to_f64_vec()[0] - 4.2).abs() < 1e-12);
+}
