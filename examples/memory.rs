@@ -1,11 +1,14 @@
-//! Memory over many runs: runs the step_and_lr workload (global_step, exponential_decay and an
-//! increment, fetching the rate and the increment) and prints the resident memory of the process
-//! every tenth of the way and at the end, with the peak.
+//! Memory over many runs: runs a workload and prints the resident memory of the process every
+//! tenth of the way, then the growth and the peak.
 //!
-//! usage: cargo run --release --example memory -- [RUNS]   (default 10000000)
+//! usage: cargo run --release --example memory -- [step_and_lr|mlp_big_train] [RUNS]
+//! (default: step_and_lr, 10000000 runs; mlp_big_train defaults to 300 runs)
 
-use stepflow::train::exponential_decay;
-use stepflow::{Graph, Result, Session};
+#[path = "common/models.rs"]
+#[allow(dead_code)]
+mod models;
+
+use stepflow::Result;
 
 /// Resident and peak resident memory in KiB, from /proc (Linux).
 fn rss_kib() -> (u64, u64) {
@@ -22,25 +25,35 @@ fn rss_kib() -> (u64, u64) {
 }
 
 fn main() -> Result<()> {
-    let runs: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
-    let mut g = Graph::new();
-    let step = g.get_or_create_global_step()?;
-    let lr = exponential_decay(&mut g, 0.1, step, 100000, 0.96, true)?;
-    let one = g.constant(1i64)?;
-    let inc = g.assign_add(step, one)?;
-    let s = Session::new(g);
-    s.initialize()?;
+    let workload = std::env::args().nth(1).unwrap_or_else(|| "step_and_lr".into());
+    let default_runs = if workload == "mlp_big_train" { 300 } else { 10_000_000 };
+    let runs: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(default_runs);
+    let mut step: Box<dyn FnMut(usize) -> Result<()>> = match workload.as_str() {
+        "step_and_lr" => {
+            let (s, lr, inc) = models::lr_graph()?;
+            Box::new(move |_| s.run(&[], &[lr, inc], &[]).map(drop))
+        }
+        "mlp_big_train" => {
+            let m = models::big_mlp()?;
+            Box::new(move |i| m.step(i))
+        }
+        other => {
+            eprintln!("unknown workload '{other}' (step_and_lr or mlp_big_train)");
+            std::process::exit(2);
+        }
+    };
+    step(0)?;
     let (start, _) = rss_kib();
     println!("runs rss_kib");
-    println!("0 {start}");
+    println!("1 {start}");
     let tenth = (runs / 10).max(1);
     for k in 1..=runs {
-        s.run(&[], &[lr, inc], &[])?;
+        step(k)?;
         if k % tenth == 0 {
             println!("{k} {}", rss_kib().0);
         }
     }
     let (end, peak) = rss_kib();
-    println!("growth {} KiB over {runs} runs, peak {peak} KiB", end as i64 - start as i64);
+    println!("growth {} KiB after the first run, over {runs} runs; peak {peak} KiB", end as i64 - start as i64);
     Ok(())
 }

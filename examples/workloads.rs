@@ -5,12 +5,14 @@
 //! prints one line per workload: `NAME MICROSECONDS us/run`, the median over 5 timed rounds
 //! (after one warm-up round) of the mean time of one run in that round.
 
+#[path = "common/models.rs"]
+mod models;
+
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
-use stepflow::data::Table;
-use stepflow::train::{AdamOptimizer, GradientDescentOptimizer, Optimizer, exponential_decay};
-use stepflow::{DType, Graph, Initializer, NodeId, Output, Result, Session, Shape, Tensor};
+use stepflow::train::{GradientDescentOptimizer, Optimizer, exponential_decay};
+use stepflow::{DType, Graph, Initializer, Result, Session, Shape, Tensor};
 
 fn main() -> Result<()> {
     let all = ["lr_fetch", "step_and_lr", "linreg_train", "mlp_digits_train", "mlp_big_train", "wide_parallel"];
@@ -51,25 +53,13 @@ fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     Ok(rounds[2])
 }
 
-/// global_step, `exponential_decay(0.1, global_step, 100000, 0.96, staircase=True)`, an increment.
-fn lr_graph() -> Result<(Session, Output, Output)> {
-    let mut g = Graph::new();
-    let step = g.get_or_create_global_step()?;
-    let lr = exponential_decay(&mut g, 0.1, step, 100000, 0.96, true)?;
-    let one = g.constant(1i64)?;
-    let inc = g.assign_add(step, one)?;
-    let s = Session::new(g);
-    s.initialize()?;
-    Ok((s, lr, inc))
-}
-
 fn lr_fetch() -> Result<f64> {
-    let (s, lr, _) = lr_graph()?;
+    let (s, lr, _) = models::lr_graph()?;
     time(2000, || s.run(&[], &[lr], &[]).map(drop))
 }
 
 fn step_and_lr() -> Result<f64> {
-    let (s, lr, inc) = lr_graph()?;
+    let (s, lr, inc) = models::lr_graph()?;
     time(2000, || s.run(&[], &[lr, inc], &[]).map(drop))
 }
 
@@ -98,80 +88,22 @@ fn linreg_train() -> Result<f64> {
     time(1000, || s.run(&feeds, &[], &[train]).map(drop))
 }
 
-/// An MLP trained on batches cycling through `x` and one-hot `y` (batch rows each).
-struct Mlp {
-    session: Session,
-    x: Output,
-    y: Output,
-    train: NodeId,
-    batches: Vec<(Tensor, Tensor)>,
-}
-
-fn mlp(sizes: &[usize], adam: bool, xs: Vec<f32>, labels: Vec<usize>, batch: usize) -> Result<Mlp> {
-    let (d, k) = (sizes[0], sizes[sizes.len() - 1]);
-    let mut g = Graph::new();
-    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(d)]))?;
-    let y = g.placeholder(DType::Float32, Shape::partial(&[None, Some(k)]))?;
-    let mut h = x;
-    for (i, w) in sizes.windows(2).enumerate() {
-        let stddev = (2.0 / w[0] as f64).sqrt();
-        let init = Initializer::RandomNormal { mean: 0.0, stddev, seed: i as u64 };
-        let wv = g.variable("w", DType::Float32, &[w[0], w[1]], init)?;
-        let bv = g.variable("b", DType::Float32, &[w[1]], Initializer::Zeros)?;
-        h = g.matmul(h, wv)?;
-        h = g.add(h, bv)?;
-        if i + 2 < sizes.len() {
-            h = g.relu(h)?;
-        }
-    }
-    let xent = g.softmax_cross_entropy_with_logits(y, h)?;
-    let loss = g.reduce_mean(xent, None, false)?;
-    let step = g.get_or_create_global_step()?;
-    let lr = exponential_decay(&mut g, if adam { 0.01 } else { 0.1 }, step, 1000, 0.96, true)?;
-    let train = if adam {
-        AdamOptimizer::new(lr).minimize(&mut g, loss, Some(step), None)?
-    } else {
-        GradientDescentOptimizer::new(lr).minimize(&mut g, loss, Some(step), None)?
-    };
-    let session = Session::new(g);
-    session.initialize()?;
-    let rows = labels.len() / batch;
-    let batches = (0..rows)
-        .map(|i| {
-            let bx = xs[i * batch * d..(i + 1) * batch * d].to_vec();
-            let by: Vec<f32> = labels[i * batch..(i + 1) * batch]
-                .iter()
-                .flat_map(|&l| (0..k).map(move |c| (c == l) as u8 as f32))
-                .collect();
-            Ok((Tensor::from_vec(&[batch, d], bx)?, Tensor::from_vec(&[batch, k], by)?))
-        })
-        .collect::<Result<_>>()?;
-    Ok(Mlp { session, x, y, train, batches })
-}
-
-fn time_mlp(m: Mlp, runs: usize) -> Result<f64> {
+fn time_mlp(m: models::Mlp, runs: usize) -> Result<f64> {
     let mut i = 0;
     time(runs, || {
-        i = (i + 1) % m.batches.len();
-        let (bx, by) = &m.batches[i];
-        m.session.run(&[(m.x, bx.clone()), (m.y, by.clone())], &[], &[m.train]).map(drop)
+        i += 1;
+        m.step(i)
     })
 }
 
 /// 64→128→10 on the digits data with Adam, batches of 64.
 fn mlp_digits_train() -> Result<f64> {
-    let t = Table::from_csv(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
-    let xs: Vec<f32> = t.rows.iter().flat_map(|r| r[..64].iter().map(|&p| p as f32 / 16.0)).collect();
-    let labels: Vec<usize> = t.rows.iter().map(|r| r[64] as usize).collect();
-    time_mlp(mlp(&[64, 128, 10], true, xs, labels, 64)?, 1000)
+    time_mlp(models::digits_mlp()?, 1000)
 }
 
 /// 784→1024→1024→10 on random data with gradient descent, batches of 256.
 fn mlp_big_train() -> Result<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let xs: Vec<f32> = (0..1024 * 784).map(|_| rng.random::<f32>()).collect();
-    let labels: Vec<usize> = (0..1024).map(|_| rng.random_range(0..10)).collect();
-    time_mlp(mlp(&[784, 1024, 1024, 10], false, xs, labels, 256)?, 30)
+    time_mlp(models::big_mlp()?, 30)
 }
 
 /// 8 independent branches of four chained 256x256 matmuls, each reduced, then summed.
