@@ -41,10 +41,12 @@ pub mod grad;
 pub mod graph;
 pub mod io;
 pub mod ops;
+pub mod plot;
 pub mod session;
 pub mod shape;
 pub mod tensor;
 pub mod train;
+pub mod trainer;
 
 /// The README's examples, compiled and run as tests.
 #[doc = include_str!("../README.md")]

@@ -5,7 +5,7 @@ use clap::Args;
 use petgraph::dot::{Config, Dot};
 use std::path::PathBuf;
 use stepflow::graph::Edge;
-use stepflow::{Graph, Result};
+use stepflow::Result;
 
 #[derive(Args)]
 pub struct DotArgs {
@@ -14,7 +14,7 @@ pub struct DotArgs {
 }
 
 pub fn dot(a: DotArgs) -> Result<()> {
-    let g = Graph::load(&a.graph)?;
+    let g = stepflow::trainer::load_graph(&a.graph)?;
     let dag = g.dag();
     let edge_attrs = |_: &_, e: petgraph::graph::EdgeReference<'_, Edge>| {
         use petgraph::visit::EdgeRef;

@@ -3,7 +3,7 @@
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use stepflow::{Error, Graph, Result};
+use stepflow::{Error, Result};
 
 #[derive(Args)]
 pub struct InspectArgs {
@@ -12,7 +12,7 @@ pub struct InspectArgs {
 }
 
 pub fn inspect(a: InspectArgs) -> Result<()> {
-    let g = Graph::load(&a.graph)?;
+    let g = stepflow::trainer::load_graph(&a.graph)?;
     let rows: Vec<[String; 4]> = g
         .node_ids()
         .map(|id| {

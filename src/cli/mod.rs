@@ -4,9 +4,14 @@
 mod dot;
 mod feed;
 mod inspect;
+mod lr_find;
+mod plot_schedule;
+mod progress;
 mod run;
+mod train;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// stepflow — a TensorFlow-1-style static graph executor.
 #[derive(Parser)]
@@ -24,21 +29,31 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Print the graph in Graphviz DOT.
     Dot(dot::DotArgs),
+    /// Train a graph on a data set as a training config says.
+    Train(train::TrainArgs),
+    /// The learning-rate range test: suggest a rate and draw the loss against it.
+    LrFind(lr_find::LrFindArgs),
+    /// Draw learning-rate schedules against the step.
+    PlotSchedule(plot_schedule::PlotScheduleArgs),
 }
 
 /// Parses the command line and runs the command.
-pub fn main() -> std::process::ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let done = |r: stepflow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Run(a) => run::run(a),
-        Command::Inspect(a) => inspect::inspect(a),
-        Command::Dot(a) => dot::dot(a),
+        Command::Run(a) => done(run::run(a)),
+        Command::Inspect(a) => done(inspect::inspect(a)),
+        Command::Dot(a) => done(dot::dot(a)),
+        Command::Train(a) => train::train(a),
+        Command::LrFind(a) => done(lr_find::lr_find(a)),
+        Command::PlotSchedule(a) => done(plot_schedule::plot_schedule(a)),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

@@ -114,6 +114,9 @@ impl GraphDef {
 
     /// Builds the graph through the builder. `file` names the source in error messages.
     pub fn to_graph(&self, file: &str) -> Result<Graph> {
+        if self.format != format_name() {
+            return Err(Error::format(file, format!("is a '{}' file, not a 'stepflow.graph'", self.format)));
+        }
         if self.version != VERSION {
             return Err(Error::format(
                 file,

@@ -8,5 +8,5 @@ pub mod schedules;
 pub use optimizers::{
     AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, Hyper, MomentumOptimizer, Optimizer, RMSPropOptimizer,
 };
-pub use plateau::{PlateauController, PlateauMode, ReduceLrOnPlateau, ThresholdMode};
+pub use plateau::{PlateauController, PlateauMode, PlateauState, ReduceLrOnPlateau, ThresholdMode};
 pub use schedules::{AnySchedule, Schedule, exponential_decay};

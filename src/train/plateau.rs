@@ -139,6 +139,16 @@ pub struct PlateauStep {
     pub reduced: bool,
 }
 
+/// A [`PlateauController`]'s state: the rate and counters (`best` is `None` before the first
+/// finite metric).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlateauState {
+    pub learning_rate: f64,
+    pub best: Option<f64>,
+    pub wait: u64,
+    pub cooldown_counter: u64,
+}
+
 /// Reduce-on-plateau in the training loop: call [`step`](PlateauController::step) with the
 /// monitored metric at the end of each epoch and feed
 /// [`learning_rate`](PlateauController::learning_rate) to the learning-rate placeholder.
@@ -175,6 +185,32 @@ impl PlateauController {
     /// The best metric so far.
     pub fn best(&self) -> f64 {
         self.best
+    }
+
+    /// The rule's counters and rate, to save beside a checkpoint.
+    pub fn state(&self) -> PlateauState {
+        let best = self.best.is_finite().then_some(self.best);
+        PlateauState { learning_rate: self.lr, best, wait: self.wait, cooldown_counter: self.cooldown_counter }
+    }
+
+    /// Continues from a saved [`state`](Self::state).
+    ///
+    /// ```
+    /// use stepflow::train::plateau::{PlateauConfig, PlateauController};
+    /// let config = PlateauConfig { patience: 2, ..Default::default() };
+    /// let mut a = PlateauController::new(1.0, config.clone())?;
+    /// a.step(0.5);
+    /// a.step(0.6);
+    /// let mut b = PlateauController::with_state(config, a.state())?;
+    /// assert_eq!(a.step(0.7), b.step(0.7));
+    /// # Ok::<(), stepflow::Error>(())
+    /// ```
+    pub fn with_state(config: PlateauConfig, state: PlateauState) -> Result<Self> {
+        let mut c = PlateauController::new(state.learning_rate, config)?;
+        c.best = state.best.unwrap_or(c.best);
+        c.wait = state.wait;
+        c.cooldown_counter = state.cooldown_counter;
+        Ok(c)
     }
 
     /// Applies the rule to one epoch's metric. A NaN metric counts as no improvement.

@@ -1,0 +1,25 @@
+//! Training from a config file: data fed to the graph's placeholders in shuffled batches,
+//! validation each epoch, reduce-on-plateau, checkpoints and resumption, and the learning-rate
+//! range test. The `stepflow train` and `stepflow lr-find` commands are thin shells over this.
+//!
+//! ```
+//! use stepflow::trainer::Trainer;
+//! let mut t = Trainer::from_file("graphs/digits_mlp.json".as_ref())?;
+//! let before = t.evaluate()?; // [loss, accuracy] on the validation part
+//! while t.position().epoch < 2 {
+//!     t.step()?;
+//! }
+//! let after = t.evaluate()?;
+//! assert!(after[0] < before[0] && after[1] > 0.8);
+//! # Ok::<(), stepflow::Error>(())
+//! ```
+
+mod config;
+mod log;
+mod range_test;
+mod run;
+
+pub use config::{FORMAT, PlateauSpec, TrainConfig, base_dir, load_graph, resolve};
+pub use log::CsvLog;
+pub use range_test::{Point, RangeTest, RangeTestResult, Stop, Suggestion, Sweep, suggest};
+pub use run::{EpochLog, Position, Snapshot, StepLog, Trainer};

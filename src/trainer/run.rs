@@ -1,0 +1,482 @@
+//! The training loop: batches fed to the graph's placeholders, the train op run at each step,
+//! validation at the end of each epoch, the plateau rule, and checkpoints of the whole state.
+
+use super::config::{TrainConfig, base_dir, resolve};
+use crate::checkpoint;
+use crate::data::{Dataset, Table};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeId, Output};
+use crate::session::Session;
+use crate::tensor::{DType, Tensor};
+use crate::train::plateau::{PlateauController, PlateauState};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where a training run is: steps taken, the current epoch, and the next batch within it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// Steps taken so far.
+    pub step: u64,
+    /// The current epoch (0-based).
+    pub epoch: u64,
+    /// The next batch of the current epoch (0-based).
+    pub batch: u64,
+}
+
+/// The values recorded at one training step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepLog {
+    /// The step's number (1 for the first).
+    pub step: u64,
+    /// The epoch it belongs to (1 for the first).
+    pub epoch: u64,
+    /// One value per name of [`Trainer::step_names`].
+    pub values: Vec<f64>,
+}
+
+/// The validation values at the end of an epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochLog {
+    /// The epoch (1 for the first).
+    pub epoch: u64,
+    /// Steps taken when it ended.
+    pub step: u64,
+    /// One value per name of [`Trainer::eval_names`] (empty without a validation part).
+    pub values: Vec<f64>,
+    /// The learning rate from now on, when a plateau rule is on.
+    pub learning_rate: Option<f64>,
+    /// Whether the plateau rule reduced the rate at this epoch.
+    pub reduced: bool,
+}
+
+/// The plateau rule, in the loop or in the graph.
+enum Plateau {
+    Loop { feed: Output, controller: PlateauController, monitor: usize },
+    Graph { update: NodeId, metric: Output, rate: Output, monitor: usize },
+}
+
+/// What a checkpoint keeps besides the variables.
+#[derive(Serialize, Deserialize)]
+struct State {
+    position: Position,
+    batch_size: usize,
+    train_rows: usize,
+    #[serde(default)]
+    plateau: Option<PlateauState>,
+}
+
+/// A training run of a [`TrainConfig`]: call [`step`](Trainer::step) until
+/// [`finished`](Trainer::finished).
+///
+/// ```
+/// use stepflow::trainer::Trainer;
+/// let mut t = Trainer::from_file("graphs/digits_mlp.json".as_ref())?;
+/// let first = t.step()?.0;
+/// assert_eq!((first.step, t.step_names()[0].as_str()), (1, "loss"));
+/// assert!(first.values[0] > 1.0); // about ln 10 before training
+/// # Ok::<(), stepflow::Error>(())
+/// ```
+pub struct Trainer {
+    session: Session,
+    config: TrainConfig,
+    data: Dataset,
+    train: NodeId,
+    step_fetches: Vec<Output>,
+    step_names: Vec<String>,
+    eval_fetches: Vec<Output>,
+    eval_names: Vec<String>,
+    learning_rate: Option<Output>,
+    /// A learning rate fed in place of the schedule.
+    rate_override: Option<(Output, f64)>,
+    /// Constant feeds beside the batch (the fixed learning rate, the plateau rate).
+    fixed_feeds: Vec<(Output, Tensor)>,
+    plateau: Option<Plateau>,
+    position: Position,
+    order: Vec<usize>,
+    order_epoch: Option<u64>,
+    steps_per_epoch: u64,
+    total_steps: u64,
+    last_epoch: Option<EpochLog>,
+}
+
+/// A scalar tensor of the graph by name, checked to be a scalar (or of unknown shape).
+fn scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
+    let out = g.output(name).map_err(|e| Error::argument("config", field, e.to_string()))?;
+    let spec = g.spec(out);
+    if spec.shape.rank().is_some_and(|r| r != 0) {
+        return Err(Error::argument("config", field, format!("'{name}' must be a scalar, it has shape {}", spec.shape)));
+    }
+    Ok(out)
+}
+
+fn float_scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
+    let out = scalar(g, field, name)?;
+    if !g.spec(out).dtype.is_float() {
+        return Err(Error::argument("config", field, format!("'{name}' must be float32 or float64")));
+    }
+    Ok(out)
+}
+
+impl Trainer {
+    /// A run of the config file at `path`, its variables initialized.
+    pub fn from_file(path: &Path) -> Result<Trainer> {
+        let config = TrainConfig::load(path)?;
+        Trainer::new(config, &base_dir(path), &path.display().to_string())
+    }
+
+    /// A run of `config`, whose relative paths start at `base`; `file` names it in errors.
+    pub fn new(config: TrainConfig, base: &Path, file: &str) -> Result<Trainer> {
+        let graph = config.graph(base, file)?;
+        let table = Table::from_csv(&resolve(base, &config.data.csv))?;
+        let data = Dataset::new(&table, &config.data, &graph)?;
+        let train = graph.node_id(&config.train).map_err(|e| Error::argument("config", "train", e.to_string()))?;
+        let loss = float_scalar(&graph, "loss", &config.loss)?;
+        let learning_rate = config.learning_rate.as_deref().map(|n| float_scalar(&graph, "learning_rate", n)).transpose()?;
+        let mut step_fetches = vec![loss];
+        let mut step_names = vec!["loss".to_string()];
+        if let Some(lr) = learning_rate {
+            step_fetches.push(lr);
+            step_names.push("learning_rate".into());
+        }
+        for name in &config.log {
+            step_fetches.push(scalar(&graph, "log", name)?);
+            step_names.push(name.clone());
+        }
+        let mut eval_fetches = vec![loss];
+        let mut eval_names = vec!["loss".to_string()];
+        for name in &config.metrics {
+            eval_fetches.push(scalar(&graph, "metrics", name)?);
+            eval_names.push(name.clone());
+        }
+        let plateau = match &config.plateau {
+            None => None,
+            Some(_) if data.validation.is_empty() => {
+                return Err(Error::argument("config", "plateau", "needs a validation part (validation_fraction > 0)"));
+            }
+            Some(p) => {
+                let monitor = eval_names.iter().position(|n| *n == p.monitor).unwrap_or(0);
+                Some(match (&p.feed, p.initial_learning_rate, &p.reducer, &p.metric) {
+                    (Some(feed), Some(lr), _, _) => Plateau::Loop {
+                        feed: float_scalar(&graph, "plateau.feed", feed)?,
+                        controller: PlateauController::new(lr, p.rule.clone())?,
+                        monitor,
+                    },
+                    (_, _, Some(reducer), Some(metric)) => Plateau::Graph {
+                        update: graph
+                            .node_id(&format!("{reducer}/update"))
+                            .map_err(|_| Error::argument("config", "plateau.reducer", format!("'{reducer}' is not a reduce_lr_on_plateau node")))?,
+                        metric: float_scalar(&graph, "plateau.metric", metric)?,
+                        rate: float_scalar(&graph, "plateau.reducer", reducer)?,
+                        monitor,
+                    },
+                    _ => return Err(Error::argument("config", "plateau", "is incomplete")),
+                })
+            }
+        };
+        let steps_per_epoch = data.train.len().div_ceil(config.batch_size) as u64;
+        let total_steps = match (config.epochs, config.steps) {
+            (Some(e), _) => e.saturating_mul(steps_per_epoch),
+            (None, Some(s)) => s,
+            (None, None) => return Err(Error::argument("config", "epochs", "give 'epochs' or 'steps'")),
+        };
+        let session = Session::new(graph);
+        session.initialize()?;
+        let mut t = Trainer {
+            session,
+            config,
+            data,
+            train,
+            step_fetches,
+            step_names,
+            eval_fetches,
+            eval_names,
+            learning_rate,
+            rate_override: None,
+            fixed_feeds: Vec::new(),
+            plateau,
+            position: Position::default(),
+            order: Vec::new(),
+            order_epoch: None,
+            steps_per_epoch,
+            total_steps,
+            last_epoch: None,
+        };
+        t.refresh_fixed_feeds();
+        Ok(t)
+    }
+
+    /// Feeds `rate` to the learning-rate tensor at every step from now on, in place of the
+    /// schedule (or, with a plateau rule in the loop, as its starting rate).
+    pub fn set_learning_rate(&mut self, rate: f64) -> Result<()> {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(Error::argument("train", "--learning-rate", format!("must be a positive number, got {rate}")));
+        }
+        if let Some(Plateau::Loop { controller, .. }) = &mut self.plateau {
+            let config = self.config.plateau.as_ref().map(|p| p.rule.clone()).unwrap_or_default();
+            *controller = PlateauController::new(rate, config)?;
+            self.refresh_fixed_feeds();
+            return Ok(());
+        }
+        let Some(lr) = self.learning_rate else {
+            return Err(Error::argument("train", "--learning-rate", "the config names no 'learning_rate' tensor to feed"));
+        };
+        self.rate_override = Some((lr, rate));
+        self.refresh_fixed_feeds();
+        Ok(())
+    }
+
+    /// Rebuilds the constant feeds: a fixed learning rate, and the plateau controller's rate.
+    fn refresh_fixed_feeds(&mut self) {
+        let g = self.session.graph();
+        let scalar_feed = |out: Output, v: f64| (out, Tensor::filled(g.spec(out).dtype, &[], v));
+        self.fixed_feeds.clear();
+        if let Some((out, rate)) = self.rate_override {
+            self.fixed_feeds.push(scalar_feed(out, rate));
+        }
+        if let Some(Plateau::Loop { feed, controller, .. }) = &self.plateau {
+            self.fixed_feeds.push(scalar_feed(*feed, controller.learning_rate()));
+        }
+    }
+
+    /// The session (its graph and variables).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The config.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The names of [`StepLog::values`]: `loss`, `learning_rate` (when the config names it), then
+    /// the config's `log`.
+    pub fn step_names(&self) -> &[String] {
+        &self.step_names
+    }
+
+    /// The names of [`EpochLog::values`]: `loss`, then the config's `metrics`.
+    pub fn eval_names(&self) -> &[String] {
+        &self.eval_names
+    }
+
+    /// Where the run is.
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Training batches per epoch.
+    pub fn steps_per_epoch(&self) -> u64 {
+        self.steps_per_epoch
+    }
+
+    /// The step the run ends at.
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps
+    }
+
+    /// Whether every step has been taken.
+    pub fn finished(&self) -> bool {
+        self.position.step >= self.total_steps
+    }
+
+    /// The rows of the data set.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The next batch's rows, advancing the position.
+    fn next_rows(&mut self) -> Vec<usize> {
+        let p = &mut self.position;
+        if self.order_epoch != Some(p.epoch) {
+            self.order = self.data.epoch_order(p.epoch, self.config.data.seed, self.config.shuffle);
+            self.order_epoch = Some(p.epoch);
+        }
+        let bs = self.config.batch_size;
+        let start = (p.batch as usize).saturating_mul(bs).min(self.order.len());
+        let end = start.saturating_add(bs).min(self.order.len());
+        p.batch += 1;
+        p.step += 1;
+        self.order[start..end].to_vec()
+    }
+
+    /// One training step with `extra` feeds; returns the step's values and whether it ended an
+    /// epoch.
+    fn train_step(&mut self, extra: &[(Output, Tensor)]) -> Result<(StepLog, bool)> {
+        let epoch = self.position.epoch + 1;
+        let rows = self.next_rows();
+        let mut feeds = self.data.batch(&rows)?;
+        feeds.extend(self.fixed_feeds.iter().filter(|(o, _)| !extra.iter().any(|(e, _)| e == o)).cloned());
+        feeds.extend_from_slice(extra);
+        let out = self.session.run(&feeds, &self.step_fetches, &[self.train])?;
+        let values = out.iter().zip(&self.step_names).map(|(t, n)| value_of(t, n)).collect::<Result<Vec<_>>>()?;
+        let ended = self.position.batch >= self.steps_per_epoch;
+        if ended {
+            self.position.epoch += 1;
+            self.position.batch = 0;
+        }
+        Ok((StepLog { step: self.position.step, epoch, values }, ended))
+    }
+
+    /// Takes one step; at the end of an epoch, also evaluates on the validation part and applies
+    /// the plateau rule.
+    pub fn step(&mut self) -> Result<(StepLog, Option<EpochLog>)> {
+        let (log, ended) = self.train_step(&[])?;
+        if !log.values[0].is_finite() {
+            let lr = self.learning_rate.and(log.values.get(1)).map(|v| format!(" at learning rate {v:e}")).unwrap_or_default();
+            return Err(Error::argument(
+                "train",
+                "loss",
+                format!("became {} at step {}{lr}: training diverged", log.values[0], log.step),
+            ));
+        }
+        let epoch = if ended { Some(self.end_epoch()?) } else { None };
+        Ok((log, epoch))
+    }
+
+    /// Validation values and the plateau rule at the end of an epoch.
+    fn end_epoch(&mut self) -> Result<EpochLog> {
+        let values = self.evaluate()?;
+        let (mut learning_rate, mut reduced) = (None, false);
+        match &mut self.plateau {
+            None => {}
+            Some(Plateau::Loop { controller, monitor, .. }) => {
+                let s = controller.step(values[*monitor]);
+                (learning_rate, reduced) = (Some(s.learning_rate), s.reduced);
+                self.refresh_fixed_feeds();
+            }
+            Some(Plateau::Graph { update, metric, rate, monitor }) => {
+                let before = self.session.run(&[], &[*rate], &[])?[0].scalar_f64().unwrap_or(f64::NAN);
+                let d = self.session.graph().spec(*metric).dtype;
+                let feed = [(*metric, Tensor::filled(d, &[], values[*monitor]))];
+                self.session.run(&feed, &[], &[*update])?;
+                let after = self.session.run(&[], &[*rate], &[])?[0].scalar_f64().unwrap_or(f64::NAN);
+                (learning_rate, reduced) = (Some(after), after < before);
+            }
+        }
+        let log = EpochLog { epoch: self.position.epoch, step: self.position.step, values, learning_rate, reduced };
+        self.last_epoch = Some(log.clone());
+        Ok(log)
+    }
+
+    /// The loss and metrics on the validation part (means weighted by batch size); empty without
+    /// a validation part.
+    pub fn evaluate(&self) -> Result<Vec<f64>> {
+        let rows = &self.data.validation;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sums = vec![0.0; self.eval_fetches.len()];
+        for chunk in rows.chunks(self.config.eval_batch_size) {
+            let mut feeds = self.data.batch(chunk)?;
+            feeds.extend(self.fixed_feeds.iter().cloned());
+            let out = self.session.run(&feeds, &self.eval_fetches, &[])?;
+            for ((s, t), n) in sums.iter_mut().zip(&out).zip(&self.eval_names) {
+                *s += value_of(t, n)? * chunk.len() as f64;
+            }
+        }
+        Ok(sums.into_iter().map(|s| s / rows.len() as f64).collect())
+    }
+
+    /// The validation values at the current step: the last epoch's when it ended here, else
+    /// evaluated now.
+    pub fn final_evaluation(&self) -> Result<Vec<f64>> {
+        match &self.last_epoch {
+            Some(e) if e.step == self.position.step => Ok(e.values.clone()),
+            _ => self.evaluate(),
+        }
+    }
+
+    /// One step of the range test: trains a batch with `rate` fed to the learning-rate tensor
+    /// (and the plateau rate to its placeholder), returning the batch's loss before the update.
+    pub fn step_with_learning_rate(&mut self, rate: f64) -> Result<f64> {
+        let lr = self.learning_rate.ok_or_else(|| {
+            Error::argument("config", "learning_rate", "names no tensor; the range test feeds the rate to it")
+        })?;
+        let feed = (lr, Tensor::filled(self.session.graph().spec(lr).dtype, &[], rate));
+        Ok(self.train_step(&[feed])?.0.values[0])
+    }
+
+    /// Every variable's value and the position, to put back with [`reset`](Self::reset).
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let g = self.session.graph();
+        let values =
+            g.variables().iter().map(|v| Ok((v.node, self.session.variable_value(v.node.into())?))).collect::<Result<_>>()?;
+        let plateau = match &self.plateau {
+            Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
+            _ => None,
+        };
+        Ok(Snapshot { values, position: self.position, plateau })
+    }
+
+    /// Puts back a [`snapshot`](Self::snapshot).
+    pub fn reset(&mut self, s: &Snapshot) -> Result<()> {
+        for (node, t) in &s.values {
+            self.session.set_variable((*node).into(), t.clone())?;
+        }
+        self.position = s.position;
+        self.set_plateau_state(s.plateau)
+    }
+
+    fn set_plateau_state(&mut self, state: Option<PlateauState>) -> Result<()> {
+        if let (Some(Plateau::Loop { controller, .. }), Some(state)) = (&mut self.plateau, state) {
+            let config = self.config.plateau.as_ref().map(|p| p.rule.clone()).unwrap_or_default();
+            *controller = PlateauController::with_state(config, state)?;
+            self.refresh_fixed_feeds();
+        }
+        Ok(())
+    }
+
+    /// Saves a checkpoint of every variable and of the run's place in the data to `dir`.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
+        let plateau = match &self.plateau {
+            Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
+            _ => None,
+        };
+        let state = State {
+            position: self.position,
+            batch_size: self.config.batch_size,
+            train_rows: self.data.train.len(),
+            plateau,
+        };
+        let state = serde_json::to_value(&state).map_err(|e| Error::format(dir.display().to_string(), e.to_string()))?;
+        checkpoint::save(&self.session, dir, self.position.step, state)
+    }
+
+    /// Continues from the checkpoint in `dir`: variables, position and plateau state.
+    pub fn restore(&mut self, dir: &Path) -> Result<()> {
+        let index = checkpoint::read_index(dir)?;
+        let file = dir.join(checkpoint::INDEX).display().to_string();
+        let state: State = serde_json::from_value(index.state.clone())
+            .map_err(|e| Error::format(file.clone(), format!("state: {e}")))?;
+        if state.batch_size != self.config.batch_size || state.train_rows != self.data.train.len() {
+            return Err(Error::format(
+                file,
+                format!(
+                    "was written with batch_size {} and {} training rows; this config has {} and {}",
+                    state.batch_size,
+                    state.train_rows,
+                    self.config.batch_size,
+                    self.data.train.len()
+                ),
+            ));
+        }
+        checkpoint::restore(&self.session, dir)?;
+        self.position = state.position;
+        self.set_plateau_state(state.plateau)
+    }
+}
+
+/// Variables' values and a position, taken by [`Trainer::snapshot`].
+pub struct Snapshot {
+    values: Vec<(NodeId, Tensor)>,
+    position: Position,
+    plateau: Option<PlateauState>,
+}
+
+/// A fetched scalar as f64.
+fn value_of(t: &Tensor, name: &str) -> Result<f64> {
+    if t.dtype() == DType::Bool || t.len() != 1 {
+        return Err(Error::argument("config", name, format!("must be a numeric scalar, got {} {:?}", t.dtype(), t.shape())));
+    }
+    t.scalar_f64().ok_or_else(|| Error::argument("config", name, "must be a numeric scalar"))
+}
