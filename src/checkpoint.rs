@@ -10,7 +10,8 @@
 //!
 //! Saving is atomic: the tensors go to a temporary file that is flushed to disk and renamed, then
 //! the index is replaced the same way, and only then is the previous tensor file removed. A
-//! process killed at any point leaves a complete checkpoint that the index names.
+//! process killed at any point leaves a complete checkpoint that the index names; the next save
+//! removes the temporary files a killed save left behind.
 
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
@@ -48,14 +49,22 @@ fn dtype(d: DType) -> Dtype {
     }
 }
 
-/// A tensor's elements as little-endian bytes.
+/// A tensor's elements as little-endian bytes, in row-major order.
 fn le_bytes(t: &Tensor) -> Vec<u8> {
+    fn bytes<T: Copy, const N: usize>(a: &crate::tensor::ArcArrayD<T>, f: fn(T) -> [u8; N]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(a.len() * N);
+        match a.as_slice() {
+            Some(s) => s.iter().for_each(|&v| out.extend_from_slice(&f(v))),
+            None => a.iter().for_each(|&v| out.extend_from_slice(&f(v))),
+        }
+        out
+    }
     match t {
-        Tensor::F32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        Tensor::F64(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        Tensor::I32(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        Tensor::I64(a) => a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        Tensor::Bool(a) => a.iter().map(|&v| v as u8).collect(),
+        Tensor::F32(a) => bytes(a, f32::to_le_bytes),
+        Tensor::F64(a) => bytes(a, f64::to_le_bytes),
+        Tensor::I32(a) => bytes(a, i32::to_le_bytes),
+        Tensor::I64(a) => bytes(a, i64::to_le_bytes),
+        Tensor::Bool(a) => bytes(a, |v| [u8::from(v)]),
     }
 }
 
@@ -103,7 +112,20 @@ pub fn save(session: &Session, dir: &Path, step: u64, state: Value) -> Result<Pa
     if let Some(old) = previous.filter(|p| *p != file) {
         let _ = std::fs::remove_file(dir.join(old));
     }
+    remove_leftovers(dir);
     Ok(path)
+}
+
+/// Removes the temporary files of saves that were killed before they could rename them.
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with(".ckpt-") || name.starts_with(&format!(".{INDEX}.tmp"));
+        if ours && name.contains(".tmp") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Reads a directory's index.

@@ -185,7 +185,9 @@ impl Chart {
         for (x, y) in pts {
             (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
         }
-        if let Some((lo, hi)) = self.y_range.and_then(|(a, b)| Some((self.transform(1.0, a)?.1, self.transform(1.0, b)?.1))) {
+        if let Some((lo, hi)) =
+            self.y_range.and_then(|(a, b)| Some((self.transform(1.0, a)?.1, self.transform(1.0, b)?.1)))
+        {
             (y0, y1) = (lo, hi);
         }
         let widen = |a: f64, b: f64| {
@@ -214,10 +216,29 @@ impl Chart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
         let (log_x, log_y) = (self.log_x, self.log_y);
-        let fx = move |v: &f64| tick(if log_x { 10f64.powf(*v) } else { *v });
-        let fy = move |v: &f64| tick(if log_y { 10f64.powf(*v) } else { *v });
+        // Label positions are computed in floating point: snap near-zeros to zero.
+        let (ex, ey) = ((x1 - x0) * 1e-9, (y1 - y0) * 1e-9);
+        let fx = move |v: &f64| {
+            tick(if log_x {
+                10f64.powf(*v)
+            } else if v.abs() < ex {
+                0.0
+            } else {
+                *v
+            })
+        };
+        let fy = move |v: &f64| {
+            tick(if log_y {
+                10f64.powf(*v)
+            } else if v.abs() < ey {
+                0.0
+            } else {
+                *v
+            })
+        };
         // On a log axis, one label per decade when the axis spans several.
-        let labels = |log: bool, lo: f64, hi: f64| if log && hi - lo >= 2.0 { (hi - lo).ceil() as usize + 1 } else { 10 };
+        let labels =
+            |log: bool, lo: f64, hi: f64| if log && hi - lo >= 2.0 { (hi - lo).ceil() as usize + 1 } else { 10 };
         chart
             .configure_mesh()
             .x_labels(labels(log_x, x0, x1))
@@ -236,12 +257,16 @@ impl Chart {
             let pts: Vec<(f64, f64)> = s.points.iter().filter_map(|&(x, y)| self.transform(x, y)).collect();
             let legend = match s.style {
                 Style::Line => chart.draw_series(LineSeries::new(pts, color.stroke_width(2))).map_err(err)?,
-                Style::Faint => chart.draw_series(LineSeries::new(pts, color.mix(0.35).stroke_width(1))).map_err(err)?,
-                Style::Points => chart
-                    .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))
-                    .map_err(err)?,
+                Style::Faint => {
+                    chart.draw_series(LineSeries::new(pts, color.mix(0.35).stroke_width(1))).map_err(err)?
+                }
+                Style::Points => {
+                    chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled()))).map_err(err)?
+                }
             };
-            legend.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
+            legend
+                .label(&s.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
         }
         let red = RGBColor(200, 0, 0);
         for m in &self.markers {

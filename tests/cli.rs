@@ -78,7 +78,7 @@ fn inspect_lists_every_node() {
         text.lines().any(|l| l.starts_with("learning_rate ") && l.contains("Mul") && l.contains("float32 []")),
         "{text}"
     );
-    assert!(text.trim_end().ends_with("13 nodes, 1 variables"), "{text}");
+    assert!(text.trim_end().ends_with("20 nodes, 1 variables"), "{text}");
 }
 
 #[test]

@@ -4,8 +4,8 @@
 use clap::Args;
 use petgraph::dot::{Config, Dot};
 use std::path::PathBuf;
-use stepflow::graph::Edge;
 use stepflow::Result;
+use stepflow::graph::Edge;
 
 #[derive(Args)]
 pub struct DotArgs {

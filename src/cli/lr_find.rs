@@ -13,10 +13,10 @@ pub struct LrFindArgs {
     /// The training config; the rate is fed to its `learning_rate` tensor.
     config: PathBuf,
     /// The first learning rate.
-    #[arg(long, default_value_t = 1e-7)]
+    #[arg(long, default_value_t = 1e-7, allow_negative_numbers = true)]
     start: f64,
     /// The last learning rate.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
     end: f64,
     /// The number of steps (rates).
     #[arg(long, default_value_t = 100)]
@@ -69,7 +69,9 @@ pub fn lr_find(a: LrFindArgs) -> Result<()> {
     let r = result?;
     let how = match r.stop {
         Stop::Completed => "ran every step".to_string(),
-        Stop::Diverged { step } => format!("stopped at step {step}: the smoothed loss passed {} × its minimum", a.diverge),
+        Stop::Diverged { step } => {
+            format!("stopped at step {step}: the smoothed loss passed {} × its minimum", a.diverge)
+        }
         Stop::NotFinite { step } => format!("stopped at step {step}: the loss is not finite"),
     };
     let last = r.points.last().map(|p| p.learning_rate).unwrap_or(a.start);

@@ -8,9 +8,10 @@ use std::time::Duration;
 /// A progress bar over `len` steps.
 pub fn bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} {per_sec} {msg} eta {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("━╸─");
+    let style =
+        ProgressStyle::with_template("{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} {per_sec} {msg} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("━╸─");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar

@@ -31,7 +31,7 @@ pub struct TrainArgs {
     #[arg(long)]
     max_steps: Option<u64>,
     /// Feed this constant learning rate instead of the config's schedule.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     learning_rate: Option<f64>,
     /// Draw loss.png/svg and learning_rate.png/svg into this directory at the end.
     #[arg(long)]
@@ -63,7 +63,10 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let (step_header, epoch_header) = headers(&t);
     let upto = t.position().step;
     let (mut steps_log, mut epochs_log) = if a.resume.is_some() {
-        (CsvLog::resume(&out.join("steps.csv"), &step_header, 0, upto)?, CsvLog::resume(&out.join("epochs.csv"), &epoch_header, 1, upto)?)
+        (
+            CsvLog::resume(&out.join("steps.csv"), &step_header, 0, upto)?,
+            CsvLog::resume(&out.join("epochs.csv"), &epoch_header, 1, upto)?,
+        )
     } else {
         (CsvLog::create(&out.join("steps.csv"), &step_header)?, CsvLog::create(&out.join("epochs.csv"), &epoch_header)?)
     };
@@ -75,7 +78,6 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let progress = bar(end.saturating_sub(first));
     let started = Instant::now();
     let mut last_message = Instant::now() - Duration::from_secs(1);
-    let (mut epoch_loss, mut epoch_steps) = (0.0, 0u64);
     let mut interrupted = false;
     while t.position().step < end {
         if stop_requested() {
@@ -86,7 +88,6 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         let mut row = vec![s.step.to_string(), s.epoch.to_string()];
         row.extend(s.values.iter().map(|&v| cell(v)));
         steps_log.write(&row)?;
-        (epoch_loss, epoch_steps) = (epoch_loss + s.values[0], epoch_steps + 1);
         progress.inc(1);
         if last_message.elapsed() > Duration::from_millis(100) {
             let lr = lr_column.map(|i| format!(" · lr {}", num(s.values[i]))).unwrap_or_default();
@@ -94,11 +95,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
             last_message = Instant::now();
         }
         if let Some(e) = e {
-            let train_loss = epoch_loss / epoch_steps.max(1) as f64;
-            (epoch_loss, epoch_steps) = (0.0, 0);
-            let line = epoch_line(&t, &e, epochs, train_loss, s.values.get(lr_column.unwrap_or(usize::MAX)).copied());
+            let line = epoch_line(&t, &e, epochs, s.values.get(lr_column.unwrap_or(usize::MAX)).copied());
             progress.suspend(|| println!("{line}"));
-            let mut row = vec![e.epoch.to_string(), e.step.to_string(), cell(train_loss)];
+            let mut row = vec![e.epoch.to_string(), e.step.to_string(), cell(e.train_loss)];
             row.extend(e.values.iter().map(|&v| cell(v)));
             row.push(e.learning_rate.or(lr_column.map(|i| s.values[i])).map(cell).unwrap_or_default());
             row.push(u8::from(e.reduced).to_string());
@@ -131,7 +130,12 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     let rate = done as f64 / elapsed.max(1e-9);
-    println!("trained {done} steps in {elapsed:.2} s ({} steps/s), now at step {} of {}", num(rate), t.position().step, t.total_steps());
+    println!(
+        "trained {done} steps in {elapsed:.2} s ({} steps/s), now at step {} of {}",
+        num(rate),
+        t.position().step,
+        t.total_steps()
+    );
     let values = t.final_evaluation()?;
     if !values.is_empty() {
         let parts: Vec<String> =
@@ -150,9 +154,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
 }
 
 /// `epoch  3/20  step 135  loss 0.0445  val_loss 0.2060  val_accuracy 0.9248  lr 0.003000`
-fn epoch_line(t: &Trainer, e: &EpochLog, epochs: u64, train_loss: f64, step_lr: Option<f64>) -> String {
+fn epoch_line(t: &Trainer, e: &EpochLog, epochs: u64, step_lr: Option<f64>) -> String {
     let width = epochs.to_string().len();
-    let mut line = format!("epoch {:>width$}/{epochs}  step {:>6}  loss {}", e.epoch, e.step, num(train_loss));
+    let mut line = format!("epoch {:>width$}/{epochs}  step {:>6}  loss {}", e.epoch, e.step, num(e.train_loss));
     for (n, v) in t.eval_names().iter().zip(&e.values) {
         line.push_str(&format!("  val_{n} {}", num(*v)));
     }
@@ -168,8 +172,12 @@ fn epoch_line(t: &Trainer, e: &EpochLog, epochs: u64, train_loss: f64, step_lr: 
 /// Reads a CSV log's columns as numbers.
 fn read_columns(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
     let mut r = csv::Reader::from_path(path).map_err(|e| Error::format(path.display().to_string(), e.to_string()))?;
-    let header: Vec<String> =
-        r.headers().map_err(|e| Error::format(path.display().to_string(), e.to_string()))?.iter().map(String::from).collect();
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| Error::format(path.display().to_string(), e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
     let mut cols = vec![Vec::new(); header.len()];
     for rec in r.records() {
         let rec = rec.map_err(|e| Error::format(path.display().to_string(), e.to_string()))?;

@@ -110,7 +110,7 @@ fn loss_name() -> String {
 /// - the rule in the graph (a `reduce_lr_on_plateau` node): `{"monitor": "loss", "reducer":
 ///   "plateau", "metric": "val_loss"}` feeds the validation value to the reducer's metric input and
 ///   runs `plateau/update`; its state lives in variables, so checkpoints keep it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PlateauSpec {
     /// The validation value watched: `loss` or one of `metrics`.
     #[serde(default = "loss_name")]
@@ -130,6 +130,47 @@ pub struct PlateauSpec {
     /// In the loop: the rule's settings.
     #[serde(flatten)]
     pub rule: PlateauConfig,
+}
+
+/// [`PlateauSpec`]'s own fields; the rest of the object is the rule's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFields {
+    #[serde(default = "loss_name")]
+    monitor: String,
+    #[serde(default)]
+    feed: Option<String>,
+    #[serde(default)]
+    initial_learning_rate: Option<f64>,
+    #[serde(default)]
+    reducer: Option<String>,
+    #[serde(default)]
+    metric: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for PlateauSpec {
+    /// Splits the object into the spec's fields and the rule's, so that a misspelled field is
+    /// rejected (serde's `flatten` would let it through).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut rule = serde_json::Map::deserialize(d)?;
+        let mut own = serde_json::Map::new();
+        for key in ["monitor", "feed", "initial_learning_rate", "reducer", "metric"] {
+            if let Some(v) = rule.remove(key) {
+                own.insert(key.into(), v);
+            }
+        }
+        let f: SpecFields = serde_json::from_value(Value::Object(own)).map_err(D::Error::custom)?;
+        let rule: PlateauConfig = serde_json::from_value(Value::Object(rule)).map_err(D::Error::custom)?;
+        Ok(PlateauSpec {
+            monitor: f.monitor,
+            feed: f.feed,
+            initial_learning_rate: f.initial_learning_rate,
+            reducer: f.reducer,
+            metric: f.metric,
+            rule,
+        })
+    }
 }
 
 impl TrainConfig {
@@ -167,8 +208,14 @@ impl TrainConfig {
             let in_loop = p.feed.is_some() || p.initial_learning_rate.is_some();
             let in_graph = p.reducer.is_some() || p.metric.is_some();
             match (in_loop, in_graph) {
-                (true, true) => return bad("plateau: give 'feed' and 'initial_learning_rate', or 'reducer' and 'metric', not both".into()),
-                (false, false) => return bad("plateau: give 'feed' and 'initial_learning_rate', or 'reducer' and 'metric'".into()),
+                (true, true) => {
+                    return bad(
+                        "plateau: give 'feed' and 'initial_learning_rate', or 'reducer' and 'metric', not both".into(),
+                    );
+                }
+                (false, false) => {
+                    return bad("plateau: give 'feed' and 'initial_learning_rate', or 'reducer' and 'metric'".into());
+                }
                 (true, false) if p.feed.is_none() || p.initial_learning_rate.is_none() => {
                     return bad("plateau: 'feed' and 'initial_learning_rate' go together".into());
                 }
@@ -248,15 +295,24 @@ mod tests {
             (config(r#", "epochs": 0"#), "at least 1"),
             (config(r#", "epochs": 1, "bogus": 1"#), "unknown field `bogus`"),
             (config(r#", "epochs": 1, "plateau": {"feed": "lr"}"#), "go together"),
-            (config(r#", "epochs": 1, "plateau": {"feed": "lr", "initial_learning_rate": 0.1, "patiense": 2}"#), "patiense"),
-            (config(r#", "epochs": 1, "plateau": {"feed": "lr", "initial_learning_rate": 0.1, "factor": 2}"#), "factor"),
+            (
+                config(r#", "epochs": 1, "plateau": {"feed": "lr", "initial_learning_rate": 0.1, "patiense": 2}"#),
+                "patiense",
+            ),
+            (
+                config(r#", "epochs": 1, "plateau": {"feed": "lr", "initial_learning_rate": 0.1, "factor": 2}"#),
+                "factor",
+            ),
             (config(r#", "epochs": 1, "plateau": {"monitor": "acc", "reducer": "p", "metric": "m"}"#), "monitor 'acc'"),
         ];
         for (text, expected) in cases {
             let e = TrainConfig::from_json(&text, "c.json").unwrap_err().to_string();
             assert!(e.contains(expected), "{e} should contain {expected}");
         }
-        let ok = TrainConfig::from_json(&config(r#", "steps": 3, "plateau": {"reducer": "p", "metric": "m", "patience": 3}"#), "c");
+        let ok = TrainConfig::from_json(
+            &config(r#", "steps": 3, "plateau": {"reducer": "p", "metric": "m", "patience": 3}"#),
+            "c",
+        );
         assert_eq!(ok.unwrap().plateau.unwrap().rule.patience, 3);
     }
 }

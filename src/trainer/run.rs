@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Where a training run is: steps taken, the current epoch, and the next batch within it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Position {
     /// Steps taken so far.
     pub step: u64,
@@ -21,6 +21,9 @@ pub struct Position {
     pub epoch: u64,
     /// The next batch of the current epoch (0-based).
     pub batch: u64,
+    /// The sum of the current epoch's training losses so far.
+    #[serde(default)]
+    pub epoch_loss: f64,
 }
 
 /// The values recorded at one training step.
@@ -41,6 +44,8 @@ pub struct EpochLog {
     pub epoch: u64,
     /// Steps taken when it ended.
     pub step: u64,
+    /// The mean loss of the epoch's training batches.
+    pub train_loss: f64,
     /// One value per name of [`Trainer::eval_names`] (empty without a validation part).
     pub values: Vec<f64>,
     /// The learning rate from now on, when a plateau rule is on.
@@ -104,7 +109,11 @@ fn scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
     let out = g.output(name).map_err(|e| Error::argument("config", field, e.to_string()))?;
     let spec = g.spec(out);
     if spec.shape.rank().is_some_and(|r| r != 0) {
-        return Err(Error::argument("config", field, format!("'{name}' must be a scalar, it has shape {}", spec.shape)));
+        return Err(Error::argument(
+            "config",
+            field,
+            format!("'{name}' must be a scalar, it has shape {}", spec.shape),
+        ));
     }
     Ok(out)
 }
@@ -127,11 +136,12 @@ impl Trainer {
     /// A run of `config`, whose relative paths start at `base`; `file` names it in errors.
     pub fn new(config: TrainConfig, base: &Path, file: &str) -> Result<Trainer> {
         let graph = config.graph(base, file)?;
-        let table = Table::from_csv(&resolve(base, &config.data.csv))?;
+        let table = Table::from_csv(resolve(base, &config.data.csv))?;
         let data = Dataset::new(&table, &config.data, &graph)?;
         let train = graph.node_id(&config.train).map_err(|e| Error::argument("config", "train", e.to_string()))?;
         let loss = float_scalar(&graph, "loss", &config.loss)?;
-        let learning_rate = config.learning_rate.as_deref().map(|n| float_scalar(&graph, "learning_rate", n)).transpose()?;
+        let learning_rate =
+            config.learning_rate.as_deref().map(|n| float_scalar(&graph, "learning_rate", n)).transpose()?;
         let mut step_fetches = vec![loss];
         let mut step_names = vec!["loss".to_string()];
         if let Some(lr) = learning_rate {
@@ -162,9 +172,13 @@ impl Trainer {
                         monitor,
                     },
                     (_, _, Some(reducer), Some(metric)) => Plateau::Graph {
-                        update: graph
-                            .node_id(&format!("{reducer}/update"))
-                            .map_err(|_| Error::argument("config", "plateau.reducer", format!("'{reducer}' is not a reduce_lr_on_plateau node")))?,
+                        update: graph.node_id(&format!("{reducer}/update")).map_err(|_| {
+                            Error::argument(
+                                "config",
+                                "plateau.reducer",
+                                format!("'{reducer}' is not a reduce_lr_on_plateau node"),
+                            )
+                        })?,
                         metric: float_scalar(&graph, "plateau.metric", metric)?,
                         rate: float_scalar(&graph, "plateau.reducer", reducer)?,
                         monitor,
@@ -218,7 +232,11 @@ impl Trainer {
             return Ok(());
         }
         let Some(lr) = self.learning_rate else {
-            return Err(Error::argument("train", "--learning-rate", "the config names no 'learning_rate' tensor to feed"));
+            return Err(Error::argument(
+                "train",
+                "--learning-rate",
+                "the config names no 'learning_rate' tensor to feed",
+            ));
         };
         self.rate_override = Some((lr, rate));
         self.refresh_fixed_feeds();
@@ -309,11 +327,8 @@ impl Trainer {
         feeds.extend_from_slice(extra);
         let out = self.session.run(&feeds, &self.step_fetches, &[self.train])?;
         let values = out.iter().zip(&self.step_names).map(|(t, n)| value_of(t, n)).collect::<Result<Vec<_>>>()?;
+        self.position.epoch_loss += values[0];
         let ended = self.position.batch >= self.steps_per_epoch;
-        if ended {
-            self.position.epoch += 1;
-            self.position.batch = 0;
-        }
         Ok((StepLog { step: self.position.step, epoch, values }, ended))
     }
 
@@ -322,7 +337,11 @@ impl Trainer {
     pub fn step(&mut self) -> Result<(StepLog, Option<EpochLog>)> {
         let (log, ended) = self.train_step(&[])?;
         if !log.values[0].is_finite() {
-            let lr = self.learning_rate.and(log.values.get(1)).map(|v| format!(" at learning rate {v:e}")).unwrap_or_default();
+            let lr = self
+                .learning_rate
+                .and(log.values.get(1))
+                .map(|v| format!(" at learning rate {v:e}"))
+                .unwrap_or_default();
             return Err(Error::argument(
                 "train",
                 "loss",
@@ -333,8 +352,17 @@ impl Trainer {
         Ok((log, epoch))
     }
 
+    /// Moves the position to the next epoch; returns the mean training loss of the one ending.
+    fn next_epoch(&mut self) -> f64 {
+        let p = &mut self.position;
+        let train_loss = p.epoch_loss / p.batch.max(1) as f64;
+        (p.epoch, p.batch, p.epoch_loss) = (p.epoch + 1, 0, 0.0);
+        train_loss
+    }
+
     /// Validation values and the plateau rule at the end of an epoch.
     fn end_epoch(&mut self) -> Result<EpochLog> {
+        let train_loss = self.next_epoch();
         let values = self.evaluate()?;
         let (mut learning_rate, mut reduced) = (None, false);
         match &mut self.plateau {
@@ -353,7 +381,14 @@ impl Trainer {
                 (learning_rate, reduced) = (Some(after), after < before);
             }
         }
-        let log = EpochLog { epoch: self.position.epoch, step: self.position.step, values, learning_rate, reduced };
+        let log = EpochLog {
+            epoch: self.position.epoch,
+            step: self.position.step,
+            train_loss,
+            values,
+            learning_rate,
+            reduced,
+        };
         self.last_epoch = Some(log.clone());
         Ok(log)
     }
@@ -393,14 +428,21 @@ impl Trainer {
             Error::argument("config", "learning_rate", "names no tensor; the range test feeds the rate to it")
         })?;
         let feed = (lr, Tensor::filled(self.session.graph().spec(lr).dtype, &[], rate));
-        Ok(self.train_step(&[feed])?.0.values[0])
+        let (log, ended) = self.train_step(&[feed])?;
+        if ended {
+            self.next_epoch();
+        }
+        Ok(log.values[0])
     }
 
     /// Every variable's value and the position, to put back with [`reset`](Self::reset).
     pub fn snapshot(&self) -> Result<Snapshot> {
         let g = self.session.graph();
-        let values =
-            g.variables().iter().map(|v| Ok((v.node, self.session.variable_value(v.node.into())?))).collect::<Result<_>>()?;
+        let values = g
+            .variables()
+            .iter()
+            .map(|v| Ok((v.node, self.session.variable_value(v.node.into())?)))
+            .collect::<Result<_>>()?;
         let plateau = match &self.plateau {
             Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
             _ => None,
@@ -438,7 +480,8 @@ impl Trainer {
             train_rows: self.data.train.len(),
             plateau,
         };
-        let state = serde_json::to_value(&state).map_err(|e| Error::format(dir.display().to_string(), e.to_string()))?;
+        let state =
+            serde_json::to_value(&state).map_err(|e| Error::format(dir.display().to_string(), e.to_string()))?;
         checkpoint::save(&self.session, dir, self.position.step, state)
     }
 
@@ -476,7 +519,11 @@ pub struct Snapshot {
 /// A fetched scalar as f64.
 fn value_of(t: &Tensor, name: &str) -> Result<f64> {
     if t.dtype() == DType::Bool || t.len() != 1 {
-        return Err(Error::argument("config", name, format!("must be a numeric scalar, got {} {:?}", t.dtype(), t.shape())));
+        return Err(Error::argument(
+            "config",
+            name,
+            format!("must be a numeric scalar, got {} {:?}", t.dtype(), t.shape()),
+        ));
     }
     t.scalar_f64().ok_or_else(|| Error::argument("config", name, "must be a numeric scalar"))
 }
