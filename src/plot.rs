@@ -127,6 +127,17 @@ fn tick(v: f64) -> String {
     }
 }
 
+/// The label of an axis position: `10^v` on a log axis; near-zero snapped to zero on a linear one.
+fn axis_tick(v: f64, log: bool, eps: f64) -> String {
+    tick(if log {
+        10f64.powf(v)
+    } else if v.abs() < eps {
+        0.0
+    } else {
+        v
+    })
+}
+
 impl Chart {
     /// An empty 960×600 chart.
     pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Chart {
@@ -218,24 +229,8 @@ impl Chart {
         let (log_x, log_y) = (self.log_x, self.log_y);
         // Label positions are computed in floating point: snap near-zeros to zero.
         let (ex, ey) = ((x1 - x0) * 1e-9, (y1 - y0) * 1e-9);
-        let fx = move |v: &f64| {
-            tick(if log_x {
-                10f64.powf(*v)
-            } else if v.abs() < ex {
-                0.0
-            } else {
-                *v
-            })
-        };
-        let fy = move |v: &f64| {
-            tick(if log_y {
-                10f64.powf(*v)
-            } else if v.abs() < ey {
-                0.0
-            } else {
-                *v
-            })
-        };
+        let fx = move |v: &f64| axis_tick(*v, log_x, ex);
+        let fy = move |v: &f64| axis_tick(*v, log_y, ey);
         // On a log axis, one label per decade when the axis spans several.
         let labels =
             |log: bool, lo: f64, hi: f64| if log && hi - lo >= 2.0 { (hi - lo).ceil() as usize + 1 } else { 10 };

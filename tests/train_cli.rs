@@ -182,6 +182,12 @@ fn long_config(dir: &Path, ballast: bool) -> PathBuf {
     path
 }
 
+/// Resumes `config` from `ckpt` until step `until`; returns what it printed.
+fn resume_until(config: &Path, out: &Path, ckpt: &Path, until: u64) -> String {
+    let until = until.to_string();
+    ok(&stepflow(&["train", s(config), "--out", s(out), "--resume", s(ckpt), "--max-steps", &until]))
+}
+
 fn wait_for(path: &Path, min_bytes: u64) {
     let start = Instant::now();
     while std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) < min_bytes {
@@ -202,7 +208,7 @@ fn ctrl_c_stops_after_the_current_step_and_saves_a_checkpoint() {
         .spawn()
         .unwrap();
     wait_for(&out.join("epochs.csv"), 200);
-    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("sh").args(["-c", &format!("kill -INT {}", child.id())]).status().unwrap();
     assert!(kill.success());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
@@ -212,16 +218,7 @@ fn ctrl_c_stops_after_the_current_step_and_saves_a_checkpoint() {
     assert_eq!(checkpoint::read_index(&ckpt).unwrap().step, step);
     let (_, rows) = read_csv(&out.join("steps.csv"));
     assert_eq!(rows.last().unwrap()[0], step.to_string(), "every step taken is logged");
-    let resumed = ok(&stepflow(&[
-        "train",
-        s(&config),
-        "--out",
-        s(&out),
-        "--resume",
-        s(&ckpt),
-        "--max-steps",
-        &(step + 5).to_string(),
-    ]));
+    let resumed = resume_until(&config, &out, &ckpt, step + 5);
     assert!(resumed.contains(&format!("resumed from {} at step {step}", ckpt.display())), "{resumed}");
 }
 
@@ -254,17 +251,7 @@ fn a_process_killed_while_saving_leaves_a_checkpoint_that_resumes() {
         hit_mid_save += usize::from(names.iter().any(|n| n.starts_with('.')));
         // Whatever the moment of the kill, the index names a complete checkpoint.
         let index = checkpoint::read_index(&ckpt).unwrap();
-        let o = stepflow(&[
-            "train",
-            s(&config),
-            "--out",
-            s(&out),
-            "--resume",
-            s(&ckpt),
-            "--max-steps",
-            &(index.step + 2).to_string(),
-        ]);
-        let text = ok(&o);
+        let text = resume_until(&config, &out, &ckpt, index.step + 2);
         assert!(text.contains(&format!("at step {}", index.step)), "{text}");
     }
     assert!(hit_mid_save > 0, "no kill landed inside a save");

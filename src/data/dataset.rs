@@ -233,3 +233,80 @@ impl Column {
         Ok(Tensor::from_vec(&shape, picked)?.cast(self.dtype))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::Shape;
+
+    fn table() -> Table {
+        let mut text = String::from("a,b,label\n");
+        for i in 0..10 {
+            text.push_str(&format!("{i},{},{}\n", 2 * i, i % 3));
+        }
+        Table::from_csv_text(&text, "t.csv").unwrap()
+    }
+
+    fn spec(inputs: &[(&str, InputSpec)]) -> DataSpec {
+        let inputs = inputs.iter().map(|(n, s)| (n.to_string(), s.clone())).collect();
+        DataSpec { csv: "t.csv".into(), inputs, validation_fraction: 0.2, seed: 5 }
+    }
+
+    fn input(json: &str) -> InputSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn splits_are_seeded_disjoint_and_complete() {
+        let mut g = Graph::new();
+        g.placeholder(DType::Float32, Shape::partial(&[None, Some(2)])).unwrap();
+        let s = spec(&[("Placeholder", input(r#"{"columns": "a:b"}"#))]);
+        let d = Dataset::new(&table(), &s, &g).unwrap();
+        assert_eq!((d.train.len(), d.validation.len()), (8, 2));
+        let mut all: Vec<usize> = d.train.iter().chain(&d.validation).copied().collect();
+        all.sort();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        let again = Dataset::new(&table(), &s, &g).unwrap();
+        assert_eq!((&d.train, &d.validation), (&again.train, &again.validation));
+        // Each epoch has its own order, the same in every process; without shuffle, the split's.
+        let (e0, e1) = (d.epoch_order(0, 5, true), d.epoch_order(1, 5, true));
+        assert!(e0 != e1 && e0 == d.epoch_order(0, 5, true));
+        assert_eq!(d.epoch_order(3, 5, false), d.train);
+    }
+
+    #[test]
+    fn batches_encode_and_scale_as_asked() {
+        let mut g = Graph::new();
+        let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(2)])).unwrap();
+        let y = g.placeholder(DType::Float32, Shape::partial(&[None, Some(3)])).unwrap();
+        let k = g.placeholder(DType::Int64, Shape::partial(&[None])).unwrap();
+        let names = [g.node(x.node).name(), g.node(y.node).name(), g.node(k.node).name()].map(String::from);
+        let s = spec(&[
+            (&names[0], input(r#"{"columns": ["a", "b"], "scale": 0.5, "offset": 1}"#)),
+            (&names[1], input(r#"{"column": "label", "encoding": "one_hot", "classes": 3}"#)),
+            (&names[2], input(r#"{"column": "label", "encoding": "integer"}"#)),
+        ]);
+        let d = Dataset::new(&table(), &s, &g).unwrap();
+        let feeds = d.batch(&[4, 2]).unwrap();
+        let get = |o: Output| feeds.iter().find(|(f, _)| *f == o).unwrap().1.clone();
+        assert_eq!(get(x).shape(), &[2, 2]);
+        assert_eq!(get(x).to_f64_vec(), vec![3.0, 5.0, 2.0, 3.0]);
+        assert_eq!(get(y).to_f64_vec(), vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!((get(k).dtype(), get(k).to_f64_vec()), (DType::Int64, vec![1.0, 2.0]));
+    }
+
+    #[test]
+    fn standardize_uses_the_training_rows_statistics() {
+        let mut g = Graph::new();
+        g.placeholder(DType::Float64, Shape::partial(&[None, Some(2)])).unwrap();
+        let s = spec(&[("Placeholder", input(r#"{"columns": "a:b", "standardize": true}"#))]);
+        let d = Dataset::new(&table(), &s, &g).unwrap();
+        let v = d.batch(&d.train).unwrap()[0].1.to_f64_vec();
+        for j in 0..2 {
+            let col: Vec<f64> = v.iter().skip(j).step_by(2).copied().collect();
+            let mean = col.iter().sum::<f64>() / col.len() as f64;
+            let var = col.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / col.len() as f64;
+            assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12, "column {j}: {mean} {var}");
+        }
+    }
+}
