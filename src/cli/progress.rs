@@ -1,17 +1,20 @@
 //! What the long-running commands share: a progress bar on stderr (hidden when stderr is not a
 //! terminal), Ctrl-C as a request to stop after the current step, and number formatting.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A progress bar over `len` steps.
 pub fn bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    let style =
-        ProgressStyle::with_template("{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} {per_sec} {msg} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("━╸─");
+    let template = "{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} · {rate} {msg} eta {eta}";
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{} steps/s", num(s.per_sec().round()));
+        })
+        .progress_chars("━╸─");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -52,7 +55,9 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// A CSV cell: the shortest text that reads back as the same f64.
+/// A CSV cell: the shortest text that reads back as the same value — as an f32 when the value
+/// is one (most fetched tensors are float32), else as an f64.
 pub fn cell(v: f64) -> String {
-    format!("{v}")
+    let single = v as f32;
+    if f64::from(single) == v { format!("{single}") } else { format!("{v}") }
 }
