@@ -20,9 +20,15 @@ const SCHEDULES: &[(&str, &str)] = &[
     ("cosine_decay_restarts", r#"{"learning_rate": 0.1, "first_decay_steps": 1000, "t_mul": 2.0, "m_mul": 0.9}"#),
     ("linear_cosine_decay", r#"{"learning_rate": 0.1, "decay_steps": 10000}"#),
     ("noisy_linear_cosine_decay", r#"{"learning_rate": 0.1, "decay_steps": 10000, "seed": 3}"#),
-    ("cyclical_learning_rate", r#"{"base_lr": 0.001, "max_lr": 0.006, "step_size": 2000, "mode": "exp_range", "gamma": 0.9999}"#),
+    (
+        "cyclical_learning_rate",
+        r#"{"base_lr": 0.001, "max_lr": 0.006, "step_size": 2000, "mode": "exp_range", "gamma": 0.9999}"#,
+    ),
     ("one_cycle", r#"{"max_lr": 0.1, "total_steps": 10000, "three_phase": true}"#),
-    ("warmup", r#"{"warmup_steps": 1000, "schedule": {"fn": "cosine_decay", "learning_rate": 0.1, "decay_steps": 9000}}"#),
+    (
+        "warmup",
+        r#"{"warmup_steps": 1000, "schedule": {"fn": "cosine_decay", "learning_rate": 0.1, "decay_steps": 9000}}"#,
+    ),
 ];
 
 fn main() -> Result<()> {

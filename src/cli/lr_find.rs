@@ -62,6 +62,7 @@ pub fn lr_find(a: LrFindArgs) -> Result<()> {
         progress.set_message(format!("· lr {} · loss {} ·", num(p.learning_rate), num(p.smoothed_loss)));
         if stop_requested() {
             progress.abandon();
+            eprintln!("interrupted at step {}; nothing written", p.step);
             std::process::exit(130);
         }
     });
