@@ -60,16 +60,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let ckpt_dir = a.checkpoint_dir.clone().or_else(|| a.resume.clone());
     let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
     let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
-    let (step_header, epoch_header) = headers(&t);
-    let upto = t.position().step;
-    let (mut steps_log, mut epochs_log) = if a.resume.is_some() {
-        (
-            CsvLog::resume(&out.join("steps.csv"), &step_header, 0, upto)?,
-            CsvLog::resume(&out.join("epochs.csv"), &epoch_header, 1, upto)?,
-        )
-    } else {
-        (CsvLog::create(&out.join("steps.csv"), &step_header)?, CsvLog::create(&out.join("epochs.csv"), &epoch_header)?)
-    };
+    let (mut steps_log, mut epochs_log) = open_logs(&t, &out, a.resume.is_some())?;
     let end = a.max_steps.map_or(t.total_steps(), |m| m.min(t.total_steps()));
     let first = t.position().step;
     let epochs = t.total_steps().div_ceil(t.steps_per_epoch().max(1));
@@ -95,14 +86,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
             last_message = Instant::now();
         }
         if let Some(e) = e {
-            let line = epoch_line(&t, &e, epochs, s.values.get(lr_column.unwrap_or(usize::MAX)).copied());
-            progress.suspend(|| println!("{line}"));
-            let mut row = vec![e.epoch.to_string(), e.step.to_string(), cell(e.train_loss)];
-            row.extend(e.values.iter().map(|&v| cell(v)));
-            row.push(e.learning_rate.or(lr_column.map(|i| s.values[i])).map(cell).unwrap_or_default());
-            row.push(u8::from(e.reduced).to_string());
-            epochs_log.write(&row)?;
-            epochs_log.flush()?;
+            let step_lr = lr_column.map(|i| s.values[i]);
+            progress.suspend(|| println!("{}", epoch_line(&t, &e, epochs, step_lr)));
+            log_epoch(&mut epochs_log, &e, step_lr)?;
         }
         if let Some(dir) = &ckpt_dir
             && a.save_every > 0
@@ -129,19 +115,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         println!("interrupted at step {}{ckpt}", t.position().step);
         return Ok(ExitCode::from(130));
     }
-    let rate = done as f64 / elapsed.max(1e-9);
-    println!(
-        "trained {done} steps in {elapsed:.2} s ({} steps/s), now at step {} of {}",
-        num(rate),
-        t.position().step,
-        t.total_steps()
-    );
-    let values = t.final_evaluation()?;
-    if !values.is_empty() {
-        let parts: Vec<String> =
-            t.eval_names().iter().zip(&values).map(|(n, v)| format!("validation {n} {}", num(*v))).collect();
-        println!("{}", parts.join(", "));
-    }
+    summary(&t, done, elapsed)?;
     let mut wrote = vec![steps_log.path().display().to_string(), epochs_log.path().display().to_string()];
     if let Some((_, file)) = saved {
         wrote.push(file.display().to_string());
@@ -151,6 +125,43 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     }
     println!("wrote {}", wrote.join(", "));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The end-of-training lines: speed, then the final validation values.
+fn summary(t: &Trainer, done: u64, elapsed: f64) -> Result<()> {
+    let rate = num(done as f64 / elapsed.max(1e-9));
+    let (now, total) = (t.position().step, t.total_steps());
+    println!("trained {done} steps in {elapsed:.2} s ({rate} steps/s), now at step {now} of {total}");
+    let values = t.final_evaluation()?;
+    if !values.is_empty() {
+        let parts: Vec<String> =
+            t.eval_names().iter().zip(&values).map(|(n, v)| format!("validation {n} {}", num(*v))).collect();
+        println!("{}", parts.join(", "));
+    }
+    Ok(())
+}
+
+/// The step and epoch logs in `out`: new ones, or when resuming the old ones cut back to the
+/// checkpoint's step.
+fn open_logs(t: &Trainer, out: &Path, resume: bool) -> Result<(CsvLog, CsvLog)> {
+    let (step_header, epoch_header) = headers(t);
+    let (steps, epochs) = (out.join("steps.csv"), out.join("epochs.csv"));
+    if resume {
+        let upto = t.position().step;
+        Ok((CsvLog::resume(&steps, &step_header, 0, upto)?, CsvLog::resume(&epochs, &epoch_header, 1, upto)?))
+    } else {
+        Ok((CsvLog::create(&steps, &step_header)?, CsvLog::create(&epochs, &epoch_header)?))
+    }
+}
+
+/// One row of `epochs.csv`, written through to the file.
+fn log_epoch(log: &mut CsvLog, e: &EpochLog, step_lr: Option<f64>) -> Result<()> {
+    let mut row = vec![e.epoch.to_string(), e.step.to_string(), cell(e.train_loss)];
+    row.extend(e.values.iter().map(|&v| cell(v)));
+    row.push(e.learning_rate.or(step_lr).map(cell).unwrap_or_default());
+    row.push(u8::from(e.reduced).to_string());
+    log.write(&row)?;
+    log.flush()
 }
 
 /// `epoch  3/20  step 135  loss 0.0445  val_loss 0.2060  val_accuracy 0.9248  lr 0.003000`

@@ -18,8 +18,10 @@ mod config;
 mod log;
 mod range_test;
 mod run;
+mod state;
 
 pub use config::{FORMAT, PlateauSpec, TrainConfig, base_dir, load_graph, resolve};
 pub use log::CsvLog;
 pub use range_test::{Point, RangeTest, RangeTestResult, Stop, Suggestion, Sweep, suggest};
-pub use run::{EpochLog, Position, Snapshot, StepLog, Trainer};
+pub use run::{EpochLog, Position, StepLog, Trainer};
+pub use state::Snapshot;

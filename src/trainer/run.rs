@@ -1,16 +1,15 @@
 //! The training loop: batches fed to the graph's placeholders, the train op run at each step,
 //! validation at the end of each epoch, the plateau rule, and checkpoints of the whole state.
 
-use super::config::{TrainConfig, base_dir, resolve};
-use crate::checkpoint;
+use super::config::{PlateauSpec, TrainConfig, base_dir, resolve};
 use crate::data::{Dataset, Table};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};
 use crate::session::Session;
 use crate::tensor::{DType, Tensor};
-use crate::train::plateau::{PlateauController, PlateauState};
+use crate::train::plateau::PlateauController;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where a training run is: steps taken, the current epoch, and the next batch within it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -55,19 +54,9 @@ pub struct EpochLog {
 }
 
 /// The plateau rule, in the loop or in the graph.
-enum Plateau {
+pub(super) enum Plateau {
     Loop { feed: Output, controller: PlateauController, monitor: usize },
     Graph { update: NodeId, metric: Output, rate: Output, monitor: usize },
-}
-
-/// What a checkpoint keeps besides the variables.
-#[derive(Serialize, Deserialize)]
-struct State {
-    position: Position,
-    batch_size: usize,
-    train_rows: usize,
-    #[serde(default)]
-    plateau: Option<PlateauState>,
 }
 
 /// A training run of a [`TrainConfig`]: call [`step`](Trainer::step) until
@@ -82,26 +71,53 @@ struct State {
 /// # Ok::<(), stepflow::Error>(())
 /// ```
 pub struct Trainer {
-    session: Session,
-    config: TrainConfig,
-    data: Dataset,
-    train: NodeId,
-    step_fetches: Vec<Output>,
-    step_names: Vec<String>,
-    eval_fetches: Vec<Output>,
-    eval_names: Vec<String>,
-    learning_rate: Option<Output>,
+    pub(super) session: Session,
+    pub(super) config: TrainConfig,
+    pub(super) data: Dataset,
+    pub(super) train: NodeId,
+    pub(super) step_fetches: Vec<Output>,
+    pub(super) step_names: Vec<String>,
+    pub(super) eval_fetches: Vec<Output>,
+    pub(super) eval_names: Vec<String>,
+    pub(super) learning_rate: Option<Output>,
     /// A learning rate fed in place of the schedule.
-    rate_override: Option<(Output, f64)>,
+    pub(super) rate_override: Option<(Output, f64)>,
     /// Constant feeds beside the batch (the fixed learning rate, the plateau rate).
-    fixed_feeds: Vec<(Output, Tensor)>,
-    plateau: Option<Plateau>,
-    position: Position,
-    order: Vec<usize>,
-    order_epoch: Option<u64>,
-    steps_per_epoch: u64,
-    total_steps: u64,
-    last_epoch: Option<EpochLog>,
+    pub(super) fixed_feeds: Vec<(Output, Tensor)>,
+    pub(super) plateau: Option<Plateau>,
+    pub(super) position: Position,
+    pub(super) order: Vec<usize>,
+    pub(super) order_epoch: Option<u64>,
+    pub(super) steps_per_epoch: u64,
+    pub(super) total_steps: u64,
+    pub(super) last_epoch: Option<EpochLog>,
+}
+
+impl Plateau {
+    /// The rule a config's `plateau` asks for, its tensors found in `graph`.
+    fn new(graph: &Graph, p: &PlateauSpec, eval_names: &[String]) -> Result<Plateau> {
+        let monitor = eval_names.iter().position(|n| *n == p.monitor).unwrap_or(0);
+        match (&p.feed, p.initial_learning_rate, &p.reducer, &p.metric) {
+            (Some(feed), Some(lr), _, _) => Ok(Plateau::Loop {
+                feed: float_scalar(graph, "plateau.feed", feed)?,
+                controller: PlateauController::new(lr, p.rule.clone())?,
+                monitor,
+            }),
+            (_, _, Some(reducer), Some(metric)) => {
+                let not_a_reducer = |_| {
+                    let msg = format!("'{reducer}' is not a reduce_lr_on_plateau node");
+                    Error::argument("config", "plateau.reducer", msg)
+                };
+                Ok(Plateau::Graph {
+                    update: graph.node_id(&format!("{reducer}/update")).map_err(not_a_reducer)?,
+                    metric: float_scalar(graph, "plateau.metric", metric)?,
+                    rate: float_scalar(graph, "plateau.reducer", reducer)?,
+                    monitor,
+                })
+            }
+            _ => Err(Error::argument("config", "plateau", "is incomplete")),
+        }
+    }
 }
 
 /// A scalar tensor of the graph by name, checked to be a scalar (or of unknown shape).
@@ -163,29 +179,7 @@ impl Trainer {
             Some(_) if data.validation.is_empty() => {
                 return Err(Error::argument("config", "plateau", "needs a validation part (validation_fraction > 0)"));
             }
-            Some(p) => {
-                let monitor = eval_names.iter().position(|n| *n == p.monitor).unwrap_or(0);
-                Some(match (&p.feed, p.initial_learning_rate, &p.reducer, &p.metric) {
-                    (Some(feed), Some(lr), _, _) => Plateau::Loop {
-                        feed: float_scalar(&graph, "plateau.feed", feed)?,
-                        controller: PlateauController::new(lr, p.rule.clone())?,
-                        monitor,
-                    },
-                    (_, _, Some(reducer), Some(metric)) => Plateau::Graph {
-                        update: graph.node_id(&format!("{reducer}/update")).map_err(|_| {
-                            Error::argument(
-                                "config",
-                                "plateau.reducer",
-                                format!("'{reducer}' is not a reduce_lr_on_plateau node"),
-                            )
-                        })?,
-                        metric: float_scalar(&graph, "plateau.metric", metric)?,
-                        rate: float_scalar(&graph, "plateau.reducer", reducer)?,
-                        monitor,
-                    },
-                    _ => return Err(Error::argument("config", "plateau", "is incomplete")),
-                })
-            }
+            Some(p) => Some(Plateau::new(&graph, p, &eval_names)?),
         };
         let steps_per_epoch = data.train.len().div_ceil(config.batch_size) as u64;
         let total_steps = match (config.epochs, config.steps) {
@@ -244,7 +238,7 @@ impl Trainer {
     }
 
     /// Rebuilds the constant feeds: a fixed learning rate, and the plateau controller's rate.
-    fn refresh_fixed_feeds(&mut self) {
+    pub(super) fn refresh_fixed_feeds(&mut self) {
         let g = self.session.graph();
         let scalar_feed = |out: Output, v: f64| (out, Tensor::filled(g.spec(out).dtype, &[], v));
         self.fixed_feeds.clear();
@@ -434,86 +428,6 @@ impl Trainer {
         }
         Ok(log.values[0])
     }
-
-    /// Every variable's value and the position, to put back with [`reset`](Self::reset).
-    pub fn snapshot(&self) -> Result<Snapshot> {
-        let g = self.session.graph();
-        let values = g
-            .variables()
-            .iter()
-            .map(|v| Ok((v.node, self.session.variable_value(v.node.into())?)))
-            .collect::<Result<_>>()?;
-        let plateau = match &self.plateau {
-            Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
-            _ => None,
-        };
-        Ok(Snapshot { values, position: self.position, plateau })
-    }
-
-    /// Puts back a [`snapshot`](Self::snapshot).
-    pub fn reset(&mut self, s: &Snapshot) -> Result<()> {
-        for (node, t) in &s.values {
-            self.session.set_variable((*node).into(), t.clone())?;
-        }
-        self.position = s.position;
-        self.set_plateau_state(s.plateau)
-    }
-
-    fn set_plateau_state(&mut self, state: Option<PlateauState>) -> Result<()> {
-        if let (Some(Plateau::Loop { controller, .. }), Some(state)) = (&mut self.plateau, state) {
-            let config = self.config.plateau.as_ref().map(|p| p.rule.clone()).unwrap_or_default();
-            *controller = PlateauController::with_state(config, state)?;
-            self.refresh_fixed_feeds();
-        }
-        Ok(())
-    }
-
-    /// Saves a checkpoint of every variable and of the run's place in the data to `dir`.
-    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
-        let plateau = match &self.plateau {
-            Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
-            _ => None,
-        };
-        let state = State {
-            position: self.position,
-            batch_size: self.config.batch_size,
-            train_rows: self.data.train.len(),
-            plateau,
-        };
-        let state =
-            serde_json::to_value(&state).map_err(|e| Error::format(dir.display().to_string(), e.to_string()))?;
-        checkpoint::save(&self.session, dir, self.position.step, state)
-    }
-
-    /// Continues from the checkpoint in `dir`: variables, position and plateau state.
-    pub fn restore(&mut self, dir: &Path) -> Result<()> {
-        let index = checkpoint::read_index(dir)?;
-        let file = dir.join(checkpoint::INDEX).display().to_string();
-        let state: State = serde_json::from_value(index.state.clone())
-            .map_err(|e| Error::format(file.clone(), format!("state: {e}")))?;
-        if state.batch_size != self.config.batch_size || state.train_rows != self.data.train.len() {
-            return Err(Error::format(
-                file,
-                format!(
-                    "was written with batch_size {} and {} training rows; this config has {} and {}",
-                    state.batch_size,
-                    state.train_rows,
-                    self.config.batch_size,
-                    self.data.train.len()
-                ),
-            ));
-        }
-        checkpoint::restore(&self.session, dir)?;
-        self.position = state.position;
-        self.set_plateau_state(state.plateau)
-    }
-}
-
-/// Variables' values and a position, taken by [`Trainer::snapshot`].
-pub struct Snapshot {
-    values: Vec<(NodeId, Tensor)>,
-    position: Position,
-    plateau: Option<PlateauState>,
 }
 
 /// A fetched scalar as f64.
