@@ -5,8 +5,10 @@
 //! prints one line per schedule: `NAME MICROSECONDS us/run NODES nodes`, the median over 5 timed
 //! rounds (after a warm-up round) of the mean time of one run, and the nodes the run executes.
 
-use std::time::Instant;
 use stepflow::{Graph, Result, Session, Tensor};
+
+#[path = "common/timing.rs"]
+mod timing;
 
 const SCHEDULES: &[(&str, &str)] = &[
     ("exponential_decay", r#"{"learning_rate": 0.1, "decay_steps": 100000, "decay_rate": 0.96, "staircase": true}"#),
@@ -43,25 +45,8 @@ fn main() -> Result<()> {
         s.initialize()?;
         s.set_variable(step, Tensor::scalar(5000i64))?;
         let nodes = s.explain(&[], &[lr], &[])?.steps.len();
-        let us = time(2000, || s.run(&[], &[lr], &[]).map(drop))?;
+        let us = timing::time(2000, || s.run(&[], &[lr], &[]).map(drop))?;
         println!("{name} {us:.2} us/run {nodes} nodes");
     }
     Ok(())
-}
-
-/// Median over 5 rounds (after a warm-up round) of the mean microseconds of one call.
-fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    for _ in 0..runs {
-        f()?;
-    }
-    let mut rounds = Vec::with_capacity(5);
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..runs {
-            f()?;
-        }
-        rounds.push(t.elapsed().as_secs_f64() * 1e6 / runs as f64);
-    }
-    rounds.sort_by(f64::total_cmp);
-    Ok(rounds[2])
 }

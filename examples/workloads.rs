@@ -7,10 +7,11 @@
 
 #[path = "common/models.rs"]
 mod models;
+#[path = "common/timing.rs"]
+mod timing;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::time::Instant;
 use stepflow::train::{GradientDescentOptimizer, Optimizer, exponential_decay};
 use stepflow::{DType, Graph, Initializer, Result, Session, Shape, Tensor};
 
@@ -36,31 +37,14 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Median over 5 rounds (after a warm-up round) of the mean microseconds of one call.
-fn time(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    for _ in 0..runs {
-        f()?;
-    }
-    let mut rounds = Vec::with_capacity(5);
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..runs {
-            f()?;
-        }
-        rounds.push(t.elapsed().as_secs_f64() * 1e6 / runs as f64);
-    }
-    rounds.sort_by(f64::total_cmp);
-    Ok(rounds[2])
-}
-
 fn lr_fetch() -> Result<f64> {
     let (s, lr, _) = models::lr_graph()?;
-    time(2000, || s.run(&[], &[lr], &[]).map(drop))
+    timing::time(2000, || s.run(&[], &[lr], &[]).map(drop))
 }
 
 fn step_and_lr() -> Result<f64> {
     let (s, lr, inc) = models::lr_graph()?;
-    time(2000, || s.run(&[], &[lr, inc], &[]).map(drop))
+    timing::time(2000, || s.run(&[], &[lr, inc], &[]).map(drop))
 }
 
 /// Linear regression trained with gradient descent on `exponential_decay`, 32 fixed rows fed.
@@ -85,12 +69,12 @@ fn linreg_train() -> Result<f64> {
     let s = Session::new(g);
     s.initialize()?;
     let feeds = [(x, xs), (y, ys)];
-    time(1000, || s.run(&feeds, &[], &[train]).map(drop))
+    timing::time(1000, || s.run(&feeds, &[], &[train]).map(drop))
 }
 
 fn time_mlp(m: models::Mlp, runs: usize) -> Result<f64> {
     let mut i = 0;
-    time(runs, || {
+    timing::time(runs, || {
         i += 1;
         m.step(i)
     })
@@ -122,5 +106,5 @@ fn wide_parallel() -> Result<f64> {
     let total = g.add_n(&sums)?;
     let s = Session::new(g);
     s.initialize()?;
-    time(50, || s.run(&[], &[total], &[]).map(drop))
+    timing::time(50, || s.run(&[], &[total], &[]).map(drop))
 }
