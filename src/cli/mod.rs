@@ -23,18 +23,18 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Initialize the variables, run a graph N times and print the fetched values.
-    Run(run::RunArgs),
-    /// List every node with its op, dtype, shape and inputs.
-    Inspect(inspect::InspectArgs),
-    /// Print the graph in Graphviz DOT.
-    Dot(dot::DotArgs),
     /// Train a graph on a data set as a training config says.
     Train(train::TrainArgs),
     /// The learning-rate range test: suggest a rate and draw the loss against it.
     LrFind(lr_find::LrFindArgs),
     /// Draw learning-rate schedules against the step.
     PlotSchedule(plot_schedule::PlotScheduleArgs),
+    /// Initialize the variables, run a graph N times and print the fetched values.
+    Run(run::RunArgs),
+    /// List every node with its op, dtype, shape and inputs.
+    Inspect(inspect::InspectArgs),
+    /// Print the graph in Graphviz DOT.
+    Dot(dot::DotArgs),
 }
 
 /// Parses the command line and runs the command.
