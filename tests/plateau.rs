@@ -107,3 +107,31 @@ proptest! {
         prop_assert_eq!(graph_rates(config, &metrics), want);
     }
 }
+
+#[test]
+fn graph_files_write_the_reducer_flat_and_reject_misspelled_settings() {
+    let file = |attrs: &str| {
+        format!(
+            r#"{{"version": 1, "nodes": [{{"name": "m", "op": "Placeholder", "attrs": {{"dtype": "float32", "shape": []}}}},
+            {{"name": "p", "op": "reduce_lr_on_plateau", "inputs": ["m"], "attrs": {attrs}}}]}}"#
+        )
+    };
+    let g = Graph::from_json(&file(r#"{"learning_rate": 0.5, "patience": 1, "factor": 0.5, "dtype": "float64"}"#), "f");
+    let g = g.unwrap();
+    let (m, p, update) = (g.output("m").unwrap(), g.output("p").unwrap(), g.node_id("p/update").unwrap());
+    assert_eq!(g.spec(p).dtype, DType::Float64);
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    for _ in 0..2 {
+        s.run(&[(m, Tensor::scalar(1.0f32))], &[], &[update]).unwrap();
+    }
+    assert_eq!(s.variable_value(p).unwrap().to_f64_vec(), vec![0.25]);
+    for (attrs, expected) in [
+        (r#"{"learning_rate": 0.5, "patiense": 1}"#, "unknown field `patiense`"),
+        (r#"{"patience": 1}"#, "missing field `learning_rate`"),
+        (r#"{"learning_rate": 0.5, "factor": 1.5}"#, "argument 'factor' must be in (0, 1)"),
+    ] {
+        let e = Graph::from_json(&file(attrs), "f").err().unwrap().to_string();
+        assert!(e.contains(expected), "{e}");
+    }
+}

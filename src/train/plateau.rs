@@ -24,6 +24,7 @@
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Initializer, NodeId, NodeName, Output};
 use crate::tensor::{DType, Tensor};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Whether the monitored metric should go down (a loss) or up (an accuracy).
@@ -236,58 +237,52 @@ impl PlateauController {
     }
 }
 
-/// Reduce-on-plateau in the graph: the rule's settings (as [`PlateauConfig`]) and the starting
-/// learning rate, flat, as graph files write them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Reduce-on-plateau in the graph: the starting learning rate, its dtype, and the rule's
+/// settings. Graph files write them flat: `{"learning_rate": 0.1, "patience": 2, "factor": 0.5}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReduceLrOnPlateau {
     pub learning_rate: f64,
-    #[serde(default)]
-    pub mode: PlateauMode,
-    #[serde(default = "factor")]
-    pub factor: f64,
-    #[serde(default = "patience")]
-    pub patience: u64,
-    #[serde(default = "threshold")]
-    pub threshold: f64,
-    #[serde(default)]
-    pub threshold_mode: ThresholdMode,
-    #[serde(default)]
-    pub cooldown: u64,
-    #[serde(default)]
-    pub min_lr: f64,
-    #[serde(default = "float32")]
     pub dtype: DType,
+    #[serde(flatten)]
+    pub rule: PlateauConfig,
 }
 
 impl ReduceLrOnPlateau {
     /// A reducer starting at `learning_rate` with these settings, in float32.
-    pub fn new(learning_rate: f64, c: PlateauConfig) -> Self {
-        ReduceLrOnPlateau {
-            learning_rate,
-            mode: c.mode,
-            factor: c.factor,
-            patience: c.patience,
-            threshold: c.threshold,
-            threshold_mode: c.threshold_mode,
-            cooldown: c.cooldown,
-            min_lr: c.min_lr,
-            dtype: DType::Float32,
-        }
+    pub fn new(learning_rate: f64, rule: PlateauConfig) -> Self {
+        ReduceLrOnPlateau { learning_rate, dtype: DType::Float32, rule }
     }
+}
 
-    /// The rule's settings.
-    pub fn config(&self) -> PlateauConfig {
-        PlateauConfig {
-            mode: self.mode,
-            factor: self.factor,
-            patience: self.patience,
-            threshold: self.threshold,
-            threshold_mode: self.threshold_mode,
-            cooldown: self.cooldown,
-            min_lr: self.min_lr,
-        }
+/// [`ReduceLrOnPlateau`]'s own fields; the rest of its object is the rule's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReducerFields {
+    learning_rate: f64,
+    #[serde(default = "float32")]
+    dtype: DType,
+}
+
+impl<'de> Deserialize<'de> for ReduceLrOnPlateau {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let (own, rule) = split_rule::<ReducerFields, D>(d, &["learning_rate", "dtype"])?;
+        Ok(ReduceLrOnPlateau { learning_rate: own.learning_rate, dtype: own.dtype, rule })
     }
+}
+
+/// Reads an object that holds a [`PlateauConfig`]'s fields flat beside fields of its own (the
+/// keys `own`, read as `T`). Unlike serde's `flatten`, a misspelled field is an error.
+pub(crate) fn split_rule<'de, T: DeserializeOwned, D: serde::Deserializer<'de>>(
+    d: D,
+    own: &[&str],
+) -> std::result::Result<(T, PlateauConfig), D::Error> {
+    use serde::de::Error as _;
+    let mut rule = serde_json::Map::deserialize(d)?;
+    let mine: serde_json::Map<String, serde_json::Value> =
+        own.iter().filter_map(|k| rule.remove(*k).map(|v| (k.to_string(), v))).collect();
+    let mine = serde_json::from_value(mine.into()).map_err(D::Error::custom)?;
+    let rule = serde_json::from_value(rule.into()).map_err(D::Error::custom)?;
+    Ok((mine, rule))
 }
 
 fn float32() -> DType {
@@ -333,7 +328,7 @@ impl ReduceLrOnPlateau {
     /// # Ok::<(), stepflow::Error>(())
     /// ```
     pub fn build(&self, g: &mut Graph, metric: Output) -> Result<PlateauOps> {
-        self.config().validate()?;
+        self.rule.validate()?;
         let f = "reduce_lr_on_plateau";
         if !self.dtype.is_float() {
             return Err(Error::argument(f, "dtype", format!("must be float32 or float64, got {}", self.dtype)));
@@ -361,7 +356,7 @@ impl ReduceLrOnPlateau {
             )
         };
         Ok(State {
-            best: var(g, "best", d, self.config().initial_best())?,
+            best: var(g, "best", d, self.rule.initial_best())?,
             wait: var(g, "wait", DType::Int64, 0.0)?,
             cooldown: var(g, "cooldown_counter", DType::Int64, 0.0)?,
             lr: var(g, "learning_rate", d, self.learning_rate)?,
@@ -370,7 +365,7 @@ impl ReduceLrOnPlateau {
 
     /// The rule as graph ops; every state variable is assigned in one target.
     fn update(&self, g: &mut Graph, st: &State, metric: Output) -> Result<PlateauOps> {
-        let c = self.config();
+        let c = &self.rule;
         let (zero_i, one_i) = (g.constant(0i64)?, g.constant(1i64)?);
         let cooling = g.greater(st.cooldown, zero_i)?;
         let cd_minus = g.sub(st.cooldown, one_i)?;
@@ -404,8 +399,9 @@ impl ReduceLrOnPlateau {
     }
 
     fn improved(&self, g: &mut Graph, metric: Output, best: Output) -> Result<Output> {
-        let t = g.scalar(self.dtype, self.threshold)?;
-        let margin = match self.threshold_mode {
+        let c = &self.rule;
+        let t = g.scalar(self.dtype, c.threshold)?;
+        let margin = match c.threshold_mode {
             ThresholdMode::Abs => t,
             ThresholdMode::Rel => {
                 // Clamped to the largest finite value: the initial best is infinite.
@@ -416,7 +412,7 @@ impl ReduceLrOnPlateau {
                 g.minimum(m, most)?
             }
         };
-        match self.mode {
+        match c.mode {
             PlateauMode::Min => {
                 let bar = g.sub(best, margin)?;
                 g.less(metric, bar)

@@ -42,7 +42,7 @@ use crate::data::DataSpec;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::io::{GraphDef, read_text};
-use crate::train::plateau::PlateauConfig;
+use crate::train::plateau::{PlateauConfig, split_rule};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -149,19 +149,9 @@ struct SpecFields {
 }
 
 impl<'de> Deserialize<'de> for PlateauSpec {
-    /// Splits the object into the spec's fields and the rule's, so that a misspelled field is
-    /// rejected (serde's `flatten` would let it through).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let mut rule = serde_json::Map::deserialize(d)?;
-        let mut own = serde_json::Map::new();
-        for key in ["monitor", "feed", "initial_learning_rate", "reducer", "metric"] {
-            if let Some(v) = rule.remove(key) {
-                own.insert(key.into(), v);
-            }
-        }
-        let f: SpecFields = serde_json::from_value(Value::Object(own)).map_err(D::Error::custom)?;
-        let rule: PlateauConfig = serde_json::from_value(Value::Object(rule)).map_err(D::Error::custom)?;
+        let own = ["monitor", "feed", "initial_learning_rate", "reducer", "metric"];
+        let (f, rule) = split_rule::<SpecFields, D>(d, &own)?;
         Ok(PlateauSpec {
             monitor: f.monitor,
             feed: f.feed,
