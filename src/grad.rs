@@ -14,6 +14,8 @@ pub struct GradCx<'a> {
     pub g: &'a mut Graph,
     node: NodeId,
     grads: Vec<Output>,
+    /// Which outputs received a gradient (the others got zeros).
+    flowing: Vec<bool>,
 }
 
 impl GradCx<'_> {
@@ -30,6 +32,11 @@ impl GradCx<'_> {
     /// The gradient of the loss with respect to output `i` (zeros where none flows).
     pub fn grad(&self, i: usize) -> Output {
         self.grads[i]
+    }
+
+    /// Whether any gradient reached output `i` ([`grad`](GradCx::grad) is zeros otherwise).
+    pub fn has_grad(&self, i: usize) -> bool {
+        self.flowing.get(i).copied().unwrap_or(false)
     }
 
     /// The spec of input `i`.
@@ -190,7 +197,7 @@ fn between_nodes(g: &Graph, ys: &[Output], xs: &[Output]) -> Vec<bool> {
     }
     for id in g.node_ids() {
         let node = g.node(id);
-        let refs = node.op().ref_inputs();
+        let refs = node.ref_inputs();
         if node.inputs().iter().skip(refs).any(|i| from_x[i.node.index()]) {
             from_x[id.index()] = true;
         }
@@ -202,7 +209,7 @@ fn between_nodes(g: &Graph, ys: &[Output], xs: &[Output]) -> Vec<bool> {
     for id in g.node_ids().collect::<Vec<_>>().into_iter().rev() {
         if to_y[id.index()] {
             let node = g.node(id);
-            for i in node.inputs().iter().skip(node.op().ref_inputs()) {
+            for i in node.inputs().iter().skip(node.ref_inputs()) {
                 to_y[i.node.index()] = true;
             }
         }
@@ -224,9 +231,11 @@ fn backprop_node(
     }
     let name = g.node(id).name().to_string();
     let mut grads = Vec::with_capacity(n_out);
+    let mut flowing = Vec::with_capacity(n_out);
     g.with_name_scope(&format!("{name}_grad"), |g| {
         for o in &outs {
             let contributions = pending.remove(o).unwrap_or_default();
+            flowing.push(!contributions.is_empty());
             let summed = match aggregate(g, contributions)? {
                 Some(s) => {
                     if xs.contains(o) {
@@ -240,12 +249,12 @@ fn backprop_node(
             grads.push(summed);
         }
         let op = g.node(id).op.clone();
-        let upstream = g.node(id).inputs().iter().skip(op.ref_inputs()).any(|i| between[i.node.index()]);
+        let upstream = g.node(id).inputs().iter().skip(g.node(id).ref_inputs()).any(|i| between[i.node.index()]);
         if !upstream {
             // An x with nothing to differentiate above it: its total is all that is needed.
             return Ok(());
         }
-        let mut cx = GradCx { g, node: id, grads };
+        let mut cx = GradCx { g, node: id, grads, flowing };
         let input_grads = op.grad(&mut cx)?;
         let inputs = g.node(id).inputs().to_vec();
         if input_grads.len() != inputs.len() {
@@ -257,7 +266,7 @@ fn backprop_node(
         }
         for (i, (input, gi)) in inputs.iter().zip(input_grads).enumerate() {
             let Some(gi) = gi else { continue };
-            if i < op.ref_inputs() || !between[input.node.index()] || !g.spec(*input).dtype.is_float() {
+            if i < g.node(id).ref_inputs() || !between[input.node.index()] || !g.spec(*input).dtype.is_float() {
                 continue;
             }
             pending.entry(*input).or_default().push(gi);

@@ -47,6 +47,7 @@ pub mod shape;
 pub mod tensor;
 pub mod train;
 pub mod trainer;
+pub mod variables;
 
 /// The README's examples, compiled and run as tests.
 #[doc = include_str!("../README.md")]

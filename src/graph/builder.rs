@@ -4,9 +4,9 @@
 
 use super::{Edge, Graph, Node, NodeId, Output, VariableInfo};
 use crate::error::{Error, Result};
-use crate::ops::{InferCx, Kernel, Op, TensorSpec};
-use crate::session::NO_VARIABLES;
+use crate::ops::{InferCx, Kernel, Op, State, TensorSpec};
 use crate::tensor::Tensor;
+use crate::variables::NO_VARIABLES;
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -84,7 +84,7 @@ impl Graph {
         let value = fold(&*op, &cx, &outputs).map_err(at)?;
         let controls = self.control_inputs_for(control_inputs, &name)?;
         self.claim_exact_name(&name)?;
-        let var = op.is_variable().then_some(self.variables.len());
+        let var = (op.state() == State::Variable).then_some(self.variables.len());
         let node = Node {
             name: name.clone(),
             op,
@@ -132,7 +132,7 @@ impl Graph {
 
     /// Checks the ref inputs: each must be a distinct variable node's output 0.
     fn check_refs(&self, op: &dyn Op, inputs: &[Output]) -> crate::error::OpResult<SmallVec<[usize; 4]>> {
-        let n = op.ref_inputs();
+        let n = op.state().refs().len();
         if inputs.len() < n {
             return Err(crate::error::OpError::Arity { expected: format!("at least {n}"), got: inputs.len() });
         }
@@ -205,7 +205,7 @@ impl Graph {
 /// The build-time value of a new node's output 0: its static value, or the kernel run on constant
 /// inputs when the result is small.
 fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Tensor>> {
-    if op.is_stateful() {
+    if !op.state().is_pure() {
         return Ok(None);
     }
     if let Some(v) = op.static_value(cx) {

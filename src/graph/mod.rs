@@ -92,6 +92,14 @@ impl Node {
     pub fn constant_value(&self) -> Option<&Tensor> {
         self.value.as_ref()
     }
+    /// How many leading inputs are variable references (see [`State::Variables`]).
+    pub fn ref_inputs(&self) -> usize {
+        self.op.state().refs().len()
+    }
+    /// The variable index of reference input `i`'s variable.
+    pub(crate) fn ref_variable(&self, g: &Graph, i: usize) -> Option<usize> {
+        self.inputs.get(i).and_then(|r| g.node(r.node).var)
+    }
 }
 
 /// A TF1-style static graph.

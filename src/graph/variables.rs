@@ -4,6 +4,7 @@
 
 use super::{Graph, NodeId, NodeName, Output};
 use crate::error::{Error, Result};
+use crate::ops::Access;
 use crate::ops::state::VariableV2;
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
@@ -176,7 +177,7 @@ impl Graph {
         let index = self.node(var).var.ok_or_else(|| Error::argument("variables", &name, "is not a variable"))?;
         if let Some(init) = initializer {
             let n = self.node(init);
-            let ok = n.op().ref_inputs() == 1 && n.op().op_type() == "Assign" && n.inputs()[0].node == var;
+            let ok = n.op().state().refs() == [Access::Overwrite] && n.inputs()[0].node == var;
             if !ok {
                 return Err(Error::argument(
                     "variables",

@@ -25,30 +25,17 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("reduce_max", |g, n, i, a| reduce(g, n, i, a, Graph::reduce_max)),
     ("reduce_min", |g, n, i, a| reduce(g, n, i, a, Graph::reduce_min)),
     ("sigmoid_cross_entropy_with_logits", sigmoid_xent),
-    ("exponential_decay", schedule::<ExponentialDecay>),
-    ("step_decay", schedule::<StepDecay>),
-    ("natural_exp_decay", schedule::<NaturalExpDecay>),
-    ("inverse_time_decay", schedule::<InverseTimeDecay>),
-    ("piecewise_constant", schedule::<PiecewiseConstant>),
-    ("polynomial_decay", schedule::<PolynomialDecay>),
-    ("linear_decay", schedule::<LinearDecay>),
-    ("cosine_decay", schedule::<CosineDecay>),
-    ("cosine_decay_restarts", schedule::<CosineDecayRestarts>),
-    ("linear_cosine_decay", schedule::<LinearCosineDecay>),
-    ("noisy_linear_cosine_decay", schedule::<NoisyLinearCosineDecay>),
-    ("cyclical_learning_rate", schedule::<CyclicalLearningRate>),
-    ("one_cycle", schedule::<OneCycle>),
-    ("warmup", schedule::<Warmup>),
-    ("sequential", schedule::<Sequential>),
-    ("constant", schedule::<Constant>),
     ("reduce_lr_on_plateau", plateau),
     ("minimize", minimize),
 ];
 
-/// Expands the graph function `def.op` into the graph.
+/// Expands the graph function `def.op` (one of [`FUNCTIONS`] or a schedule of [`SCHEDULES`])
+/// into the graph.
 pub(crate) fn build(g: &mut Graph, def: &NodeDef, inputs: &[Output], controls: &[NodeId], attrs: Value) -> Result<()> {
-    let Some(&(_, f)) = FUNCTIONS.iter().find(|(n, _)| *n == def.op) else {
-        return Err(Error::UnknownOp { node: def.name.clone(), op: def.op.clone() });
+    let (f, attrs): (Function, Value) = match FUNCTIONS.iter().find(|(n, _)| *n == def.op) {
+        Some(&(_, f)) => (f, attrs),
+        None if SCHEDULES.contains(&def.op.as_str()) => (schedule, tagged(attrs, &def.op)),
+        None => return Err(Error::UnknownOp { node: def.name.clone(), op: def.op.clone() }),
     };
     g.with_control_dependencies(controls, |g| f(g, &def.name, inputs, attrs)).map(|_| ())
 }
@@ -236,13 +223,20 @@ fn minimize(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Resul
 }
 
 /// A schedule: input `[global_step]`, attributes its parameters.
-fn schedule<S: Schedule + DeserializeOwned>(
-    g: &mut Graph,
-    name: &str,
-    inputs: &[Output],
-    attrs: Value,
-) -> Result<Output> {
+/// The attributes of a schedule node with its function name as the `fn` tag of [`AnySchedule`].
+fn tagged(attrs: Value, function: &str) -> Value {
+    match attrs {
+        Value::Object(mut o) => {
+            o.insert("fn".into(), Value::from(function));
+            Value::Object(o)
+        }
+        other => other,
+    }
+}
+
+/// A schedule node: its attributes, tagged with its function name, are an [`AnySchedule`].
+fn schedule(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Result<Output> {
     arity(name, "schedule", inputs, 1)?;
-    let s: S = parse(name, "schedule", attrs)?;
+    let s: AnySchedule = parse(name, "schedule", attrs)?;
     g.named(name, |g| s.build(g, inputs[0]))
 }

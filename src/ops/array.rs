@@ -1,5 +1,6 @@
 //! Ops that rearrange a tensor: Reshape, Transpose, ExpandDims, Squeeze, BroadcastTo, Tile, Pad.
 
+use super::op;
 use super::{InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::{GradCx, sum_to_shape_of};
@@ -8,7 +9,6 @@ use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Element, Tensor};
 use crate::with_array;
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
-use serde::{Deserialize, Serialize};
 
 pub use super::shape_ops::BroadcastGradientArgs;
 
@@ -49,15 +49,12 @@ pub(crate) fn reshape_array<T: Element>(a: ArcArrayD<T>, shape: &[usize]) -> OpR
     a.into_shape_with_order(IxDyn(shape)).map_err(|e| crate::invalid!("{e}"))
 }
 
-/// Gives `tensor` a new shape with the same elements; one dimension may be `-1`.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Reshape {}
+op! {
+    /// Gives `tensor` a new shape with the same elements; one dimension may be `-1`.
+    Reshape derive(Copy, Default) {}
+}
 
 impl Op for Reshape {
-    fn op_type(&self) -> &'static str {
-        "Reshape"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, super::INTS)?;
@@ -90,10 +87,10 @@ impl Op for Reshape {
     }
 }
 
-/// Permutes the axes: output axis i is input axis `perm[i]`.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Transpose {}
+op! {
+    /// Permutes the axes: output axis i is input axis `perm[i]`.
+    Transpose derive(Copy, Default) {}
+}
 
 fn check_perm(perm: &[i64], rank: usize) -> OpResult<Vec<usize>> {
     let mut seen = vec![false; rank];
@@ -112,9 +109,6 @@ fn check_perm(perm: &[i64], rank: usize) -> OpResult<Vec<usize>> {
 }
 
 impl Op for Transpose {
-    fn op_type(&self) -> &'static str {
-        "Transpose"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, super::INTS)?;
@@ -151,19 +145,16 @@ impl Op for Transpose {
     }
 }
 
-/// Inserts a dimension of size 1 at `axis` (in `[-rank-1, rank]`).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExpandDims {}
+op! {
+    /// Inserts a dimension of size 1 at `axis` (in `[-rank-1, rank]`).
+    ExpandDims derive(Copy, Default) {}
+}
 
 fn expand_axis(axis: i64, rank: usize) -> OpResult<usize> {
     normalize_axis(axis, rank + 1)
 }
 
 impl Op for ExpandDims {
-    fn op_type(&self) -> &'static str {
-        "ExpandDims"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, super::INTS)?;
@@ -198,12 +189,9 @@ impl Op for ExpandDims {
     }
 }
 
-/// Removes dimensions of size 1: those listed in `squeeze_dims`, or all of them when it is empty.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Squeeze {
-    #[serde(default)]
-    pub squeeze_dims: Vec<i64>,
+op! {
+    /// Removes dimensions of size 1: those listed in `squeeze_dims`, or all of them when it is empty.
+    Squeeze derive(Default) { #[serde(default)] squeeze_dims: Vec<i64> }
 }
 
 impl Squeeze {
@@ -230,9 +218,6 @@ impl Squeeze {
 }
 
 impl Op for Squeeze {
-    fn op_type(&self) -> &'static str {
-        "Squeeze"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         let x = cx.input(0);
@@ -262,15 +247,12 @@ impl Op for Squeeze {
     }
 }
 
-/// Broadcasts `input` to `shape` (NumPy rules).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BroadcastTo {}
+op! {
+    /// Broadcasts `input` to `shape` (NumPy rules).
+    BroadcastTo derive(Copy, Default) {}
+}
 
 impl Op for BroadcastTo {
-    fn op_type(&self) -> &'static str {
-        "BroadcastTo"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, super::INTS)?;
@@ -314,15 +296,12 @@ fn broadcast_owned<T: Element>(a: &ArcArrayD<T>, target: &[usize]) -> OpResult<A
     Ok(v.as_standard_layout().into_owned().into_shared())
 }
 
-/// Repeats `input` `multiples[i]` times along axis i.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tile {}
+op! {
+    /// Repeats `input` `multiples[i]` times along axis i.
+    Tile derive(Copy, Default) {}
+}
 
 impl Op for Tile {
-    fn op_type(&self) -> &'static str {
-        "Tile"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, super::INTS)?;
@@ -376,10 +355,10 @@ fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> ArcArrayD<T> {
     .into_shared()
 }
 
-/// Pads with zeros: `paddings` is `[rank, 2]` (before, after) per axis.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pad {}
+op! {
+    /// Pads with zeros: `paddings` is `[rank, 2]` (before, after) per axis.
+    Pad derive(Copy, Default) {}
+}
 
 fn pad_pairs(p: &[i64], rank: usize) -> OpResult<Vec<(usize, usize)>> {
     if p.len() != 2 * rank || p.iter().any(|&v| v < 0) {
@@ -389,9 +368,6 @@ fn pad_pairs(p: &[i64], rank: usize) -> OpResult<Vec<(usize, usize)>> {
 }
 
 impl Op for Pad {
-    fn op_type(&self) -> &'static str {
-        "Pad"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         let d = cx.dtype_in(0, NUMBERS)?;

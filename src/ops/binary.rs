@@ -4,12 +4,12 @@
 //! The gradient of a broadcast input is summed back to its shape ([`GradCx::sum_to_input`]).
 
 use super::elementwise::zip_same;
+use super::op;
 use super::{FLOATS, InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Number, Tensor};
-use serde::{Deserialize, Serialize};
 
 pub(crate) fn infer_binary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
@@ -67,14 +67,16 @@ fn no_check(_: &Tensor) -> OpResult<()> {
 /// Defines an element-wise binary op: struct, `Op` impl and `Graph` builder method.
 macro_rules! binary_op {
     (
-        $(#[$doc:meta])*
+        $(#[doc = $doc:literal])*
         $name:ident, $method:ident, $node_name:literal, $dtypes:expr, check $check:ident, |$a:ident, $b:ident| $f:expr,
         grad(|$gx:ident| $grad:expr)
+        $(, rewrite $rewrite:ident)?
     ) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {}
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) {}
+            builder $method(x, y) named $node_name
+        }
 
         impl $name {
             fn apply<T: Number>($a: T, $b: T) -> T {
@@ -83,9 +85,6 @@ macro_rules! binary_op {
         }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 infer_binary(cx, $dtypes)
             }
@@ -99,13 +98,9 @@ macro_rules! binary_op {
             fn grad(&self, $gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 $grad
             }
-        }
-
-        impl Graph {
-            $(#[$doc])*
-            pub fn $method(&mut self, x: Output, y: Output) -> Result<Output> {
-                self.op($node_name, $name {}, &[x, y])
-            }
+            $(fn rewrite(&self, constants: &[Option<&Tensor>]) -> Option<super::Rewrite> {
+                $rewrite(constants)
+            })?
         }
     };
 }
@@ -157,8 +152,21 @@ binary_op!(
         let q = gx.g.div(q, y)?;
         let dy = gx.g.mul(g, q)?;
         both(gx, Some(dx), Some(dy))
-    })
+    }),
+    rewrite by_reciprocal
 );
+
+/// TF's graph optimizer (grappler's constant folding) turns `x / c` with a constant float `c`
+/// into `x · (1/c)`, the reciprocal rounded in `c`'s dtype; TF's numbers depend on it (a
+/// polynomial decay near its end differs in the last bits of `1 − p`), so plans do the same.
+fn by_reciprocal(constants: &[Option<&Tensor>]) -> Option<super::Rewrite> {
+    let reciprocal = match constants.get(1).copied().flatten()? {
+        Tensor::F32(a) => Tensor::F32(a.mapv(|v| 1.0 / v).into_shared()),
+        Tensor::F64(a) => Tensor::F64(a.mapv(|v| 1.0 / v).into_shared()),
+        _ => return None,
+    };
+    Some(super::Rewrite { op: std::sync::Arc::new(Mul {}), constants: vec![(1, reciprocal)] })
+}
 binary_op!(
     /// `floor(x / y)`; integer division by zero is an error.
     FloorDiv, floor_div, "floordiv", NUMBERS, check check_divisor, |a, b| a.floor_div(b),
@@ -222,15 +230,12 @@ fn masked(gx: &mut GradCx, mask: Output, g: Output) -> Result<Vec<Option<Output>
     both(gx, Some(dx), Some(dy))
 }
 
-/// The sum of any number of tensors of one dtype and shape, added left to right.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddN {}
+op! {
+    /// The sum of any number of tensors of one dtype and shape, added left to right.
+    AddN derive(Copy, Default) {}
+}
 
 impl Op for AddN {
-    fn op_type(&self) -> &'static str {
-        "AddN"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         if cx.is_empty() {
             return Err(OpError::Arity { expected: "at least 1".into(), got: 0 });

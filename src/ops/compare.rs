@@ -3,13 +3,13 @@
 //! gradient (TF marks them not differentiable); selection routes the gradient by the condition.
 
 use super::elementwise::{zip_map, zip3_map};
+use super::op;
 use super::{InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Element, Tensor};
 use crate::with_array;
-use serde::{Deserialize, Serialize};
 
 fn infer_compare(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
@@ -40,16 +40,14 @@ fn compare_tensors(a: &Tensor, b: &Tensor, par: bool, f: fn(f64, f64) -> bool) -
 
 /// Defines a comparison op returning bool.
 macro_rules! compare_op {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $dtypes:expr, |$a:ident, $b:ident| $f:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {}
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $dtypes:expr, |$a:ident, $b:ident| $f:expr) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) {}
+            builder $method(x, y)
+        }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 infer_compare(cx, $dtypes)
             }
@@ -62,13 +60,6 @@ macro_rules! compare_op {
             // not differentiable
             fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 Ok(vec![None, None])
-            }
-        }
-
-        impl Graph {
-            $(#[$doc])*
-            pub fn $method(&mut self, x: Output, y: Output) -> Result<Output> {
-                self.op(stringify!($name), $name {}, &[x, y])
             }
         }
     };
@@ -123,15 +114,12 @@ fn select_tensors(c: &Tensor, t: &Tensor, e: &Tensor, par: bool) -> OpResult<Ten
     with_array!(t, x => go(c, x, e, par))
 }
 
-/// `cond ? t : e` element-wise, all three broadcast together (TF `SelectV2`, `tf.where`).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SelectV2 {}
+op! {
+    /// `cond ? t : e` element-wise, all three broadcast together (TF `SelectV2`, `tf.where`).
+    SelectV2 derive(Copy, Default) {}
+}
 
 impl Op for SelectV2 {
-    fn op_type(&self) -> &'static str {
-        "SelectV2"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         cx.dtype_in(0, &[DType::Bool])?;
@@ -152,16 +140,13 @@ impl Op for SelectV2 {
     }
 }
 
-/// TF1 `Select`: `t` and `e` have one shape; `cond` has that shape, is a scalar, or is a vector
-/// choosing whole rows.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Select {}
+op! {
+    /// TF1 `Select`: `t` and `e` have one shape; `cond` has that shape, is a scalar, or is a vector
+    /// choosing whole rows.
+    Select derive(Copy, Default) {}
+}
 
 impl Op for Select {
-    fn op_type(&self) -> &'static str {
-        "Select"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         cx.dtype_in(0, &[DType::Bool])?;

@@ -1,6 +1,7 @@
 //! Ops that select or combine parts of tensors: ConcatV2, Slice, GatherV2, UnsortedSegmentSum,
 //! OneHot.
 
+use super::op;
 use super::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
@@ -9,17 +10,13 @@ use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, DType, Element, Number, Tensor};
 use crate::with_array;
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
-use serde::{Deserialize, Serialize};
 
-/// Concatenates its value inputs along `axis` (the last input).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConcatV2 {}
+op! {
+    /// Concatenates its value inputs along `axis` (the last input).
+    ConcatV2 derive(Copy, Default) {}
+}
 
 impl Op for ConcatV2 {
-    fn op_type(&self) -> &'static str {
-        "ConcatV2"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         if cx.len() < 2 {
             return Err(OpError::Arity { expected: "at least 2 (values..., axis)".into(), got: cx.len() });
@@ -118,10 +115,10 @@ impl Op for ConcatV2 {
     }
 }
 
-/// `input[begin : begin + size]`, per axis; a size of -1 means "to the end".
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Slice {}
+op! {
+    /// `input[begin : begin + size]`, per axis; a size of -1 means "to the end".
+    Slice derive(Copy, Default) {}
+}
 
 fn slice_bounds(dims: &[usize], begin: &[i64], size: &[i64]) -> OpResult<Vec<(usize, usize)>> {
     if begin.len() != dims.len() || size.len() != dims.len() {
@@ -140,9 +137,6 @@ fn slice_bounds(dims: &[usize], begin: &[i64], size: &[i64]) -> OpResult<Vec<(us
 }
 
 impl Op for Slice {
-    fn op_type(&self) -> &'static str {
-        "Slice"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         cx.dtype_in(1, INTS)?;
@@ -199,10 +193,10 @@ impl Op for Slice {
     }
 }
 
-/// `params` indexed along `axis` by `indices` (TF `GatherV2`, `tf.gather`).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GatherV2 {}
+op! {
+    /// `params` indexed along `axis` by `indices` (TF `GatherV2`, `tf.gather`).
+    GatherV2 derive(Copy, Default) {}
+}
 
 fn gather<T: Element>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: usize) -> OpResult<ArcArrayD<T>> {
     let n = p.shape()[axis];
@@ -223,9 +217,6 @@ fn gather<T: Element>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: 
 }
 
 impl Op for GatherV2 {
-    fn op_type(&self) -> &'static str {
-        "GatherV2"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         cx.dtype_in(1, INTS)?;
@@ -284,10 +275,10 @@ impl Op for GatherV2 {
     }
 }
 
-/// Sums the rows of `data` into `num_segments` rows chosen by `segment_ids` (leading dims).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UnsortedSegmentSum {}
+op! {
+    /// Sums the rows of `data` into `num_segments` rows chosen by `segment_ids` (leading dims).
+    UnsortedSegmentSum derive(Copy, Default) {}
+}
 
 fn segment_sum<T: Number>(data: &ArcArrayD<T>, ids: &[i64], id_rank: usize, n: usize) -> OpResult<ArcArrayD<T>> {
     let rest: Vec<usize> = data.shape()[id_rank..].to_vec();
@@ -310,9 +301,6 @@ fn segment_sum<T: Number>(data: &ArcArrayD<T>, ids: &[i64], id_rank: usize, n: u
 }
 
 impl Op for UnsortedSegmentSum {
-    fn op_type(&self) -> &'static str {
-        "UnsortedSegmentSum"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         let d = cx.dtype_in(0, super::NUMBERS)?;
@@ -361,13 +349,10 @@ impl Op for UnsortedSegmentSum {
     }
 }
 
-/// A one-hot encoding of integer `indices`: `on_value` at the index, `off_value` elsewhere, along
-/// a new axis of size `depth` (out-of-range indices give all `off_value`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OneHot {
-    #[serde(default = "minus_one")]
-    pub axis: i64,
+op! {
+    /// A one-hot encoding of integer `indices`: `on_value` at the index, `off_value` elsewhere, along
+    /// a new axis of size `depth` (out-of-range indices give all `off_value`).
+    OneHot derive(Copy) { #[serde(default = "minus_one")] axis: i64 }
 }
 
 fn minus_one() -> i64 {
@@ -375,9 +360,6 @@ fn minus_one() -> i64 {
 }
 
 impl Op for OneHot {
-    fn op_type(&self) -> &'static str {
-        "OneHot"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(4)?;
         cx.dtype_in(0, INTS)?;

@@ -2,8 +2,8 @@
 //! in place), the variables its ref inputs name, and whether it may split its work across threads.
 
 use crate::error::OpResult;
-use crate::session::VariableStore;
 use crate::tensor::{ArcArrayD, Element, Tensor};
+use crate::variables::VariableStore;
 use smallvec::SmallVec;
 
 /// The outputs of one kernel run (most ops have one; more spill to the heap).

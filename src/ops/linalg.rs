@@ -3,6 +3,7 @@
 //! nothing is oversubscribed. faer sums each element in the same order however the work is split
 //! (a test pins this), so the parallel and serial executors agree bit for bit.
 
+use super::op;
 use super::{FLOATS, INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
@@ -11,20 +12,17 @@ use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Element, Number, Tensor};
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2, Ix2};
-use serde::{Deserialize, Serialize};
 
 /// Products with at least this many multiply-adds (about 20 µs on one core) are split across
 /// threads; smaller ones finish before another thread would wake up.
 const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
-/// `op(a) · op(b)` for rank-2 tensors, where `op` transposes when asked.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatMul {
-    #[serde(default)]
-    pub transpose_a: bool,
-    #[serde(default)]
-    pub transpose_b: bool,
+op! {
+    /// `op(a) · op(b)` for rank-2 tensors, where `op` transposes when asked.
+    MatMul derive(Copy, Default) {
+        #[serde(default)] transpose_a: bool,
+        #[serde(default)] transpose_b: bool,
+    }
 }
 
 fn dims(shape: &Shape, transpose: bool) -> OpResult<(Option<usize>, Option<usize>)> {
@@ -36,9 +34,6 @@ fn dims(shape: &Shape, transpose: bool) -> OpResult<(Option<usize>, Option<usize
 }
 
 impl Op for MatMul {
-    fn op_type(&self) -> &'static str {
-        "MatMul"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         let d = cx.dtype_in(0, &[FLOATS, INTS].concat())?;

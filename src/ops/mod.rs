@@ -8,6 +8,7 @@
 pub(crate) mod elementwise;
 mod kernel;
 mod registry;
+mod skeleton;
 
 pub mod array;
 pub mod binary;
@@ -25,6 +26,7 @@ pub mod xent;
 
 pub use kernel::{Kernel, Outputs, one};
 pub use registry::{OP_TYPES, op_from_json};
+pub(crate) use skeleton::op;
 
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
@@ -123,12 +125,72 @@ pub const NUMBERS: &[DType] = &[DType::Float32, DType::Float64, DType::Int32, DT
 /// Integer dtypes.
 pub const INTS: &[DType] = &[DType::Int32, DType::Int64];
 
-/// The op contract. Implementors also derive `Serialize`/`Deserialize` for their attributes,
-/// which is how they are written to and read from graph files.
-pub trait Op: OpAttrs + Debug + Send + Sync + 'static {
+/// What a node does with the variable behind one of its reference inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Reads the value when the node runs (`ReadVariableOp`).
+    Read,
+    /// Reads and writes it (`AssignAdd`, the `Apply*` updates): it must already hold a value.
+    Update,
+    /// Writes a new value without reading the old one (`Assign`): it may be uninitialized, and
+    /// such a node can be the variable's initializer.
+    Overwrite,
+}
+
+/// How an op touches anything beyond its inputs. The builder and the plan read this, never an
+/// op's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// A function of its inputs alone: folded into a constant when its inputs are constants.
+    Pure,
+    /// Runs for its effect or must not be folded, but touches no variable (`NoOp`,
+    /// `PlaceholderWithDefault`).
+    Effect,
+    /// Draws from a stream that moves on at every run (random ops): never folded; the kernel
+    /// reads [`Kernel::invocation`].
+    Random,
+    /// Has no value unless fed (`Placeholder`): a run that needs it unfed is an error.
+    Fed,
+    /// Declares a variable (`VariableV2`): the graph registers it, the session holds its value,
+    /// and running the node reads a snapshot.
+    Variable,
+    /// Reads or writes the variables that its leading inputs name, one [`Access`] per reference
+    /// input (TF's `ref` inputs); no value flows along those edges.
+    Variables(&'static [Access]),
+}
+
+impl State {
+    /// The accesses of the leading reference inputs (empty unless [`State::Variables`]).
+    pub fn refs(self) -> &'static [Access] {
+        match self {
+            State::Variables(a) => a,
+            _ => &[],
+        }
+    }
+
+    /// Whether the node may be folded into a constant at build time.
+    pub fn is_pure(self) -> bool {
+        self == State::Pure
+    }
+}
+
+/// A plan-time replacement of a node by a cheaper equivalent, given some of its inputs as
+/// constants: the new op, and the inputs to replace by new constants.
+pub struct Rewrite {
+    pub op: std::sync::Arc<dyn Op>,
+    pub constants: Vec<(usize, Tensor)>,
+}
+
+/// The TensorFlow op-type name of an op, written by the [`op!`](crate::op) skeleton.
+pub trait OpType {
     /// The TensorFlow op-type name (`MatMul`, `AddV2`, `ApplyAdam`): the `"op"` of graph files.
     fn op_type(&self) -> &'static str;
+}
 
+/// The op contract. Every op is declared with the [`op!`](crate::op) skeleton (its attribute
+/// struct, serde derives and op-type name), then implements this trait: shape inference, kernel
+/// and gradient side by side, and how it touches state.
+pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// Checks the inputs' dtypes and static shapes when the node is wired and returns the spec of
     /// every output.
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>>;
@@ -143,27 +205,15 @@ pub trait Op: OpAttrs + Debug + Send + Sync + 'static {
         Err(gx.no_gradient())
     }
 
-    /// How many leading inputs are variable references (the `ref` of TF's Assign and Apply ops):
-    /// the op writes those variables instead of reading a value from the edge.
-    fn ref_inputs(&self) -> usize {
-        0
+    /// How the op touches state: variables, feeds, random streams. The default is a pure function.
+    fn state(&self) -> State {
+        State::Pure
     }
 
-    /// Whether the op declares a variable (`VariableV2`): the graph registers it and the session
-    /// holds its value.
-    fn is_variable(&self) -> bool {
-        false
-    }
-
-    /// Whether the op has effects or state (variables, writes, random numbers): such nodes are
-    /// never folded into constants.
-    fn is_stateful(&self) -> bool {
-        false
-    }
-
-    /// Whether the kernel reads [`Kernel::invocation`] (random ops draw a new stream each run).
-    fn uses_invocation(&self) -> bool {
-        false
+    /// A cheaper equivalent the plan may run instead, given the inputs known as constants when the
+    /// plan is built (`None` for the others).
+    fn rewrite(&self, _constants: &[Option<&Tensor>]) -> Option<Rewrite> {
+        None
     }
 
     /// The value of output 0 when it follows from the inputs' static specs alone (`Shape` of a

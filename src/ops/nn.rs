@@ -1,14 +1,14 @@
 //! Activations: Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Softplus (with ReluGrad, the fused
 //! gradient of Relu), and Softmax / LogSoftmax over the last axis, in TF's stable forms.
 
+use super::op;
 use super::unary::{infer_unary, times, unary_op, xyg};
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
-use crate::graph::{Graph, Output};
+use crate::graph::Output;
 use crate::tensor::{ArcArrayD, Real, Tensor};
 use ndarray::Axis;
-use serde::{Deserialize, Serialize};
 
 unary_op!(
     /// `max(x, 0)`.
@@ -90,16 +90,13 @@ fn infer_same_float_pair(cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
     super::single(d, s)
 }
 
-/// The gradient of Relu: `gradients` where `features > 0`, else 0 (a primitive for speed: one pass
-/// instead of a comparison, a cast and a product).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReluGrad {}
+op! {
+    /// The gradient of Relu: `gradients` where `features > 0`, else 0 (a primitive for speed: one pass
+    /// instead of a comparison, a cast and a product).
+    ReluGrad derive(Copy, Default) {}
+}
 
 impl Op for ReluGrad {
-    fn op_type(&self) -> &'static str {
-        "ReluGrad"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_same_float_pair(cx)
     }
@@ -130,12 +127,9 @@ fn relu_grad<T: Real>(g: T, f: T) -> T {
     if f > T::ZERO { g } else { T::ZERO }
 }
 
-/// `x` where `x > 0`, else `alpha * x`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeakyRelu {
-    #[serde(default = "default_alpha")]
-    pub alpha: f32,
+op! {
+    /// `x` where `x > 0`, else `alpha * x`.
+    LeakyRelu derive(Copy) { #[serde(default = "default_alpha")] alpha: f32 }
 }
 
 fn default_alpha() -> f32 {
@@ -143,9 +137,6 @@ fn default_alpha() -> f32 {
 }
 
 impl Op for LeakyRelu {
-    fn op_type(&self) -> &'static str {
-        "LeakyRelu"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_unary(cx, FLOATS)
     }
@@ -201,16 +192,14 @@ fn softmax_lanes<T: Real>(mut a: ArcArrayD<T>, log: bool) -> OpResult<ArcArrayD<
 
 /// Defines Softmax / LogSoftmax.
 macro_rules! softmax_op {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $log:expr, grad(|$gx:ident| $grad:expr)) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {}
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $log:expr, grad(|$gx:ident| $grad:expr)) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) {}
+            builder $method(logits)
+        }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 if cx.input(0).shape.rank() == Some(0) {
                     return Err(crate::invalid!("logits must have rank >= 1"));
@@ -226,13 +215,6 @@ macro_rules! softmax_op {
             }
             fn grad(&self, $gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
                 Ok(vec![Some($grad)])
-            }
-        }
-
-        impl Graph {
-            $(#[$doc])*
-            pub fn $method(&mut self, logits: Output) -> Result<Output> {
-                self.op(stringify!($name), $name {}, &[logits])
             }
         }
     };

@@ -4,7 +4,8 @@
 //! has run in the session, so a run is reproducible, successive runs differ (as TF's stateful
 //! random ops do), and the parallel and serial executors agree bit for bit.
 
-use super::{FLOATS, INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
+use super::op;
+use super::{FLOATS, INTS, InferCx, Kernel, Op, Outputs, State, TensorSpec, one, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
@@ -13,7 +14,6 @@ use crate::tensor::{DType, Tensor};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
-use serde::{Deserialize, Serialize};
 
 /// SplitMix64 finalizer: spreads seeds so nearby seeds give unrelated streams.
 fn mix(mut z: u64) -> u64 {
@@ -57,33 +57,21 @@ fn draw(k: &Kernel, dtype: DType, seed: u64, seed2: u64, sample: impl Fn(&mut Ch
 
 /// Defines a random op drawing each element with `sample`.
 macro_rules! random_op {
-    ($(#[$doc:meta])* $name:ident, |$rng:ident| $sample:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            pub dtype: DType,
-            #[serde(default)]
-            pub seed: u64,
-            #[serde(default)]
-            pub seed2: u64,
+    ($(#[doc = $doc:literal])* $name:ident, |$rng:ident| $sample:expr) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy) { dtype: DType, #[serde(default)] seed: u64, #[serde(default)] seed2: u64 }
         }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 infer_random(cx, self.dtype)
             }
             fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
                 draw(k, self.dtype, self.seed, self.seed2, |$rng| $sample)
             }
-            fn is_stateful(&self) -> bool {
-                true
-            }
-            fn uses_invocation(&self) -> bool {
-                true
+            fn state(&self) -> State {
+                State::Random
             }
             // not differentiable
             fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

@@ -4,6 +4,7 @@
 //! constant. Reductions fold one axis at a time, last axis first, each in index order, so a result
 //! never depends on threads.
 
+use super::op;
 use super::{InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
@@ -11,7 +12,6 @@ use crate::graph::{Graph, Output};
 use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, DType, Element, Number, Tensor};
 use ndarray::{ArrayD, Axis, IxDyn};
-use serde::{Deserialize, Serialize};
 
 /// Normalizes, checks and sorts reduction axes.
 pub(crate) fn reduction_axes(axes: &[i64], rank: usize) -> OpResult<Vec<usize>> {
@@ -197,19 +197,13 @@ pub(crate) fn broadcast_back(g: &mut Graph, grad: Output, x: Output, axes_in: Ou
 
 /// Defines a reduction op with its builder methods.
 macro_rules! reduce_op {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $method_axes:ident, $kind:expr, grad(|$gx:ident, $keep:ident| $grad:expr)) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            #[serde(default)]
-            pub keep_dims: bool,
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $method_axes:ident, $kind:expr, grad(|$gx:ident, $keep:ident| $grad:expr)) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) { #[serde(default)] keep_dims: bool }
         }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 infer_reduce(cx, NUMBERS, self.keep_dims)
             }
@@ -226,7 +220,7 @@ macro_rules! reduce_op {
         }
 
         impl Graph {
-            $(#[$doc])*
+            $(#[doc = $doc])*
             ///
             /// `axes: None` reduces over every axis (TF's `axis=None`).
             pub fn $method(&mut self, x: Output, axes: Option<&[i64]>, keep_dims: bool) -> Result<Output> {
@@ -240,7 +234,7 @@ macro_rules! reduce_op {
                 self.$method_axes(x, axes, keep_dims)
             }
 
-            $(#[$doc])*
+            $(#[doc = $doc])*
             ///
             /// The axes are an int32 or int64 tensor.
             pub fn $method_axes(&mut self, x: Output, axes: Output, keep_dims: bool) -> Result<Output> {
@@ -345,20 +339,14 @@ impl Graph {
     }
 }
 
-/// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the first.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArgMax {
-    #[serde(default = "int64")]
-    pub output_type: DType,
+op! {
+    /// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the first.
+    ArgMax derive(Copy) { #[serde(default = "int64")] output_type: DType }
 }
 
-/// See [`ArgMax`].
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArgMin {
-    #[serde(default = "int64")]
-    pub output_type: DType,
+op! {
+    /// See [`ArgMax`].
+    ArgMin derive(Copy) { #[serde(default = "int64")] output_type: DType }
 }
 
 fn int64() -> DType {
@@ -405,9 +393,6 @@ fn compute_arg(k: &Kernel, output_type: DType, better: fn(f64, f64) -> bool) -> 
 }
 
 impl Op for ArgMax {
-    fn op_type(&self) -> &'static str {
-        "ArgMax"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_arg(cx, self.output_type)
     }
@@ -421,9 +406,6 @@ impl Op for ArgMax {
 }
 
 impl Op for ArgMin {
-    fn op_type(&self) -> &'static str {
-        "ArgMin"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_arg(cx, self.output_type)
     }

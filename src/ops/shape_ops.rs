@@ -1,13 +1,13 @@
 //! Ops about shapes and filled tensors: Shape, Size, Rank, Fill, ZerosLike, OnesLike,
 //! BroadcastGradientArgs. Shape, Size and Rank fold to constants when the static shape is known.
 
+use super::op;
 use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::shape::{self, broadcast_dims};
 use crate::tensor::{DType, Tensor};
-use serde::{Deserialize, Serialize};
 
 fn int32() -> DType {
     DType::Int32
@@ -22,19 +22,13 @@ fn int_tensor(dtype: DType, shape: &[usize], values: Vec<i64>) -> OpResult<Tenso
 
 /// Defines an op that describes its input's shape as integers.
 macro_rules! shape_fact_op {
-    ($(#[$doc:meta])* $name:ident, $method:ident, |$s:ident| $shape:expr, |$dims:ident| $value:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            #[serde(default = "int32")]
-            pub out_type: DType,
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, |$s:ident| $shape:expr, |$dims:ident| $value:expr) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy) { #[serde(default = "int32")] out_type: DType }
         }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 cx.arity(1)?;
                 if !self.out_type.is_int() {
@@ -67,7 +61,7 @@ macro_rules! shape_fact_op {
         }
 
         impl Graph {
-            $(#[$doc])*
+            $(#[doc = $doc])*
             pub fn $method(&mut self, x: Output) -> Result<Output> {
                 self.op(stringify!($name), $name { out_type: DType::Int32 }, &[x])
             }
@@ -94,10 +88,10 @@ shape_fact_op!(
     |d| (vec![], vec![d.len() as i64])
 );
 
-/// A tensor of shape `dims` filled with the scalar `value`.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fill {}
+op! {
+    /// A tensor of shape `dims` filled with the scalar `value`.
+    Fill derive(Copy, Default) {}
+}
 
 fn dims_from(v: &[i64]) -> OpResult<Vec<usize>> {
     let dims: Vec<usize> = v
@@ -109,9 +103,6 @@ fn dims_from(v: &[i64]) -> OpResult<Vec<usize>> {
 }
 
 impl Op for Fill {
-    fn op_type(&self) -> &'static str {
-        "Fill"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(0, super::INTS)?;
@@ -142,16 +133,14 @@ impl Op for Fill {
 
 /// Defines ZerosLike / OnesLike.
 macro_rules! like_op {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $value:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {}
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $value:expr) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) {}
+            builder $method(x)
+        }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 cx.arity(1)?;
                 Ok(vec![cx.input(0).clone()])
@@ -172,13 +161,6 @@ macro_rules! like_op {
                 true
             }
         }
-
-        impl Graph {
-            $(#[$doc])*
-            pub fn $method(&mut self, x: Output) -> Result<Output> {
-                self.op(stringify!($name), $name {}, &[x])
-            }
-        }
     };
 }
 
@@ -191,11 +173,11 @@ like_op!(
     OnesLike, ones_like, 1.0
 );
 
-/// For two shapes that broadcast together, the axes along which each was broadcast (the axes a
-/// gradient must be summed over). Outputs `r0`, `r1` (int32 vectors).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BroadcastGradientArgs {}
+op! {
+    /// For two shapes that broadcast together, the axes along which each was broadcast (the axes a
+    /// gradient must be summed over). Outputs `r0`, `r1` (int32 vectors).
+    BroadcastGradientArgs derive(Copy, Default) {}
+}
 
 fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
     let lead = out.len() - s.len();
@@ -203,9 +185,6 @@ fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
 }
 
 impl Op for BroadcastGradientArgs {
-    fn op_type(&self) -> &'static str {
-        "BroadcastGradientArgs"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(0, super::INTS)?;

@@ -1,25 +1,19 @@
 //! Sources and state: Const, Placeholder, PlaceholderWithDefault, VariableV2, Assign, AssignAdd,
 //! AssignSub, Identity, NoOp, StopGradient.
 
-use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
+use super::{Access, InferCx, Kernel, Op, Outputs, State, TensorSpec, one, op, single};
 use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, NodeId, NodeName, Output};
 use crate::shape::Shape;
 use crate::tensor::{DType, Tensor};
-use serde::{Deserialize, Serialize};
 
-/// A constant tensor, stored in the graph.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Const {
-    pub value: Tensor,
+op! {
+    /// A constant tensor, stored in the graph.
+    Const { value: Tensor }
 }
 
 impl Op for Const {
-    fn op_type(&self) -> &'static str {
-        "Const"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(0)?;
         single(self.value.dtype(), Shape::known(self.value.shape()))
@@ -35,19 +29,12 @@ impl Op for Const {
     }
 }
 
-/// A value supplied by the feed dict at each `run`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Placeholder {
-    pub dtype: DType,
-    #[serde(default = "Shape::unknown")]
-    pub shape: Shape,
+op! {
+    /// A value supplied by the feed dict at each `run`.
+    Placeholder { dtype: DType, #[serde(default = "Shape::unknown")] shape: Shape }
 }
 
 impl Op for Placeholder {
-    fn op_type(&self) -> &'static str {
-        "Placeholder"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(0)?;
         single(self.dtype, self.shape.clone())
@@ -55,26 +42,20 @@ impl Op for Placeholder {
     fn compute(&self, _k: &mut Kernel) -> OpResult<Outputs> {
         Err(crate::invalid!("placeholder was not fed"))
     }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Fed
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
     }
 }
 
-/// A placeholder that passes its input through when it is not fed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlaceholderWithDefault {
-    #[serde(default = "Shape::unknown")]
-    pub shape: Shape,
+op! {
+    /// A placeholder that passes its input through when it is not fed.
+    PlaceholderWithDefault { #[serde(default = "Shape::unknown")] shape: Shape }
 }
 
 impl Op for PlaceholderWithDefault {
-    fn op_type(&self) -> &'static str {
-        "PlaceholderWithDefault"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         let input = cx.input(0);
@@ -84,8 +65,8 @@ impl Op for PlaceholderWithDefault {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         one(k.take(0)?)
     }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Effect
     }
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         Ok(vec![Some(gx.grad(0))])
@@ -95,19 +76,13 @@ impl Op for PlaceholderWithDefault {
     }
 }
 
-/// A variable: running the node reads a snapshot of the session's value. Its shape is fully
-/// known; its initial value comes from its initializer (an `Assign` node).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VariableV2 {
-    pub dtype: DType,
-    pub shape: Shape,
+op! {
+    /// A variable: running the node reads a snapshot of the session's value. Its shape is fully
+    /// known; its initial value comes from its initializer (an `Assign` node).
+    VariableV2 { dtype: DType, shape: Shape }
 }
 
 impl Op for VariableV2 {
-    fn op_type(&self) -> &'static str {
-        "VariableV2"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(0)?;
         if self.shape.to_known().is_none() {
@@ -118,28 +93,22 @@ impl Op for VariableV2 {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         one(k.read_var(0)?)
     }
-    fn is_variable(&self) -> bool {
-        true
-    }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Variable
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
     }
 }
 
-/// Reads a snapshot of a variable when it runs, ordered by its control inputs (TF's
-/// `ReadVariableOp`, what `v.read_value()` builds): use it to read a variable after an update in
-/// the same run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReadVariableOp {}
+op! {
+    /// Reads a snapshot of a variable when it runs, ordered by its control inputs (TF's
+    /// `ReadVariableOp`, what `v.read_value()` builds): use it to read a variable after an update
+    /// in the same run.
+    ReadVariableOp derive(Default) {}
+}
 
 impl Op for ReadVariableOp {
-    fn op_type(&self) -> &'static str {
-        "ReadVariableOp"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         Ok(vec![cx.input(0).clone()])
@@ -147,53 +116,55 @@ impl Op for ReadVariableOp {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         one(k.read_var(0)?)
     }
-    fn ref_inputs(&self) -> usize {
-        1
-    }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Variables(&[Access::Read])
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
     }
 }
 
-/// How an assign-family op combines the old value with the new one.
-#[derive(Clone, Copy)]
-enum AssignMode {
-    Set,
-    Add,
-    Sub,
-}
-
 fn infer_assign(cx: &InferCx, exact_shape: bool) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
     let (var, value) = (cx.input(0), cx.input(1));
     cx.same_dtype(0, 1)?;
-    let ok = if exact_shape { var.shape.is_compatible(&value.shape) } else { true };
-    if !ok {
+    if exact_shape && !var.shape.is_compatible(&value.shape) {
         return Err(OpError::ShapeMismatch { lhs: var.shape.clone(), rhs: value.shape.clone() });
     }
     single(var.dtype, var.shape.clone())
 }
 
-fn compute_assign(k: &mut Kernel, mode: AssignMode) -> OpResult<Outputs> {
+/// Writes `combine(old, value)` to the variable and outputs it. Every check runs before the
+/// variable is touched, and `combine` gets the old value only by reference, so a failure leaves
+/// the variable as it was. The old value is taken out first only when nothing can fail after it,
+/// so an update of the only reference happens in place.
+fn compute_assign(k: &mut Kernel, combine: Option<fn(Tensor, &Tensor) -> OpResult<Tensor>>) -> OpResult<Outputs> {
     let value = k.take(1)?;
     let spec = k.var_spec(0)?;
-    if !spec.shape.is_compatible_with(value.shape()) {
+    if !spec.shape.is_compatible_with(value.shape()) || spec.dtype != value.dtype() {
         return Err(crate::invalid!(
-            "cannot assign a value of shape {:?} to a variable of shape {}",
+            "cannot assign a {} value of shape {:?} to a {} variable of shape {}",
+            value.dtype(),
             value.shape(),
+            spec.dtype,
             spec.shape
         ));
     }
     let new = k.update_vars(|vars| {
         let slot = &mut *vars[0];
-        let new = match (mode, slot.take()) {
-            (AssignMode::Set, _) => value,
-            (_, None) => return Err(crate::invalid!("variable is not initialized")),
-            (AssignMode::Add, Some(old)) => super::binary::add_in_place(old, &value)?,
-            (AssignMode::Sub, Some(old)) => super::binary::sub_in_place(old, &value)?,
+        let new = match (combine, slot.as_ref()) {
+            (None, _) => value,
+            (Some(_), None) => return Err(crate::invalid!("variable is not initialized")),
+            (Some(f), Some(old)) => {
+                if old.shape() != value.shape() {
+                    return Err(OpError::ShapeMismatch {
+                        lhs: crate::shape::Shape::known(old.shape()),
+                        rhs: crate::shape::Shape::known(value.shape()),
+                    });
+                }
+                let old = slot.take().ok_or_else(|| crate::invalid!("variable is not initialized"))?;
+                f(old, &value)?
+            }
         };
         *slot = Some(new.clone());
         Ok(new)
@@ -201,12 +172,40 @@ fn compute_assign(k: &mut Kernel, mode: AssignMode) -> OpResult<Outputs> {
     one(new)
 }
 
-/// `ref = value`; outputs the new value.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Assign {
-    #[serde(default = "yes")]
-    pub validate_shape: bool,
+/// Defines a read-modify-write assign op: `ref = combine(ref, value)`; outputs the new value.
+macro_rules! assign_op {
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $combine:expr) => {
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Default) {}
+            builder $method(var, value)
+        }
+
+        impl Op for $name {
+            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+                cx.arity(2)?;
+                cx.dtype_in(0, super::NUMBERS)?;
+                infer_assign(cx, true)
+            }
+            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+                compute_assign(k, $combine)
+            }
+            fn state(&self) -> State {
+                State::Variables(&[Access::Update])
+            }
+        }
+    };
+}
+
+op! {
+    /// `ref = value`; outputs the new value.
+    Assign { #[serde(default = "yes")] validate_shape: bool }
+}
+
+impl Default for Assign {
+    fn default() -> Self {
+        Assign { validate_shape: true }
+    }
 }
 
 fn yes() -> bool {
@@ -214,78 +213,35 @@ fn yes() -> bool {
 }
 
 impl Op for Assign {
-    fn op_type(&self) -> &'static str {
-        "Assign"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_assign(cx, self.validate_shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_assign(k, AssignMode::Set)
+        compute_assign(k, None)
     }
-    fn ref_inputs(&self) -> usize {
-        1
-    }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Variables(&[Access::Overwrite])
     }
 }
 
-/// `ref += value`; outputs the new value. Atomic against concurrent runs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssignAdd {}
+assign_op!(
+    /// `AssignAdd(var, value)` (TF's `tf.assign_add`): `var += value`; outputs the new value.
+    /// Atomic against concurrent runs.
+    AssignAdd, assign_add, Some(super::binary::add_in_place)
+);
+assign_op!(
+    /// `AssignSub(var, value)`: `var -= value`; outputs the new value. Atomic against
+    /// concurrent runs.
+    AssignSub, assign_sub, Some(super::binary::sub_in_place)
+);
 
-impl Op for AssignAdd {
-    fn op_type(&self) -> &'static str {
-        "AssignAdd"
-    }
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_assign(cx, true)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_assign(k, AssignMode::Add)
-    }
-    fn ref_inputs(&self) -> usize {
-        1
-    }
-    fn is_stateful(&self) -> bool {
-        true
-    }
+op! {
+    /// `Identity(x)`: passes its input through. `dy/dx = 1`.
+    Identity derive(Default) {}
+    builder identity(x)
 }
-
-/// `ref -= value`; outputs the new value. Atomic against concurrent runs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssignSub {}
-
-impl Op for AssignSub {
-    fn op_type(&self) -> &'static str {
-        "AssignSub"
-    }
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_assign(cx, true)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_assign(k, AssignMode::Sub)
-    }
-    fn ref_inputs(&self) -> usize {
-        1
-    }
-    fn is_stateful(&self) -> bool {
-        true
-    }
-}
-
-/// Passes its input through. `dy/dx = 1`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Identity {}
 
 impl Op for Identity {
-    fn op_type(&self) -> &'static str {
-        "Identity"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         Ok(vec![cx.input(0).clone()])
@@ -304,15 +260,13 @@ impl Op for Identity {
     }
 }
 
-/// Passes its input through and stops gradients: `d/dx = None`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StopGradient {}
+op! {
+    /// `StopGradient(x)`: the value of x, through which no gradient flows (`d/dx = None`).
+    StopGradient derive(Default) {}
+    builder stop_gradient(x)
+}
 
 impl Op for StopGradient {
-    fn op_type(&self) -> &'static str {
-        "StopGradient"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         Ok(vec![cx.input(0).clone()])
@@ -331,15 +285,12 @@ impl Op for StopGradient {
     }
 }
 
-/// Does nothing; used for its control inputs (`group`, `init`).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoOp {}
+op! {
+    /// Does nothing; used for its control inputs (`group`, `init`).
+    NoOp derive(Copy, Default) {}
+}
 
 impl Op for NoOp {
-    fn op_type(&self) -> &'static str {
-        "NoOp"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(0)?;
         Ok(vec![])
@@ -347,8 +298,8 @@ impl Op for NoOp {
     fn compute(&self, _k: &mut Kernel) -> OpResult<Outputs> {
         Ok(Outputs::new())
     }
-    fn is_stateful(&self) -> bool {
-        true
+    fn state(&self) -> State {
+        State::Effect
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
@@ -383,29 +334,9 @@ impl Graph {
         self.op("PlaceholderWithDefault", PlaceholderWithDefault { shape }, &[default])
     }
 
-    /// `Identity(x)`.
-    pub fn identity(&mut self, x: Output) -> Result<Output> {
-        self.op("Identity", Identity {}, &[x])
-    }
-
-    /// `StopGradient(x)`: the value of x, through which no gradient flows.
-    pub fn stop_gradient(&mut self, x: Output) -> Result<Output> {
-        self.op("StopGradient", StopGradient {}, &[x])
-    }
-
     /// `Assign(var, value)`: the variable takes the value; the output is the new value.
     pub fn assign(&mut self, var: Output, value: Output) -> Result<Output> {
         self.op("Assign", Assign { validate_shape: true }, &[var, value])
-    }
-
-    /// `AssignAdd(var, value)` (TF's `tf.assign_add`); the output is the new value.
-    pub fn assign_add(&mut self, var: Output, value: Output) -> Result<Output> {
-        self.op("AssignAdd", AssignAdd {}, &[var, value])
-    }
-
-    /// `AssignSub(var, value)`; the output is the new value.
-    pub fn assign_sub(&mut self, var: Output, value: Output) -> Result<Output> {
-        self.op("AssignSub", AssignSub {}, &[var, value])
     }
 
     /// A `ReadVariableOp`: the variable's value at the point this node runs (after its control

@@ -12,10 +12,10 @@
 
 #![allow(clippy::assign_op_pattern)]
 
-use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one};
+use super::op;
+use super::{Access, FLOATS, InferCx, Kernel, Op, Outputs, State, TensorSpec, one};
 use crate::error::{OpError, OpResult};
 use crate::tensor::{ArcArrayD, DType, Real};
-use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 /// Where an Apply op's inputs are: `refs` variable references first, the gradient at `grad`,
@@ -69,23 +69,33 @@ fn apply<T: Real>(k: &mut Kernel, l: Layout, update: impl Fn(&mut [&mut [T]], &[
     let grad = if grad.is_standard_layout() { grad } else { grad.as_standard_layout().into_owned().into_shared() };
     let g = grad.as_slice().ok_or_else(|| crate::invalid!("gradient is not contiguous"))?;
     let new = k.update_vars(|vars| {
+        // Every check runs before a value is taken out, so a failure leaves the variables as
+        // they were.
+        for slot in vars.iter() {
+            let t = slot.as_ref().ok_or_else(|| crate::invalid!("attempting to use an uninitialized variable"))?;
+            if t.dtype() != T::DTYPE || t.shape() != grad.shape() {
+                return Err(crate::invalid!(
+                    "var and grad do not have the same dtype and shape: {} {:?} vs {} {:?}",
+                    t.dtype(),
+                    t.shape(),
+                    T::DTYPE,
+                    grad.shape()
+                ));
+            }
+        }
         let mut arrays: SmallVec<[ArcArrayD<T>; 4]> = SmallVec::new();
         for slot in vars.iter_mut() {
-            let t = slot.take().ok_or_else(|| crate::invalid!("attempting to use an uninitialized variable"))?;
-            let a = t.into_array::<T>()?;
-            arrays.push(if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned().into_shared() });
+            let a = slot.take().map(|t| t.into_array::<T>());
+            match a {
+                Some(Ok(a)) if a.is_standard_layout() => arrays.push(a),
+                Some(Ok(a)) => arrays.push(a.as_standard_layout().into_owned().into_shared()),
+                _ => return Err(crate::invalid!("variable changed while it was locked")),
+            }
         }
-        let same = arrays.iter().all(|a| a.shape() == grad.shape());
-        if same {
-            let slices: Slices<'_, T> = arrays.iter_mut().filter_map(|a| a.as_slice_mut()).collect();
-            run_chunked(slices, g, &h, parallel, &update);
-        }
-        let shape = arrays[0].shape().to_vec();
+        let slices: Slices<'_, T> = arrays.iter_mut().filter_map(|a| a.as_slice_mut()).collect();
+        run_chunked(slices, g, &h, parallel, &update);
         for (slot, a) in vars.iter_mut().zip(arrays) {
             **slot = Some(T::wrap(a));
-        }
-        if !same {
-            return Err(crate::invalid!("var and grad do not have the same shape: {shape:?} vs {:?}", grad.shape()));
         }
         vars[0].clone().ok_or_else(|| crate::invalid!("variable vanished"))
     })?;
@@ -94,6 +104,9 @@ fn apply<T: Real>(k: &mut Kernel, l: Layout, update: impl Fn(&mut [&mut [T]], &[
 
 /// The variable and slot slices one update writes.
 type Slices<'a, T> = SmallVec<[&'a mut [T]; 4]>;
+
+/// The accesses of the Apply ops: each updates all its reference inputs.
+static UPDATES: [Access; 4] = [Access::Update; 4];
 
 /// Updates at least this many elements are split across threads.
 const PARALLEL_MIN_UPDATE: usize = 1 << 17;
@@ -160,13 +173,11 @@ macro_rules! float_apply {
 
 /// Defines an Apply op: its struct (attributes in braces), its input layout and its update.
 macro_rules! apply_op {
-    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty = $default:expr),* }, $layout:expr,
+    ($(#[doc = $doc:literal])* $name:ident { $($field:ident: $ty:ty = $default:expr),* }, $layout:expr,
      |$s:ident, $v:ident, $g:ident, $h:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            $(#[serde(default)] pub $field: $ty,)*
+        op! {
+            $(#[doc = $doc])*
+            $name derive(Copy) { $(#[serde(default)] $field: $ty),* }
         }
 
         impl Default for $name {
@@ -176,9 +187,6 @@ macro_rules! apply_op {
         }
 
         impl Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
                 infer_apply(cx, $layout)
             }
@@ -186,11 +194,8 @@ macro_rules! apply_op {
                 let $s = self;
                 float_apply!(k, $layout, |$v, $g, $h| $body)
             }
-            fn ref_inputs(&self) -> usize {
-                $layout.refs
-            }
-            fn is_stateful(&self) -> bool {
-                true
+            fn state(&self) -> State {
+                State::Variables(&UPDATES[..$layout.refs])
             }
             fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
                 inputs[0].shape.known_elements() * $layout.refs

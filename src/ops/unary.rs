@@ -5,12 +5,12 @@
 //! derivative as a one-line comment.
 
 use super::elementwise::{map_same, map_to};
+use super::op;
 use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Real, Tensor};
-use serde::{Deserialize, Serialize};
 
 pub(crate) fn infer_unary(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<TensorSpec>> {
     cx.arity(1)?;
@@ -59,14 +59,15 @@ macro_rules! unary_op {
     (@dtypes Real) => { $crate::ops::FLOATS };
     (@dtypes Number) => { $crate::ops::NUMBERS };
     (
-        $(#[$doc:meta])*
+        $(#[doc = $doc:literal])*
         $name:ident, $method:ident, $kind:ident, |$x:ident| $f:expr,
         grad(|$gx:ident| $grad:expr)
     ) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {}
+        $crate::ops::op! {
+            $(#[doc = $doc])*
+            $name derive(Copy, Default) {}
+            builder $method(x)
+        }
 
         impl $name {
             #[allow(unused_imports)]
@@ -78,9 +79,6 @@ macro_rules! unary_op {
         }
 
         impl $crate::ops::Op for $name {
-            fn op_type(&self) -> &'static str {
-                stringify!($name)
-            }
             fn infer(&self, cx: &$crate::ops::InferCx) -> $crate::error::OpResult<Vec<$crate::ops::TensorSpec>> {
                 $crate::ops::unary::infer_unary(cx, unary_op!(@dtypes $kind))
             }
@@ -90,13 +88,6 @@ macro_rules! unary_op {
             }
             fn grad(&self, $gx: &mut $crate::grad::GradCx) -> $crate::error::Result<Vec<Option<$crate::graph::Output>>> {
                 Ok(vec![$grad])
-            }
-        }
-
-        impl $crate::graph::Graph {
-            $(#[$doc])*
-            pub fn $method(&mut self, x: $crate::graph::Output) -> $crate::error::Result<$crate::graph::Output> {
-                self.op(stringify!($name), $name {}, &[x])
             }
         }
     };
@@ -220,15 +211,12 @@ fn round_half_even<T: Real>(x: T) -> T {
     if (x - x.trunc()).abs() == T::from_f64(0.5) { T::from_f64(2.0) * (x / T::from_f64(2.0)).round() } else { r }
 }
 
-/// Logical negation of a bool tensor.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogicalNot {}
+op! {
+    /// Logical negation of a bool tensor.
+    LogicalNot derive(Copy, Default) {}
+}
 
 impl Op for LogicalNot {
-    fn op_type(&self) -> &'static str {
-        "LogicalNot"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_unary(cx, &[DType::Bool])
     }
@@ -242,17 +230,12 @@ impl Op for LogicalNot {
     }
 }
 
-/// Converts to another dtype with TF's rules (see [`Tensor::cast`]).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cast {
-    pub dtype: DType,
+op! {
+    /// Converts to another dtype with TF's rules (see [`Tensor::cast`]).
+    Cast derive(Copy) { dtype: DType }
 }
 
 impl Op for Cast {
-    fn op_type(&self) -> &'static str {
-        "Cast"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         single(self.dtype, cx.input(0).shape.clone())

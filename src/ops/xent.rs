@@ -2,6 +2,7 @@
 //! SparseSoftmaxCrossEntropyWithLogits (fused primitives with a second output, the backprop, as
 //! in TF), and `sigmoid_cross_entropy_with_logits`, which TF itself builds from primitives.
 
+use super::op;
 use super::{FLOATS, INTS, InferCx, Kernel, Op, Outputs, TensorSpec};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
@@ -9,7 +10,6 @@ use crate::graph::{Graph, NodeName, Output};
 use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Real, Tensor};
 use ndarray::{Array1, Array2, Axis, Ix2};
-use serde::{Deserialize, Serialize};
 
 /// Per row: the shifted logits, their log-sum-exp, and the softmax.
 fn softmax_rows<T: Real>(logits: &ArcArrayD<T>) -> OpResult<(Array2<T>, Array1<T>)> {
@@ -55,11 +55,11 @@ fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
     Ok(vec![TensorSpec::new(d, Shape::partial(&[b])), TensorSpec::new(d, logits.merge(&Shape::unknown_dims(2))?)])
 }
 
-/// `loss[b] = -sum_c labels[b,c] * log_softmax(logits)[b,c]` and its gradient
-/// `backprop = softmax(logits) - labels`, both from one pass.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SoftmaxCrossEntropyWithLogits {}
+op! {
+    /// `loss[b] = -sum_c labels[b,c] * log_softmax(logits)[b,c]` and its gradient
+    /// `backprop = softmax(logits) - labels`, both from one pass.
+    SoftmaxCrossEntropyWithLogits derive(Copy, Default) {}
+}
 
 fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult<Outputs> {
     if logits.shape() != labels.shape() {
@@ -79,9 +79,6 @@ fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult
 }
 
 impl Op for SoftmaxCrossEntropyWithLogits {
-    fn op_type(&self) -> &'static str {
-        "SoftmaxCrossEntropyWithLogits"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, false)
     }
@@ -101,7 +98,7 @@ impl Op for SoftmaxCrossEntropyWithLogits {
         let backprop = gx.output(1);
         let ge = gx.g.expand_dims(g, -1)?;
         let mut dlogits = gx.g.mul(ge, backprop)?;
-        if gx.g.node(gg.node).op().op_type() != "ZerosLike" {
+        if gx.has_grad(1) {
             let sm = gx.g.softmax(logits)?;
             let ggs = gx.g.mul(gg, sm)?;
             let s = gx.g.reduce_sum(ggs, Some(&[-1]), true)?;
@@ -116,11 +113,11 @@ impl Op for SoftmaxCrossEntropyWithLogits {
     }
 }
 
-/// Like [`SoftmaxCrossEntropyWithLogits`] with integer class labels `[batch]`; an out-of-range
-/// label is an error.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SparseSoftmaxCrossEntropyWithLogits {}
+op! {
+    /// Like [`SoftmaxCrossEntropyWithLogits`] with integer class labels `[batch]`; an out-of-range
+    /// label is an error.
+    SparseSoftmaxCrossEntropyWithLogits derive(Copy, Default) {}
+}
 
 fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outputs> {
     let (mut backprop, lse) = softmax_rows(logits)?;
@@ -142,9 +139,6 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
 }
 
 impl Op for SparseSoftmaxCrossEntropyWithLogits {
-    fn op_type(&self) -> &'static str {
-        "SparseSoftmaxCrossEntropyWithLogits"
-    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, true)
     }

@@ -11,10 +11,10 @@
 
 use super::plan::{Plan, ValueRef};
 use super::run_state::{RunState, Slot};
-use super::variables::VariableStore;
 use crate::error::{Error, Result};
 use crate::ops::{Kernel, Outputs};
 use crate::tensor::Tensor;
+use crate::variables::VariableStore;
 use smallvec::SmallVec;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -9,11 +9,9 @@ mod executor;
 mod plan;
 mod run_state;
 mod trace;
-mod variables;
 
+pub use crate::variables::VariableStore;
 pub use trace::{NodeStats, RunMetadata};
-pub(crate) use variables::NO_VARIABLES;
-pub use variables::VariableStore;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};

@@ -1,6 +1,6 @@
 //! Composing schedules: a linear warmup before any schedule, and schedules in sequence.
 
-use super::{AnySchedule, Scalars, Schedule, check_step, finite, float32};
+use super::{AnySchedule, Scalars, Schedule, ScheduleName, check_step, finite, float32};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Tensor};
@@ -34,9 +34,6 @@ pub struct Warmup {
 }
 
 impl Schedule for Warmup {
-    fn name(&self) -> &'static str {
-        "warmup"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -78,9 +75,6 @@ pub struct Sequential {
 }
 
 impl Schedule for Sequential {
-    fn name(&self) -> &'static str {
-        "sequential"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;

@@ -2,7 +2,7 @@
 //! cosine decay and its seeded noisy variant. π is built in the schedule's dtype, so float64
 //! works (TF builds it as float32 and fails there, see the reference's §1.0).
 
-use super::{Scalars, Schedule, check_step, finite, float32, positive};
+use super::{Scalars, Schedule, ScheduleName, check_step, finite, float32, positive};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
 use crate::tensor::DType;
@@ -32,9 +32,6 @@ pub struct CosineDecay {
 }
 
 impl Schedule for CosineDecay {
-    fn name(&self) -> &'static str {
-        "cosine_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -82,9 +79,6 @@ pub struct CosineDecayRestarts {
 }
 
 impl Schedule for CosineDecayRestarts {
-    fn name(&self) -> &'static str {
-        "cosine_decay_restarts"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -194,9 +188,6 @@ fn linear_cosine_parts(
 }
 
 impl Schedule for LinearCosineDecay {
-    fn name(&self) -> &'static str {
-        "linear_cosine_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -251,9 +242,6 @@ pub struct NoisyLinearCosineDecay {
 }
 
 impl Schedule for NoisyLinearCosineDecay {
-    fn name(&self) -> &'static str {
-        "noisy_linear_cosine_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;

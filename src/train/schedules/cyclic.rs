@@ -1,6 +1,6 @@
 //! Cyclical schedules beyond TF1: Smith's cyclical learning rates and the one-cycle policy.
 
-use super::{Scalars, Schedule, check_step, finite, float32, positive};
+use super::{Scalars, Schedule, ScheduleName, check_step, finite, float32, positive};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
 use crate::tensor::DType;
@@ -48,9 +48,6 @@ pub struct CyclicalLearningRate {
 }
 
 impl Schedule for CyclicalLearningRate {
-    fn name(&self) -> &'static str {
-        "cyclical_learning_rate"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -190,9 +187,6 @@ impl OneCycle {
 }
 
 impl Schedule for OneCycle {
-    fn name(&self) -> &'static str {
-        "one_cycle"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         check_step(g, self.name(), global_step, self.dtype)?;
         let phases = self.phases()?;

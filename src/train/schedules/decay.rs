@@ -1,7 +1,7 @@
 //! TF1's decay functions of `tf.train`: exponential, natural exponential, inverse time,
 //! polynomial and piecewise constant, with their ops in TF's order.
 
-use super::{Scalars, Schedule, check_step, finite, float32, positive};
+use super::{Scalars, Schedule, ScheduleName, check_step, finite, float32, positive};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Tensor};
@@ -23,9 +23,6 @@ pub struct ExponentialDecay {
 }
 
 impl Schedule for ExponentialDecay {
-    fn name(&self) -> &'static str {
-        "exponential_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -91,9 +88,6 @@ pub struct NaturalExpDecay {
 }
 
 impl Schedule for NaturalExpDecay {
-    fn name(&self) -> &'static str {
-        "natural_exp_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -121,9 +115,6 @@ pub struct InverseTimeDecay {
 }
 
 impl Schedule for InverseTimeDecay {
-    fn name(&self) -> &'static str {
-        "inverse_time_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -178,9 +169,6 @@ pub struct PolynomialDecay {
 }
 
 impl Schedule for PolynomialDecay {
-    fn name(&self) -> &'static str {
-        "polynomial_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -270,9 +258,6 @@ impl PiecewiseConstant {
 }
 
 impl Schedule for PiecewiseConstant {
-    fn name(&self) -> &'static str {
-        "piecewise_constant"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         check_step(g, self.name(), global_step, self.dtype)?;
         self.validate()?;

@@ -28,19 +28,19 @@
 //! dtype; it is cast to the learning rate's dtype as TF casts it, so in float32 steps beyond 2^24
 //! round (a staircase can move by one step there, exactly as in TF).
 
+mod basic;
 mod compose;
 mod cosine;
 mod cyclic;
 mod decay;
-mod document;
 
+pub use basic::{Constant, LinearDecay, StepDecay};
 pub use compose::{Sequential, Warmup};
 pub use cosine::{CosineDecay, CosineDecayRestarts, LinearCosineDecay, NoisyLinearCosineDecay};
 pub use cyclic::{Anneal, CyclicMode, CyclicalLearningRate, OneCycle};
 pub use decay::{
     ExponentialDecay, InverseTimeDecay, NaturalExpDecay, PiecewiseConstant, PolynomialDecay, exponential_decay,
 };
-pub use document::{Constant, LinearDecay, StepDecay};
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
@@ -48,61 +48,52 @@ use crate::tensor::DType;
 use serde::{Deserialize, Serialize};
 
 /// A learning-rate schedule: something that builds its value from `global_step`.
-pub trait Schedule {
-    /// The function name (`exponential_decay`), used in graph files and goldens.
-    fn name(&self) -> &'static str;
-
+pub trait Schedule: ScheduleName {
     /// Builds the schedule's value as graph nodes reading `global_step` (a scalar of any integer
     /// dtype). Invalid arguments are errors naming the argument.
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output>;
 }
 
-/// Any schedule, tagged by its function name: `{"fn": "cosine_decay", "learning_rate": 0.1,
-/// "decay_steps": 1000}`. The form of golden files, of nested schedules and of training configs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "fn", rename_all = "snake_case")]
-pub enum AnySchedule {
-    ExponentialDecay(ExponentialDecay),
-    StepDecay(StepDecay),
-    NaturalExpDecay(NaturalExpDecay),
-    InverseTimeDecay(InverseTimeDecay),
-    PiecewiseConstant(PiecewiseConstant),
-    PolynomialDecay(PolynomialDecay),
-    LinearDecay(LinearDecay),
-    CosineDecay(CosineDecay),
-    CosineDecayRestarts(CosineDecayRestarts),
-    LinearCosineDecay(LinearCosineDecay),
-    NoisyLinearCosineDecay(NoisyLinearCosineDecay),
-    CyclicalLearningRate(CyclicalLearningRate),
-    OneCycle(OneCycle),
-    Warmup(Warmup),
-    Sequential(Sequential),
-    Constant(Constant),
+/// The function name of a schedule (`exponential_decay`): its `"op"` in graph files and its
+/// `"fn"` in goldens and nested schedules. Written by the one list of schedules below.
+pub trait ScheduleName {
+    /// The function name.
+    fn name(&self) -> &'static str;
+}
+
+/// The one list of schedules: each is registered here once, under its function name.
+macro_rules! schedules {
+    ($($name:literal => $ty:ident),* $(,)?) => {
+        /// Any schedule, tagged by its function name: `{"fn": "cosine_decay", "learning_rate": 0.1,
+        /// "decay_steps": 1000}`. The form of golden files, of nested schedules and of training
+        /// configs.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "fn")]
+        pub enum AnySchedule {
+            $(#[serde(rename = $name)] $ty($ty),)*
+        }
+
+        /// Every schedule's function name.
+        pub const SCHEDULES: &[&str] = &[$($name),*];
+
+        $(impl ScheduleName for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+        })*
+
+        impl AnySchedule {
+            /// The schedule inside.
+            pub fn inner(&self) -> &dyn Schedule {
+                match self {
+                    $(AnySchedule::$ty(s) => s,)*
+                }
+            }
+        }
+    };
 }
 
 impl AnySchedule {
-    /// The schedule inside.
-    pub fn inner(&self) -> &dyn Schedule {
-        match self {
-            AnySchedule::ExponentialDecay(s) => s,
-            AnySchedule::StepDecay(s) => s,
-            AnySchedule::NaturalExpDecay(s) => s,
-            AnySchedule::InverseTimeDecay(s) => s,
-            AnySchedule::PiecewiseConstant(s) => s,
-            AnySchedule::PolynomialDecay(s) => s,
-            AnySchedule::LinearDecay(s) => s,
-            AnySchedule::CosineDecay(s) => s,
-            AnySchedule::CosineDecayRestarts(s) => s,
-            AnySchedule::LinearCosineDecay(s) => s,
-            AnySchedule::NoisyLinearCosineDecay(s) => s,
-            AnySchedule::CyclicalLearningRate(s) => s,
-            AnySchedule::OneCycle(s) => s,
-            AnySchedule::Warmup(s) => s,
-            AnySchedule::Sequential(s) => s,
-            AnySchedule::Constant(s) => s,
-        }
-    }
-
     /// A schedule from a function name and its arguments (the golden files' `fn` and `args`).
     pub fn from_parts(function: &str, args: &serde_json::Value) -> Result<AnySchedule> {
         let mut obj = args.as_object().cloned().unwrap_or_default();
@@ -112,10 +103,32 @@ impl AnySchedule {
     }
 }
 
-impl Schedule for AnySchedule {
+schedules! {
+    "exponential_decay" => ExponentialDecay,
+    "step_decay" => StepDecay,
+    "natural_exp_decay" => NaturalExpDecay,
+    "inverse_time_decay" => InverseTimeDecay,
+    "piecewise_constant" => PiecewiseConstant,
+    "polynomial_decay" => PolynomialDecay,
+    "linear_decay" => LinearDecay,
+    "cosine_decay" => CosineDecay,
+    "cosine_decay_restarts" => CosineDecayRestarts,
+    "linear_cosine_decay" => LinearCosineDecay,
+    "noisy_linear_cosine_decay" => NoisyLinearCosineDecay,
+    "cyclical_learning_rate" => CyclicalLearningRate,
+    "one_cycle" => OneCycle,
+    "warmup" => Warmup,
+    "sequential" => Sequential,
+    "constant" => Constant,
+}
+
+impl ScheduleName for AnySchedule {
     fn name(&self) -> &'static str {
         self.inner().name()
     }
+}
+
+impl Schedule for AnySchedule {
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         self.inner().build(g, global_step)
     }

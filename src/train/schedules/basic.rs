@@ -1,6 +1,6 @@
 //! The source document's own schedules — step decay and linear decay — and a constant rate.
 
-use super::{ExponentialDecay, Scalars, Schedule, check_step, finite, float32, positive};
+use super::{ExponentialDecay, Scalars, Schedule, ScheduleName, check_step, finite, float32, positive};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
 use crate::tensor::DType;
@@ -20,9 +20,6 @@ pub struct StepDecay {
 }
 
 impl Schedule for StepDecay {
-    fn name(&self) -> &'static str {
-        "step_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         positive(self.name(), "N", self.n)?;
         let e = ExponentialDecay {
@@ -48,9 +45,6 @@ pub struct LinearDecay {
 }
 
 impl Schedule for LinearDecay {
-    fn name(&self) -> &'static str {
-        "linear_decay"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         let f = self.name();
         check_step(g, f, global_step, self.dtype)?;
@@ -86,9 +80,6 @@ pub struct Constant {
 }
 
 impl Schedule for Constant {
-    fn name(&self) -> &'static str {
-        "constant"
-    }
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         check_step(g, self.name(), global_step, self.dtype)?;
         finite(self.name(), &[("learning_rate", self.learning_rate)])?;

@@ -1,5 +1,6 @@
-//! Variable state, held by the session (never by the graph): one lock per variable; reads are
-//! snapshots (a reference-counted clone), writes happen under the write lock.
+//! The values of variables, held by a session (never by the graph): one lock per variable; reads
+//! are snapshots (a reference-counted clone), writes happen under the write lock. Kernels reach it
+//! through [`Kernel`](crate::ops::Kernel); it sits below both the ops and the session.
 
 use crate::error::OpResult;
 use crate::ops::TensorSpec;
