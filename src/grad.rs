@@ -59,7 +59,7 @@ impl GradCx<'_> {
         let inputs = self.g.node(self.node).inputs().to_vec();
         let others: Vec<crate::shape::Shape> =
             inputs.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &o)| self.g.spec(o).shape.clone()).collect();
-        match broadcast_axes(&self.g.spec(like).shape, &others) {
+        match broadcast_axes(&self.g.try_spec(like)?.shape, &others) {
             Some((lead, ones)) => {
                 let mut out = grad;
                 if !lead.is_empty() {
@@ -116,8 +116,8 @@ fn broadcast_axes(x: &crate::shape::Shape, others: &[crate::shape::Shape]) -> Op
 /// Static shapes decide the axes when they can; otherwise `BroadcastGradientArgs` finds them at
 /// run time.
 pub fn sum_to_shape_of(g: &mut Graph, grad: Output, like: Output) -> Result<Output> {
-    let gs = g.spec(grad).shape.clone();
-    let xs = g.spec(like).shape.clone();
+    let gs = g.try_spec(grad)?.shape.clone();
+    let xs = g.try_spec(like)?.shape.clone();
     if let (Some(xd), Some(gd)) = (xs.to_known(), gs.dims())
         && gd.len() >= xd.len()
     {
@@ -132,7 +132,7 @@ pub fn sum_to_shape_of(g: &mut Graph, grad: Output, like: Output) -> Result<Outp
             return Ok(grad);
         }
         let s = g.reduce_sum(grad, Some(&axes), false)?;
-        return if g.spec(s).shape == xs {
+        return if g.try_spec(s)?.shape == xs {
             Ok(s)
         } else {
             g.reshape(s, &xd.iter().map(|&d| d as i64).collect::<Vec<_>>())
@@ -170,6 +170,9 @@ pub fn gradients(
     {
         return Err(Error::argument("gradients", "grad_ys", format!("has {} entries for {} ys", gy.len(), ys.len())));
     }
+    for &o in ys.iter().chain(xs).chain(grad_ys.unwrap_or(&[])) {
+        g.check_output(o)?;
+    }
     let between = between_nodes(g, ys, xs);
     g.with_name_scope("gradients", |g| {
         let mut pending: HashMap<Output, Vec<Output>> = HashMap::new();
@@ -181,7 +184,8 @@ pub fn gradients(
             pending.entry(y).or_default().push(gy);
         }
         let last = between.iter().rposition(|&b| b).map_or(0, |p| p + 1);
-        for id in (0..last).rev().filter(|&i| between[i]).map(|i| NodeId(i as u32)) {
+        for i in (0..last).rev().filter(|&i| between[i]) {
+            let id = g.id_at(i);
             backprop_node(g, id, &between, xs, &mut pending)?;
         }
         xs.iter().map(|x| aggregate(g, pending.remove(x).unwrap_or_default())).collect()
@@ -266,7 +270,7 @@ fn backprop_node(
         }
         for (i, (input, gi)) in inputs.iter().zip(input_grads).enumerate() {
             let Some(gi) = gi else { continue };
-            if i < g.node(id).ref_inputs() || !between[input.node.index()] || !g.spec(*input).dtype.is_float() {
+            if i < g.node(id).ref_inputs() || !between[input.node.index()] || !g.try_spec(*input)?.dtype.is_float() {
                 continue;
             }
             pending.entry(*input).or_default().push(gi);

@@ -37,6 +37,7 @@ pub mod checkpoint;
 pub mod conformance;
 pub mod data;
 pub mod error;
+pub mod fit;
 pub mod grad;
 pub mod graph;
 pub mod io;
@@ -46,7 +47,6 @@ pub mod session;
 pub mod shape;
 pub mod tensor;
 pub mod train;
-pub mod trainer;
 pub mod variables;
 
 /// The README's examples, compiled and run as tests.

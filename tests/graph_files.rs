@@ -2,7 +2,7 @@
 //! exactly as before; malformed files are errors naming the node or the position, never panics.
 
 use proptest::prelude::*;
-use stepflow::trainer::{TrainConfig, Trainer, load_graph};
+use stepflow::fit::{TrainConfig, Trainer, load_graph};
 use stepflow::{DType, Graph, NodeId, Output, Session, Tensor};
 
 fn graph_files() -> Vec<std::path::PathBuf> {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use stepflow::trainer::{RangeTest, Stop, Sweep, Trainer};
+use stepflow::fit::{RangeTest, Stop, Sweep, Trainer};
 
 #[test]
 fn lr_find_suggests_a_rate_on_the_descending_curve_that_trains_digits() {

@@ -14,7 +14,7 @@ pub struct DotArgs {
 }
 
 pub fn dot(a: DotArgs) -> Result<()> {
-    let g = stepflow::trainer::load_graph(&a.graph)?;
+    let g = stepflow::fit::load_graph(&a.graph)?;
     let dag = g.dag();
     let edge_attrs = |_: &_, e: petgraph::graph::EdgeReference<'_, Edge>| {
         use petgraph::visit::EdgeRef;

@@ -12,7 +12,7 @@ pub struct InspectArgs {
 }
 
 pub fn inspect(a: InspectArgs) -> Result<()> {
-    let g = stepflow::trainer::load_graph(&a.graph)?;
+    let g = stepflow::fit::load_graph(&a.graph)?;
     let rows: Vec<[String; 4]> = g
         .node_ids()
         .map(|id| {

@@ -4,8 +4,8 @@
 use super::progress::{bar, cell, num, stop_on_ctrl_c, stop_requested};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
+use stepflow::fit::{CsvLog, RangeTest, RangeTestResult, Stop, Sweep, Trainer};
 use stepflow::plot::{Chart, Marker, Series};
-use stepflow::trainer::{CsvLog, RangeTest, RangeTestResult, Stop, Sweep, Trainer};
 use stepflow::{Error, Result};
 
 #[derive(Args)]
@@ -103,7 +103,7 @@ fn write(dir: &Path, r: &RangeTestResult) -> Result<Vec<String>> {
     log.flush()?;
     let mut chart = Chart::new("learning-rate range test", "learning rate", "loss");
     chart.log_x = true;
-    let pts = |f: fn(&stepflow::trainer::Point) -> f64| r.points.iter().map(|p| (p.learning_rate, f(p))).collect();
+    let pts = |f: fn(&stepflow::fit::Point) -> f64| r.points.iter().map(|p| (p.learning_rate, f(p))).collect();
     chart.series.push(Series::faint("batch loss", pts(|p| p.loss)));
     chart.series.push(Series::line("smoothed loss", pts(|p| p.smoothed_loss)));
     let finite = |v: &f64| v.is_finite();

@@ -4,8 +4,8 @@
 use super::feed::parse_feed;
 use clap::Args;
 use std::path::PathBuf;
+use stepflow::fit::load_graph;
 use stepflow::plot::{Chart, Series, spans_decades};
-use stepflow::trainer::load_graph;
 use stepflow::{Error, Output, Result, Session, Tensor};
 
 #[derive(Args)]

@@ -37,7 +37,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     if a.fetches.is_empty() && a.targets.is_empty() {
         return Err(Error::argument("run", "--fetch", "give at least one --fetch or --target"));
     }
-    let g = stepflow::trainer::load_graph(&a.graph)?;
+    let g = stepflow::fit::load_graph(&a.graph)?;
     let fetches: Vec<Output> = a.fetches.iter().map(|n| g.output(n)).collect::<Result<_>>()?;
     let targets: Vec<NodeId> = a.targets.iter().map(|n| g.node_id(n)).collect::<Result<_>>()?;
     let feeds = a.feeds.iter().map(|f| parse_feed(&g, f)).collect::<Result<Vec<_>>>()?;

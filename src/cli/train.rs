@@ -6,8 +6,8 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use stepflow::fit::{CsvLog, EpochLog, Trainer};
 use stepflow::plot::{Chart, Series, spans_decades};
-use stepflow::trainer::{CsvLog, EpochLog, Trainer};
 use stepflow::{Error, Result};
 
 #[derive(Args)]

@@ -95,7 +95,7 @@ impl Graph {
             var,
         };
         let ix = self.dag.add_node(node);
-        let id = NodeId(ix.index() as u32);
+        let id = self.id_at(ix.index());
         for (i, o) in inputs.iter().enumerate() {
             self.dag.add_edge(o.node.ix(), ix, Edge::Data { slot: o.slot, input: i as u32 });
         }
@@ -114,10 +114,9 @@ impl Graph {
             .iter()
             .enumerate()
             .map(|(i, o)| {
-                let node = self
-                    .dag
-                    .node_weight(o.node.ix())
-                    .ok_or_else(|| crate::invalid!("input {i} is not a node of this graph"))?;
+                let node = self.try_node(o.node).map_err(|_| {
+                    crate::invalid!("input {i} is not a node of this graph (a handle from another graph?)")
+                })?;
                 node.outputs.get(o.slot as usize).cloned().ok_or_else(|| {
                     crate::invalid!(
                         "input {i} names output {} of '{}', which has {}",
@@ -161,7 +160,7 @@ impl Graph {
     fn control_inputs_for(&self, explicit: &[NodeId], name: &str) -> Result<Vec<NodeId>> {
         let mut controls: Vec<NodeId> = Vec::new();
         for &c in self.control_scopes.iter().flatten().chain(explicit) {
-            if c.index() >= self.len() {
+            if self.check_node(c).is_err() {
                 return Err(Error::at(
                     name,
                     "control input",

@@ -15,15 +15,23 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The index of a node in its graph.
+/// A node of one graph: its position in creation order, and which graph made it (a handle from
+/// another graph is an error wherever it is used, never a different node).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct NodeId(pub(crate) u32);
+pub struct NodeId {
+    index: u32,
+    graph: u32,
+}
+
+/// The tag of the next graph made.
+static NEXT_GRAPH: AtomicU32 = AtomicU32::new(0);
 
 impl NodeId {
     /// The node's position in creation order.
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.index as usize
     }
     pub(crate) fn ix(self) -> NodeIndex<u32> {
         NodeIndex::new(self.index())
@@ -116,8 +124,9 @@ impl Node {
 /// assert_eq!(out[0].to_f64_vec(), vec![2.0, 6.0]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Default)]
 pub struct Graph {
+    /// This graph's tag, carried by every [`NodeId`] it makes.
+    pub(crate) tag: u32,
     pub(crate) dag: DiGraph<Node, Edge, u32>,
     pub(crate) names: HashMap<String, NodeId>,
     pub(crate) name_counts: HashMap<String, usize>,
@@ -126,10 +135,52 @@ pub struct Graph {
     pub(crate) variables: Vec<VariableInfo>,
 }
 
+impl Default for Graph {
+    fn default() -> Self {
+        Graph {
+            tag: NEXT_GRAPH.fetch_add(1, Ordering::Relaxed),
+            dag: DiGraph::default(),
+            names: HashMap::new(),
+            name_counts: HashMap::new(),
+            scopes: Vec::new(),
+            control_scopes: Vec::new(),
+            variables: Vec::new(),
+        }
+    }
+}
+
 impl Graph {
     /// An empty graph.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The id of the node at `index` in creation order.
+    pub(crate) fn id_at(&self, index: usize) -> NodeId {
+        NodeId { index: index as u32, graph: self.tag }
+    }
+
+    /// Fails unless `id` is a node of this graph (a handle from another graph is an error).
+    pub fn check_node(&self, id: NodeId) -> Result<()> {
+        if id.graph == self.tag && id.index() < self.len() {
+            return Ok(());
+        }
+        Err(Error::UnknownNode { name: format!("#{} (a handle from another graph)", id.index()) })
+    }
+
+    /// Fails unless `out` is an output of a node of this graph.
+    pub fn check_output(&self, out: Output) -> Result<()> {
+        self.check_node(out.node)?;
+        let n = self.node(out.node);
+        if out.slot as usize >= n.outputs().len() {
+            return Err(Error::UnknownOutput {
+                name: format!("{}:{}", n.name(), out.slot),
+                node: n.name().to_string(),
+                slot: out.slot as usize,
+                outputs: n.outputs().len(),
+            });
+        }
+        Ok(())
     }
 
     /// The number of nodes.
@@ -142,14 +193,21 @@ impl Graph {
         self.len() == 0
     }
 
-    /// A node by id. Ids come from this graph's builder, so they are always valid for it.
+    /// A node by id. It panics for an id of another graph: code that takes handles from users
+    /// checks them first ([`check_node`](Graph::check_node), [`try_node`](Graph::try_node)).
     pub fn node(&self, id: NodeId) -> &Node {
         &self.dag[id.ix()]
     }
 
+    /// A node by id, or an error for an id of another graph.
+    pub fn try_node(&self, id: NodeId) -> Result<&Node> {
+        self.check_node(id)?;
+        Ok(self.node(id))
+    }
+
     /// Every node id in creation order (which is a topological order).
     pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
-        (0..self.len() as u32).map(NodeId)
+        (0..self.len()).map(|i| self.id_at(i))
     }
 
     /// The node with this exact name.
@@ -176,9 +234,16 @@ impl Graph {
         Ok(Output { node, slot })
     }
 
-    /// Dtype and static shape of an output.
+    /// Dtype and static shape of an output. It panics for a handle of another graph: builder
+    /// functions use [`try_spec`](Graph::try_spec) on the handles they are given.
     pub fn spec(&self, out: Output) -> &TensorSpec {
         &self.node(out.node).outputs[out.slot as usize]
+    }
+
+    /// Dtype and static shape of an output, or an error naming a handle of another graph.
+    pub fn try_spec(&self, out: Output) -> Result<&TensorSpec> {
+        self.check_output(out)?;
+        Ok(self.spec(out))
     }
 
     /// The TF name of an output: `node` for slot 0, `node:k` otherwise.
@@ -199,7 +264,7 @@ impl Graph {
 
     /// Nodes that consume an output of `id` through a data or control edge.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.dag.neighbors_directed(id.ix(), petgraph::Direction::Outgoing).map(|n| NodeId(n.index() as u32))
+        self.dag.neighbors_directed(id.ix(), petgraph::Direction::Outgoing).map(|n| self.id_at(n.index()))
     }
 
     /// The petgraph DAG underneath (read-only), for analyses and drawing.

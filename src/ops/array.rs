@@ -332,7 +332,7 @@ impl Op for Tile {
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, mult, g) = (gx.input(0), gx.input(1), gx.grad(0));
         let m = gx.g.node(mult.node).constant_value().map(|t| t.to_i64_vec());
-        let (Some(Ok(m)), Some(d)) = (m, gx.g.spec(x).shape.to_known()) else {
+        let (Some(Ok(m)), Some(d)) = (m, gx.g.try_spec(x)?.shape.to_known()) else {
             return Err(crate::error::Error::argument(
                 "gradient of Tile",
                 "input",
@@ -432,10 +432,10 @@ impl Graph {
 
     /// Reshapes `x` to the shape of `like` (static when known, else `Shape(like)`).
     pub fn reshape_like(&mut self, x: Output, like: Output) -> Result<Output> {
-        if self.spec(x).shape == self.spec(like).shape && self.spec(x).shape.to_known().is_some() {
+        if self.try_spec(x)?.shape == self.try_spec(like)?.shape && self.try_spec(x)?.shape.to_known().is_some() {
             return Ok(x);
         }
-        match self.spec(like).shape.to_known() {
+        match self.try_spec(like)?.shape.to_known() {
             Some(d) => self.reshape(x, &d.iter().map(|&v| v as i64).collect::<Vec<_>>()),
             None => {
                 let s = self.shape_of(like)?;

@@ -22,7 +22,7 @@ unary_op!(
     // dy/dx = 1 where 0 < x < 6
     grad(|gx| {
         let (x, _, g) = xyg(gx);
-        let dt = gx.g.spec(x).dtype;
+        let dt = gx.g.try_spec(x)?.dtype;
         let (zero, six) = (gx.g.scalar(dt, 0.0)?, gx.g.scalar(dt, 6.0)?);
         let above = gx.g.greater(x, zero)?;
         let below = gx.g.less(x, six)?;
@@ -37,7 +37,7 @@ unary_op!(
     // dy/dx = 1 where y > 0, else y + 1
     grad(|gx| {
         let (_, y, g) = xyg(gx);
-        let dt = gx.g.spec(y).dtype;
+        let dt = gx.g.try_spec(y)?.dtype;
         let (zero, one) = (gx.g.scalar(dt, 0.0)?, gx.g.scalar(dt, 1.0)?);
         let pos = gx.g.greater(y, zero)?;
         let y1 = gx.g.add(y, one)?;
@@ -50,7 +50,7 @@ unary_op!(
     Sigmoid, sigmoid, Real, |x| sigmoid(x),
     // dy/dx = y (1 - y)
     grad(|gx| times(gx, |g, _, y| {
-        let one = g.scalar(g.spec(y).dtype, 1.0)?;
+        let one = g.scalar(g.try_spec(y)?.dtype, 1.0)?;
         let omy = g.sub(one, y)?;
         g.mul(y, omy)
     })?)
@@ -60,7 +60,7 @@ unary_op!(
     Tanh, tanh, Real, |x| x.tanh(),
     // dy/dx = 1 - y^2
     grad(|gx| times(gx, |g, _, y| {
-        let one = g.scalar(g.spec(y).dtype, 1.0)?;
+        let one = g.scalar(g.try_spec(y)?.dtype, 1.0)?;
         let y2 = g.square(y)?;
         g.sub(one, y2)
     })?)
@@ -159,7 +159,7 @@ impl Op for LeakyRelu {
     // dy/dx = 1 where x > 0, else alpha
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, _, g) = xyg(gx);
-        let dt = gx.g.spec(x).dtype;
+        let dt = gx.g.try_spec(x)?.dtype;
         let zero = gx.g.scalar(dt, 0.0)?;
         let alpha = gx.g.scalar(dt, self.alpha as f64)?;
         let pos = gx.g.greater(x, zero)?;

@@ -169,7 +169,7 @@ fn compute_reduce(k: &mut Kernel, kind: Kind, keep: bool) -> OpResult<Outputs> {
 /// The gradient of a reduction reshaped to the kept-dims shape and broadcast back to the input:
 /// `BroadcastTo(Reshape(g, kept), Shape(x))`, static where shapes are known.
 pub(crate) fn broadcast_back(g: &mut Graph, grad: Output, x: Output, axes_in: Output) -> Result<Output> {
-    let xs = g.spec(x).shape.clone();
+    let xs = g.try_spec(x)?.shape.clone();
     let fail = |what: &str, msg: String| crate::error::Error::argument("gradient of a reduction", what, msg);
     let rank = xs.rank().ok_or_else(|| fail("input", "needs a known rank".into()))?;
     let axes = match g.node(axes_in.node).constant_value() {
@@ -184,7 +184,7 @@ pub(crate) fn broadcast_back(g: &mut Graph, grad: Output, x: Output, axes_in: Ou
         return g.broadcast_to(r, target);
     }
     let sx = g.shape_of(x)?;
-    if g.spec(grad).shape.rank() == Some(0) {
+    if g.try_spec(grad)?.shape.rank() == Some(0) {
         // A scalar broadcasts to any shape as it is.
         return g.broadcast_to(grad, sx);
     }
@@ -224,7 +224,7 @@ macro_rules! reduce_op {
             ///
             /// `axes: None` reduces over every axis (TF's `axis=None`).
             pub fn $method(&mut self, x: Output, axes: Option<&[i64]>, keep_dims: bool) -> Result<Output> {
-                if axes.is_none() && !keep_dims && self.spec(x).shape.rank().is_none() {
+                if axes.is_none() && !keep_dims && self.try_spec(x)?.shape.rank().is_none() {
                     // Every axis of a tensor of unknown rank: flatten, then reduce the one axis.
                     let flat = self.reshape(x, &[-1])?;
                     let axis = self.constant_vec(vec![0i32])?;
@@ -262,8 +262,8 @@ reduce_op!(
     // element the same value as TF's divide-after, with N times fewer divisions.
     grad(|gx, _keep| {
         let (x, axes, y, g) = parts(gx);
-        let dt = gx.g.spec(x).dtype;
-        let n = match (gx.g.spec(x).shape.num_elements(), gx.g.spec(y).shape.num_elements()) {
+        let dt = gx.g.try_spec(x)?.dtype;
+        let n = match (gx.g.try_spec(x)?.shape.num_elements(), gx.g.try_spec(y)?.shape.num_elements()) {
             (Some(a), Some(b)) if b > 0 => gx.g.scalar(dt, (a / b) as f64)?,
             (_, Some(1)) => {
                 let sx = gx.g.size_of(x)?;
@@ -306,7 +306,7 @@ reduce_op!(
 /// TF's `_MinOrMaxGrad`: the gradient goes to the elements equal to the result, split among ties.
 fn min_max_grad(gx: &mut GradCx, _keep: bool) -> Result<Vec<Option<Output>>> {
     let (x, axes, y, g) = parts(gx);
-    let dt = gx.g.spec(x).dtype;
+    let dt = gx.g.try_spec(x)?.dtype;
     let yb = broadcast_back(gx.g, y, x, axes)?;
     let eq = gx.g.equal(x, yb)?;
     let ind = gx.g.cast(eq, dt)?;
@@ -329,7 +329,7 @@ impl Graph {
         let axes: Vec<i32> = match axes {
             Some(a) => a.iter().map(|&v| v as i32).collect(),
             None => {
-                let rank = self.spec(x).shape.rank().ok_or_else(|| {
+                let rank = self.try_spec(x)?.shape.rank().ok_or_else(|| {
                     crate::error::Error::argument("reduce", "axes", "None with keep_dims needs an input of known rank")
                 })?;
                 (0..rank as i32).collect()

@@ -132,20 +132,20 @@ unary_op!(
     /// `x * x`.
     Square, square, Number, |x| x.mul(x),
     // dy/dx = 2x
-    grad(|gx| times(gx, |g, x, _| { let two = g.scalar(g.spec(x).dtype, 2.0)?; g.mul(x, two) })?)
+    grad(|gx| times(gx, |g, x, _| { let two = g.scalar(g.try_spec(x)?.dtype, 2.0)?; g.mul(x, two) })?)
 );
 unary_op!(
     /// `sqrt(x)`.
     Sqrt, sqrt, Real, |x| x.sqrt(),
     // dy/dx = 0.5 / y
-    grad(|gx| times(gx, |g, _, y| { let h = g.scalar(g.spec(y).dtype, 0.5)?; g.div(h, y) })?)
+    grad(|gx| times(gx, |g, _, y| { let h = g.scalar(g.try_spec(y)?.dtype, 0.5)?; g.div(h, y) })?)
 );
 unary_op!(
     /// `1 / sqrt(x)`.
     Rsqrt, rsqrt, Real, |x| x.sqrt().recip(),
     // dy/dx = -0.5 * y^3
     grad(|gx| times(gx, |g, _, y| {
-        let h = g.scalar(g.spec(y).dtype, -0.5)?;
+        let h = g.scalar(g.try_spec(y)?.dtype, -0.5)?;
         let y2 = g.square(y)?;
         let y3 = g.mul(y2, y)?;
         g.mul(h, y3)
@@ -169,7 +169,7 @@ unary_op!(
     // dy/dx = 1 / (1 + x)
     grad(|gx| {
         let (x, _, g) = xyg(gx);
-        let one = gx.g.scalar(gx.g.spec(x).dtype, 1.0)?;
+        let one = gx.g.scalar(gx.g.try_spec(x)?.dtype, 1.0)?;
         let d = gx.g.add(one, x)?;
         Some(gx.g.div(g, d)?)
     })
@@ -269,7 +269,7 @@ impl Graph {
 
     /// `Cast(x, dtype)`; a cast to the same dtype returns x itself, as `tf.cast`.
     pub fn cast(&mut self, x: Output, dtype: DType) -> Result<Output> {
-        if self.spec(x).dtype == dtype {
+        if self.try_spec(x)?.dtype == dtype {
             return Ok(x);
         }
         self.op("Cast", Cast { dtype }, &[x])

@@ -239,7 +239,7 @@ impl Session {
     }
 
     fn var_index(&self, var: Output) -> Result<(usize, String)> {
-        plan::check_output(&self.graph, var)?;
+        self.graph.check_output(var)?;
         let node = self.graph.node(var.node);
         let index = node.var.ok_or_else(|| Error::argument("variable", node.name(), "is not a variable"))?;
         Ok((index, node.name().to_string()))
@@ -251,9 +251,9 @@ impl Session {
         fetches: &[Output],
         targets: &[NodeId],
     ) -> Result<Arc<Plan>> {
-        let ids = feeds.clone().flat_map(|f| [f.node.0, f.slot]);
-        let ids = ids.chain([u32::MAX]).chain(fetches.iter().flat_map(|f| [f.node.0, f.slot]));
-        let hash = signature_hash(ids.chain([u32::MAX]).chain(targets.iter().map(|t| t.0)));
+        let ids = feeds.clone().flat_map(|f| [f.node.index() as u32, f.slot]);
+        let ids = ids.chain([u32::MAX]).chain(fetches.iter().flat_map(|f| [f.node.index() as u32, f.slot]));
+        let hash = signature_hash(ids.chain([u32::MAX]).chain(targets.iter().map(|t| t.index() as u32)));
         let matches =
             |k: &PlanKey| k.feeds.iter().copied().eq(feeds.clone()) && k.fetches == fetches && k.targets == targets;
         if let Some(bucket) = self.plans.read().unwrap_or_else(|e| e.into_inner()).get(&hash)

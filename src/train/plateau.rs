@@ -333,7 +333,7 @@ impl ReduceLrOnPlateau {
         if !self.dtype.is_float() {
             return Err(Error::argument(f, "dtype", format!("must be float32 or float64, got {}", self.dtype)));
         }
-        let m = g.spec(metric).clone();
+        let m = g.try_spec(metric)?.clone();
         if !m.dtype.is_float() || m.shape.rank().is_some_and(|r| r != 0) {
             return Err(Error::argument(f, "metric", format!("must be a float scalar, got {} {}", m.dtype, m.shape)));
         }

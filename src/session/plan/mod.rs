@@ -81,28 +81,6 @@ pub(crate) struct Plan {
     pub(crate) pool: Mutex<Vec<RunState>>,
 }
 
-/// Checks that an output handle belongs to the graph.
-pub(crate) fn check_output(g: &Graph, o: Output) -> Result<()> {
-    check_node(g, o.node)?;
-    let n = g.node(o.node);
-    if o.slot as usize >= n.outputs().len() {
-        return Err(Error::UnknownOutput {
-            name: format!("{}:{}", n.name(), o.slot),
-            node: n.name().to_string(),
-            slot: o.slot as usize,
-            outputs: n.outputs().len(),
-        });
-    }
-    Ok(())
-}
-
-fn check_node(g: &Graph, id: NodeId) -> Result<()> {
-    if id.index() >= g.len() {
-        return Err(Error::UnknownNode { name: format!("#{} (a handle from another graph)", id.index()) });
-    }
-    Ok(())
-}
-
 /// The nodes a signature needs, split into steps to run and folded constants.
 struct Needed {
     steps: Vec<NodeId>,
@@ -114,10 +92,10 @@ impl Plan {
     /// Builds the plan of one signature.
     pub(crate) fn build(g: &Graph, feeds: &[Output], fetches: &[Output], targets: &[NodeId]) -> Result<Plan> {
         for &o in feeds.iter().chain(fetches) {
-            check_output(g, o)?;
+            g.check_output(o)?;
         }
         for &t in targets {
-            check_node(g, t)?;
+            g.check_node(t)?;
         }
         let mut fed: HashMap<Output, usize> = HashMap::new();
         for (i, &o) in feeds.iter().enumerate() {

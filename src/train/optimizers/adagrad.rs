@@ -38,7 +38,7 @@ impl Optimizer for AdagradOptimizer {
     }
     fn apply_dense(&self, g: &mut Graph, grad: Output, var: Output) -> Result<NodeId> {
         let accum = slot(g, var, self.name(), Initializer::Constant(self.initial_accumulator_value))?;
-        let lr = self.learning_rate.tensor(g, g.spec(var).dtype, "learning_rate")?;
+        let lr = self.learning_rate.tensor(g, g.try_spec(var)?.dtype, "learning_rate")?;
         g.add_node(NodeName::Default("ApplyAdagrad"), ApplyAdagrad {}, &[var, accum, lr, grad], &[])
     }
 }

@@ -61,7 +61,7 @@ impl Optimizer for AdamOptimizer {
         Ok(())
     }
     fn prepare(&self, g: &mut Graph, first_var: Output) -> Result<()> {
-        let d = g.spec(first_var).dtype;
+        let d = g.try_spec(first_var)?.dtype;
         let power = |g: &mut Graph, name: &str, v: f64| {
             g.at_root(|g| g.non_trainable_variable(name, d, &[], Initializer::Value(Tensor::filled(d, &[], v))))
         };
@@ -74,7 +74,7 @@ impl Optimizer for AdamOptimizer {
         let m = slot(g, var, self.name(), Initializer::Zeros)?;
         let v = slot(g, var, self.name(), Initializer::Zeros)?;
         let (b1p, b2p) = self.powers()?;
-        let d = g.spec(var).dtype;
+        let d = g.try_spec(var)?.dtype;
         let b1p = g.cast(b1p, d)?;
         let b2p = g.cast(b2p, d)?;
         let lr = self.learning_rate.tensor(g, d, "learning_rate")?;
@@ -84,7 +84,7 @@ impl Optimizer for AdamOptimizer {
     }
     fn finish(&self, g: &mut Graph, _updates: &[NodeId]) -> Result<Vec<NodeId>> {
         let (b1p, b2p) = self.powers()?;
-        let d = g.spec(b1p).dtype;
+        let d = g.try_spec(b1p)?.dtype;
         let beta1 = g.scalar(d, self.beta1)?;
         let beta2 = g.scalar(d, self.beta2)?;
         let n1 = g.mul(b1p, beta1)?;

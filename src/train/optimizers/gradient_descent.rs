@@ -26,7 +26,7 @@ impl Optimizer for GradientDescentOptimizer {
         self.learning_rate.check(g, "learning_rate")
     }
     fn apply_dense(&self, g: &mut Graph, grad: Output, var: Output) -> Result<NodeId> {
-        let lr = self.learning_rate.tensor(g, g.spec(var).dtype, "learning_rate")?;
+        let lr = self.learning_rate.tensor(g, g.try_spec(var)?.dtype, "learning_rate")?;
         g.add_node(NodeName::Default("ApplyGradientDescent"), ApplyGradientDescent {}, &[var, lr, grad], &[])
     }
 }

@@ -54,7 +54,7 @@ impl Hyper {
                 g.scalar(dtype, v)
             }
             Hyper::Tensor(t) => {
-                let spec = g.spec(t).clone();
+                let spec = g.try_spec(t)?.clone();
                 if spec.shape.rank().is_some_and(|r| r != 0) {
                     return Err(Error::argument(
                         "optimizer",
@@ -80,8 +80,8 @@ impl Hyper {
             Hyper::Value(v) if !v.is_finite() => {
                 Err(Error::argument("optimizer", what, format!("must be finite, got {v}")))
             }
-            Hyper::Tensor(t) if g.spec(t).shape.rank().is_some_and(|r| r != 0) => {
-                Err(Error::argument("optimizer", what, format!("must be a scalar, got shape {}", g.spec(t).shape)))
+            Hyper::Tensor(t) if g.try_spec(t)?.shape.rank().is_some_and(|r| r != 0) => {
+                Err(Error::argument("optimizer", what, format!("must be a scalar, got shape {}", g.try_spec(t)?.shape)))
             }
             _ => Ok(()),
         }
@@ -149,7 +149,7 @@ pub trait Optimizer {
             return Err(Error::argument("apply_gradients", "grads_and_vars", msg));
         }
         if let Some(gs) = global_step
-            && !g.spec(gs).dtype.is_int()
+            && !g.try_spec(gs)?.dtype.is_int()
         {
             return Err(Error::argument("apply_gradients", "global_step", "must be an integer variable"));
         }
@@ -170,7 +170,7 @@ pub trait Optimizer {
             match global_step {
                 Some(gs) => {
                     // The constant is made outside the control scope, so it folds into the plan.
-                    let one = g.constant(Tensor::filled(g.spec(gs).dtype, &[], 1.0))?;
+                    let one = g.constant(Tensor::filled(g.try_spec(gs)?.dtype, &[], 1.0))?;
                     g.with_control_dependencies(&[done], |g| g.assign_add(gs, one))
                 }
                 None => Ok(done.into()),
@@ -211,7 +211,7 @@ pub trait Optimizer {
 /// A slot variable of `var` (`w/Adam`, `w/Adam_1`, ...): not trainable, shaped like `var`,
 /// created at the top level as TF creates slots.
 pub(crate) fn slot(g: &mut Graph, var: Output, optimizer: &str, init: Initializer) -> Result<Output> {
-    let spec = g.spec(var).clone();
+    let spec = g.try_spec(var)?.clone();
     let shape =
         spec.shape.to_known().ok_or_else(|| Error::argument("slot", g.node(var.node).name(), "needs a known shape"))?;
     let name = format!("{}/{optimizer}", g.node(var.node).name());

@@ -32,7 +32,7 @@ impl Optimizer for MomentumOptimizer {
     }
     fn apply_dense(&self, g: &mut Graph, grad: Output, var: Output) -> Result<NodeId> {
         let accum = slot(g, var, self.name(), Initializer::Zeros)?;
-        let d = g.spec(var).dtype;
+        let d = g.try_spec(var)?.dtype;
         let lr = self.learning_rate.tensor(g, d, "learning_rate")?;
         let m = self.momentum.tensor(g, d, "momentum")?;
         let op = ApplyMomentum { use_nesterov: self.use_nesterov };

@@ -51,7 +51,7 @@ impl Optimizer for RMSPropOptimizer {
         let ms = slot(g, var, self.name(), Initializer::Ones)?;
         let mg = if self.centered { Some(slot(g, var, self.name(), Initializer::Zeros)?) } else { None };
         let mom = slot(g, var, self.name(), Initializer::Zeros)?;
-        let d = g.spec(var).dtype;
+        let d = g.try_spec(var)?.dtype;
         let lr = self.learning_rate.tensor(g, d, "learning_rate")?;
         let rho = self.decay.tensor(g, d, "decay")?;
         let momentum = self.momentum.tensor(g, d, "momentum")?;

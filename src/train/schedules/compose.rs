@@ -11,7 +11,7 @@ fn shifted_step(g: &mut Graph, global_step: Output, offset: u64) -> Result<Outpu
     if offset == 0 {
         return Ok(global_step);
     }
-    let d = g.spec(global_step).dtype;
+    let d = g.try_spec(global_step)?.dtype;
     let off = g.constant(Tensor::filled(d, &[], offset as f64))?;
     let zero = g.constant(Tensor::filled(d, &[], 0.0))?;
     let k = g.sub(global_step, off)?;
@@ -42,7 +42,7 @@ impl Schedule for Warmup {
             return Err(Error::argument(f, "warmup_steps", "must be at least 1"));
         }
         g.with_name_scope("Warmup", |g| {
-            let step_dtype = g.spec(global_step).dtype;
+            let step_dtype = g.try_spec(global_step)?.dtype;
             let zero_step = g.constant(Tensor::filled(step_dtype, &[], 0.0))?;
             let target = self.schedule.build(g, zero_step)?;
             let target = g.cast(target, self.dtype)?;
@@ -104,7 +104,7 @@ impl Schedule for Sequential {
                 let v = sched.build(g, k)?;
                 values.push(g.cast(v, self.dtype)?);
             }
-            let step_dtype = g.spec(global_step).dtype;
+            let step_dtype = g.try_spec(global_step)?.dtype;
             let mut out = values.pop().ok_or_else(|| Error::argument(f, "schedules", "must not be empty"))?;
             for (v, &b) in values.into_iter().zip(&self.boundaries).rev() {
                 let bound = g.constant(Tensor::filled(step_dtype, &[], b as f64))?;

@@ -261,7 +261,7 @@ impl Schedule for PiecewiseConstant {
     fn build(&self, g: &mut Graph, global_step: Output) -> Result<Output> {
         check_step(g, self.name(), global_step, self.dtype)?;
         self.validate()?;
-        let step_dtype = g.spec(global_step).dtype;
+        let step_dtype = g.try_spec(global_step)?.dtype;
         g.with_name_scope("PiecewiseConstant", |g| {
             let last = self.values.len() - 1;
             let mut out = g.scalar(self.dtype, self.values[last])?;

@@ -141,7 +141,7 @@ pub(crate) fn float32() -> DType {
 
 /// Validates the common pieces: a scalar integer step, a float dtype.
 pub(crate) fn check_step(g: &Graph, function: &str, global_step: Output, dtype: DType) -> Result<()> {
-    let spec = g.spec(global_step);
+    let spec = g.try_spec(global_step)?;
     if !spec.dtype.is_int() {
         return Err(Error::argument(function, "global_step", format!("must be an integer tensor, got {}", spec.dtype)));
     }

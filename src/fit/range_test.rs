@@ -119,7 +119,7 @@ impl RangeTest {
     /// The rate of step `k` (0-based).
     ///
     /// ```
-    /// use stepflow::trainer::RangeTest;
+    /// use stepflow::fit::RangeTest;
     /// let t = RangeTest { start: 1e-4, end: 1.0, steps: 5, ..Default::default() };
     /// let rates: Vec<f64> = (0..5).map(|k| t.rate(k)).collect();
     /// let expected = [1e-4, 1e-3, 1e-2, 1e-1, 1.0];
@@ -171,7 +171,7 @@ impl RangeTest {
 /// The suggestions on a curve: `(steepest, minimum / 10)`.
 ///
 /// ```
-/// use stepflow::trainer::{Point, suggest};
+/// use stepflow::fit::{Point, suggest};
 /// // A U-shaped curve over 1e-5 ... 1e1 with its minimum at 1e-1 and its steepest fall at 1e-3.
 /// let points: Vec<Point> = (0..=60)
 ///     .map(|k| {

@@ -63,7 +63,7 @@ pub(super) enum Plateau {
 /// [`finished`](Trainer::finished).
 ///
 /// ```
-/// use stepflow::trainer::Trainer;
+/// use stepflow::fit::Trainer;
 /// let mut t = Trainer::from_file("graphs/digits_mlp.json".as_ref())?;
 /// let first = t.step()?.0;
 /// assert_eq!((first.step, t.step_names()[0].as_str()), (1, "loss"));

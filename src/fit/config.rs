@@ -249,7 +249,7 @@ pub fn base_dir(config: &Path) -> PathBuf {
 /// Loads a graph from a graph file or from a training config's graph, whichever `path` is.
 ///
 /// ```
-/// let g = stepflow::trainer::load_graph("graphs/digits_mlp.json".as_ref())?;
+/// let g = stepflow::fit::load_graph("graphs/digits_mlp.json".as_ref())?;
 /// assert!(g.node_id("train").is_ok());
 /// # Ok::<(), stepflow::Error>(())
 /// ```

@@ -1,9 +1,10 @@
-//! Training from a config file: data fed to the graph's placeholders in shuffled batches,
-//! validation each epoch, reduce-on-plateau, checkpoints and resumption, and the learning-rate
-//! range test. The `stepflow train` and `stepflow lr-find` commands are thin shells over this.
+//! Fitting a graph to data as a training config says: data fed to the graph's placeholders in
+//! shuffled batches, validation each epoch, reduce-on-plateau, checkpoints and resumption, and the
+//! learning-rate range test. The `stepflow train` and `stepflow lr-find` commands are thin shells
+//! over this. (The graph-side pieces, optimizers and schedules, are TF's `tf.train`: [`crate::train`].)
 //!
 //! ```
-//! use stepflow::trainer::Trainer;
+//! use stepflow::fit::Trainer;
 //! let mut t = Trainer::from_file("graphs/digits_mlp.json".as_ref())?;
 //! let before = t.evaluate()?; // [loss, accuracy] on the validation part
 //! while t.position().epoch < 2 {
