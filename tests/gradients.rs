@@ -209,7 +209,7 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
             vec![c(&[any(&[4, 2])], |g, x| {
                 let ids = g.constant(Tensor::from_vec(&[4], vec![1i32, 0, 1, 2])?)?;
                 let n = g.constant(3i32)?;
-                g.op("UnsortedSegmentSum", stepflow::ops::index::UnsortedSegmentSum {}, &[x[0], ids, n])
+                g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[x[0], ids, n])
             })],
         ),
         (

@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, binary, compare, index, linalg, nn, random, reduce, shape_ops, state, train, unary, xent};
+use super::{array, binary, compare, linalg, nn, random, reduce, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -96,18 +96,18 @@ registry! {
     "BroadcastTo" => array::BroadcastTo,
     "Tile" => array::Tile,
     "Pad" => array::Pad,
-    "ConcatV2" => index::ConcatV2,
-    "Slice" => index::Slice,
-    "GatherV2" => index::GatherV2,
-    "UnsortedSegmentSum" => index::UnsortedSegmentSum,
-    "OneHot" => index::OneHot,
-    "Shape" => shape_ops::Shape,
-    "Size" => shape_ops::Size,
-    "Rank" => shape_ops::Rank,
-    "Fill" => shape_ops::Fill,
-    "ZerosLike" => shape_ops::ZerosLike,
-    "OnesLike" => shape_ops::OnesLike,
-    "BroadcastGradientArgs" => shape_ops::BroadcastGradientArgs,
+    "ConcatV2" => array::ConcatV2,
+    "Slice" => array::Slice,
+    "GatherV2" => array::GatherV2,
+    "UnsortedSegmentSum" => array::UnsortedSegmentSum,
+    "OneHot" => array::OneHot,
+    "Shape" => array::Shape,
+    "Size" => array::Size,
+    "Rank" => array::Rank,
+    "Fill" => array::Fill,
+    "ZerosLike" => array::ZerosLike,
+    "OnesLike" => array::OnesLike,
+    "BroadcastGradientArgs" => array::BroadcastGradientArgs,
     // neural networks
     "Relu" => nn::Relu,
     "ReluGrad" => nn::ReluGrad,

@@ -148,7 +148,7 @@ pub fn unsorted_segment_sum() {
         let d = g.constant(f32s(&[4], &[1., 2., 3., 4.]))?;
         let ids = g.constant(i32s(&[4], &[0, 1, 0, 1]))?;
         let n = g.constant(2i32)?;
-        g.op("UnsortedSegmentSum", stepflow::ops::index::UnsortedSegmentSum {}, &[d, ids, n])
+        g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[d, ids, n])
     })
     .unwrap();
     assert_close(&t, &[2], &[4., 6.]);

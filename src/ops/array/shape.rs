@@ -1,11 +1,11 @@
-//! Ops about shapes and filled tensors: Shape, Size, Rank, Fill, ZerosLike, OnesLike,
-//! BroadcastGradientArgs. Shape, Size and Rank fold to constants when the static shape is known.
+//! Describing shapes as integer tensors: Shape, Size, Rank, BroadcastGradientArgs.
 
-use super::op;
-use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
+use super::fill::dims_from;
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
+use crate::ops::op;
+use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::shape::{self, broadcast_dims};
 use crate::tensor::{DType, Tensor};
 
@@ -75,102 +75,19 @@ shape_fact_op!(
     |s| shape::Shape::partial(&[s.rank()]),
     |d| (vec![d.len()], d.iter().map(|&v| v as i64).collect())
 );
+
 shape_fact_op!(
     /// The number of elements (`tf.size`).
     Size, size_of,
     |_s| shape::Shape::scalar(),
     |d| (vec![], vec![d.iter().product::<usize>() as i64])
 );
+
 shape_fact_op!(
     /// The number of dimensions (`tf.rank`).
     Rank, rank_of,
     |_s| shape::Shape::scalar(),
     |d| (vec![], vec![d.len() as i64])
-);
-
-op! {
-    /// A tensor of shape `dims` filled with the scalar `value`.
-    Fill derive(Copy, Default) {}
-}
-
-fn dims_from(v: &[i64]) -> OpResult<Vec<usize>> {
-    let dims: Vec<usize> = v
-        .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| crate::invalid!("negative dimension in {v:?}")))
-        .collect::<OpResult<_>>()?;
-    shape::checked_elements(&dims)?;
-    Ok(dims)
-}
-
-impl Op for Fill {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(2)?;
-        cx.dtype_in(0, super::INTS)?;
-        cx.scalar(1, "value")?;
-        let shape = match cx.ints(0)? {
-            Some(v) => shape::Shape::known(&dims_from(&v)?),
-            None => match cx.input(0).shape.dims() {
-                Some([Some(r)]) => shape::Shape::unknown_dims(*r),
-                _ => shape::Shape::unknown(),
-            },
-        };
-        single(cx.input(1).dtype, shape)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let dims = dims_from(&k.input(0)?.ints()?)?;
-        let v = k.input(1)?;
-        one(crate::with_array!(v, a => {
-            let x = *a.iter().next().ok_or_else(|| crate::invalid!("value is empty"))?;
-            crate::tensor::Element::wrap(ndarray::ArrayD::from_elem(ndarray::IxDyn(&dims), x).into_shared())
-        }))
-    }
-    // d/dvalue = sum(g)
-    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        let g = gx.grad(0);
-        Ok(vec![None, Some(gx.g.reduce_sum(g, None, false)?)])
-    }
-}
-
-/// Defines ZerosLike / OnesLike.
-macro_rules! like_op {
-    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $value:expr) => {
-        op! {
-            $(#[doc = $doc])*
-            $name derive(Copy, Default) {}
-            builder $method(x)
-        }
-
-        impl Op for $name {
-            fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-                cx.arity(1)?;
-                Ok(vec![cx.input(0).clone()])
-            }
-            fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-                let x = k.input(0)?;
-                one(Tensor::filled(x.dtype(), x.shape(), $value))
-            }
-            fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
-                let s = cx.input(0).shape.to_known()?;
-                (s.iter().product::<usize>() <= 4096).then(|| Tensor::filled(cx.input(0).dtype, &s, $value))
-            }
-            // not differentiable
-            fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-                Ok(vec![None])
-            }
-            fn value_from_shapes(&self) -> bool {
-                true
-            }
-        }
-    };
-}
-
-like_op!(
-    /// Zeros of the shape and dtype of `x`.
-    ZerosLike, zeros_like, 0.0
-);
-like_op!(
-    /// Ones of the shape and dtype of `x`.
-    OnesLike, ones_like, 1.0
 );
 
 op! {
@@ -187,8 +104,8 @@ fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
 impl Op for BroadcastGradientArgs {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
-        cx.dtype_in(0, super::INTS)?;
-        cx.dtype_in(1, super::INTS)?;
+        cx.dtype_in(0, INTS)?;
+        cx.dtype_in(1, INTS)?;
         let v = TensorSpec::new(DType::Int32, shape::Shape::unknown_dims(1));
         Ok(vec![v.clone(), v])
     }
@@ -206,12 +123,5 @@ impl Op for BroadcastGradientArgs {
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
-    }
-}
-
-impl Graph {
-    /// `Fill(dims, value)`: a tensor of shape `dims` (an int tensor) filled with the scalar `value`.
-    pub fn fill(&mut self, dims: Output, value: Output) -> Result<Output> {
-        self.op("Fill", Fill {}, &[dims, value])
     }
 }

@@ -1,0 +1,132 @@
+//! Repeating elements: BroadcastTo and Tile.
+
+use crate::error::{OpError, OpResult, Result};
+use crate::grad::{GradCx, sum_to_shape_of};
+use crate::graph::{Graph, Output};
+use crate::ops::op;
+use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
+use crate::shape::Shape;
+use crate::tensor::{ArcArrayD, Element};
+use crate::with_array;
+use ndarray::{ArrayD, IxDyn};
+
+op! {
+    /// Broadcasts `input` to `shape` (NumPy rules).
+    BroadcastTo derive(Copy, Default) {}
+}
+
+impl Op for BroadcastTo {
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(2)?;
+        cx.dtype_in(1, INTS)?;
+        let x = cx.input(0);
+        let target = match cx.ints(1)? {
+            Some(v) => Shape::known(&v.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>()),
+            None => match cx.input(1).shape.dims() {
+                Some([Some(r)]) => Shape::unknown_dims(*r),
+                _ => Shape::unknown(),
+            },
+        };
+        let out = x.shape.broadcast(&target)?;
+        let merged =
+            target.merge(&out).map_err(|_| OpError::ShapeMismatch { lhs: x.shape.clone(), rhs: target.clone() })?;
+        single(x.dtype, merged)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let target: Vec<usize> = k.input(1)?.ints()?.iter().map(|&d| d.max(0) as usize).collect();
+        crate::shape::checked_elements(&target)?;
+        let x = k.input(0)?;
+        if x.shape() == target.as_slice() {
+            return one(k.take(0)?);
+        }
+        one(with_array!(x, a => Element::wrap(broadcast_owned(a, &target)?)))
+    }
+    // d/dx = g summed over the broadcast axes
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (x, g) = (gx.input(0), gx.grad(0));
+        Ok(vec![Some(sum_to_shape_of(gx.g, g, x)?), None])
+    }
+}
+
+/// `a` broadcast to `target` as a new row-major array (a single element is simply repeated).
+fn broadcast_owned<T: Element>(a: &ArcArrayD<T>, target: &[usize]) -> OpResult<ArcArrayD<T>> {
+    let fail = || crate::invalid!("cannot broadcast {:?} to {:?}", a.shape(), target);
+    if a.len() == 1 && a.ndim() <= target.len() {
+        let v = *a.iter().next().ok_or_else(fail)?;
+        return Ok(ArrayD::from_elem(IxDyn(target), v).into_shared());
+    }
+    let v = a.broadcast(IxDyn(target)).ok_or_else(fail)?;
+    Ok(v.as_standard_layout().into_owned().into_shared())
+}
+
+op! {
+    /// Repeats `input` `multiples[i]` times along axis i.
+    Tile derive(Copy, Default) {}
+}
+
+impl Op for Tile {
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        cx.arity(2)?;
+        cx.dtype_in(1, INTS)?;
+        let x = cx.input(0);
+        let shape = match (cx.ints(1)?, x.shape.dims()) {
+            (Some(m), Some(d)) => {
+                if m.len() != d.len() || m.iter().any(|&v| v < 0) {
+                    return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", d.len()));
+                }
+                Shape::partial(&d.iter().zip(&m).map(|(d, &m)| d.map(|d| d * m as usize)).collect::<Vec<_>>())
+            }
+            (_, Some(d)) => Shape::unknown_dims(d.len()),
+            _ => Shape::unknown(),
+        };
+        single(x.dtype, shape)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let m = k.input(1)?.ints()?;
+        let x = k.input(0)?;
+        if m.len() != x.rank() || m.iter().any(|&v| v < 0) {
+            return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", x.rank()));
+        }
+        let out: Vec<usize> = x.shape().iter().zip(&m).map(|(&d, &m)| d.saturating_mul(m as usize)).collect();
+        crate::shape::checked_elements(&out)?;
+        one(with_array!(x, a => Element::wrap(tile(a, &m))))
+    }
+    // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (x, mult, g) = (gx.input(0), gx.input(1), gx.grad(0));
+        let m = gx.g.node(mult.node).constant_value().map(|t| t.to_i64_vec());
+        let (Some(Ok(m)), Some(d)) = (m, gx.g.try_spec(x)?.shape.to_known()) else {
+            return Err(crate::error::Error::argument(
+                "gradient of Tile",
+                "input",
+                "needs constant multiples and a known input shape",
+            ));
+        };
+        let split: Vec<i64> = m.iter().zip(&d).flat_map(|(&m, &d)| [m, d as i64]).collect();
+        let r = gx.g.reshape(g, &split)?;
+        let axes: Vec<i64> = (0..m.len() as i64).map(|i| 2 * i).collect();
+        Ok(vec![Some(gx.g.reduce_sum(r, Some(&axes), false)?), None])
+    }
+}
+
+fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> ArcArrayD<T> {
+    let out_shape: Vec<usize> = a.shape().iter().zip(m).map(|(&d, &m)| d * m as usize).collect();
+    ArrayD::from_shape_fn(IxDyn(&out_shape), |ix| {
+        let src: Vec<usize> = (0..a.ndim()).map(|i| ix[i] % a.shape()[i]).collect();
+        a[IxDyn(&src)]
+    })
+    .into_shared()
+}
+
+impl Graph {
+    /// `BroadcastTo(x, shape)` with the shape a tensor.
+    pub fn broadcast_to(&mut self, x: Output, shape: Output) -> Result<Output> {
+        self.op("BroadcastTo", BroadcastTo {}, &[x, shape])
+    }
+
+    /// `Tile(x, multiples)`.
+    pub fn tile(&mut self, x: Output, multiples: &[i64]) -> Result<Output> {
+        let m = self.constant_vec(multiples.iter().map(|&v| v as i32).collect())?;
+        self.op("Tile", Tile {}, &[x, m])
+    }
+}

@@ -1,0 +1,28 @@
+//! Array ops: the tensor's elements rearranged, cut, joined, selected or described, never
+//! computed on. One file per job:
+//!
+//! | file | ops |
+//! | --- | --- |
+//! | `reshape` | Reshape, ExpandDims, Squeeze: same elements, new shape |
+//! | `transpose` | Transpose: axes permuted |
+//! | `broadcast` | BroadcastTo, Tile: elements repeated |
+//! | `slice` | Slice, Pad, ConcatV2: cut and joined along axes |
+//! | `gather` | GatherV2, UnsortedSegmentSum, OneHot: selected by index |
+//! | `shape` | Shape, Size, Rank, BroadcastGradientArgs: shapes as integer tensors |
+//! | `fill` | Fill, ZerosLike, OnesLike: tensors of one value |
+
+mod broadcast;
+mod fill;
+mod gather;
+mod reshape;
+mod shape;
+mod slice;
+mod transpose;
+
+pub use broadcast::{BroadcastTo, Tile};
+pub use fill::{Fill, OnesLike, ZerosLike};
+pub use gather::{GatherV2, OneHot, UnsortedSegmentSum};
+pub use reshape::{ExpandDims, Reshape, Squeeze};
+pub use shape::{BroadcastGradientArgs, Rank, Shape, Size};
+pub use slice::{ConcatV2, Pad, Slice};
+pub use transpose::Transpose;
