@@ -2,6 +2,7 @@
 //! every check runs, and saved atomically.
 
 pub mod functions;
+pub mod tf;
 mod graph_def;
 
 pub use graph_def::{GraphDef, MAX_NODES, NodeDef, VERSION, VariableDef};
