@@ -42,7 +42,8 @@ fn nodes_agree_with_a_plain_reading_of_the_json() {
         for (ours, theirs) in g.nodes.iter().zip(nodes) {
             assert_eq!(ours.name, theirs["name"].as_str().unwrap());
             assert_eq!(ours.op, theirs["op"].as_str().unwrap());
-            let inputs: Vec<&str> = theirs["input"].as_array().map_or(vec![], |a| a.iter().flat_map(Value::as_str).collect());
+            let inputs: Vec<&str> =
+                theirs["input"].as_array().map_or(vec![], |a| a.iter().flat_map(Value::as_str).collect());
             assert_eq!(ours.inputs, inputs);
             let keys: Vec<&String> = theirs["attr"].as_object().map_or(vec![], |o| o.keys().collect());
             assert_eq!(ours.attrs.keys().collect::<Vec<_>>(), keys, "{}", ours.name);
@@ -92,7 +93,8 @@ fn tensor_content_decodes_as_little_endian() {
     let mut checked = 0;
     for (node, theirs) in g.nodes.iter().zip(spec["graph_def"]["node"].as_array().unwrap()) {
         let tensor = &theirs["attr"]["value"]["tensor"];
-        let (Some(content), "DT_FLOAT") = (tensor["tensorContent"].as_str(), tensor["dtype"].as_str().unwrap_or("")) else {
+        let (Some(content), "DT_FLOAT") = (tensor["tensorContent"].as_str(), tensor["dtype"].as_str().unwrap_or(""))
+        else {
             continue;
         };
         let raw = base64_decode(content);
@@ -131,7 +133,8 @@ fn meta_graphs_list_variables_and_train_ops() {
         let meta = TfMetaGraph::read(file(&case, "meta")).unwrap();
         assert_eq!(meta.tensorflow_version, "2.21.0");
         // `final_variables` holds every global variable, by op name.
-        let mut names: Vec<String> = meta.variables.iter().map(|v| v.variable_name.trim_end_matches(":0").into()).collect();
+        let mut names: Vec<String> =
+            meta.variables.iter().map(|v| v.variable_name.trim_end_matches(":0").into()).collect();
         let mut want: Vec<String> = spec["expected"]["final_variables"].as_object().unwrap().keys().cloned().collect();
         names.sort();
         want.sort();
@@ -193,7 +196,10 @@ fn unsupported_dtypes_survive_by_name() {
     "#;
     let g = TfGraph::parse(text, "types.pbtxt").unwrap();
     let Some(AttrValue::Tensor(TfTensor::Other(s))) = g.nodes[0].attr("value") else { panic!() };
-    assert_eq!((s.dtype().name(), s.shape(), s.strings()), ("DT_STRING", &[2][..], &[b"model".to_vec(), vec![1, 255]][..]));
+    assert_eq!(
+        (s.dtype().name(), s.shape(), s.strings()),
+        ("DT_STRING", &[2][..], &[b"model".to_vec(), vec![1, 255]][..])
+    );
     assert_eq!(g.nodes[1].attr("dtype"), Some(&AttrValue::Type(TfType::Other("DT_HALF".into()))));
     assert_eq!(g.nodes[2].attr("dtype").map(|t| format!("{t:?}")), Some("Type(Other(\"DT_RESOURCE\"))".into()));
     assert_eq!(g.nodes[2].attr("shape"), Some(&AttrValue::Shape(stepflow::Shape::unknown())));
@@ -228,4 +234,3 @@ fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
-

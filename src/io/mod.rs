@@ -2,8 +2,8 @@
 //! every check runs, and saved atomically.
 
 pub mod functions;
-pub mod tf;
 mod graph_def;
+pub mod tf;
 
 pub use graph_def::{GraphDef, MAX_NODES, NodeDef, VERSION, VariableDef};
 

@@ -5,6 +5,7 @@ use super::proto as pb;
 use super::tensor::{self, Problem};
 use super::types::*;
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Where values are being decoded, for error messages, and the tensor size limit.
@@ -25,12 +26,18 @@ pub(super) fn graph(def: pb::GraphDef, cx: Context) -> Result<TfGraph> {
     let library = def.library.unwrap_or_default();
     let versions = def.versions.unwrap_or_default();
     Ok(TfGraph {
-        nodes: def.node.into_iter().map(|n| node(n, cx, "")).collect::<Result<_>>()?,
+        nodes: in_order(def.node.into_par_iter().map(|n| node(n, cx, "")).collect())?,
         functions: library.function.into_iter().map(|f| function(f, cx)).collect::<Result<_>>()?,
         gradients: library.gradient.into_iter().map(|g| (g.function_name, g.gradient_func)).collect(),
         producer: versions.producer,
         min_consumer: versions.min_consumer,
     })
+}
+
+/// The values, or the error of the first that failed: converted in parallel, a graph still
+/// reports the same problem every time.
+pub(super) fn in_order<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
 }
 
 /// Attribute values by name; a problem names the attribute.

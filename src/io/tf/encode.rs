@@ -10,27 +10,35 @@ use std::collections::BTreeMap;
 /// The GraphDef of a plain graph.
 pub(super) fn graph(g: &TfGraph) -> Result<pb::GraphDef> {
     let failed = |place: String| move |e: Problem| Error::format("GraphDef", format!("{place}: {e}"));
-    let nodes = g.nodes.iter().map(|n| node(n).map_err(failed(format!("node '{}'", n.name))));
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &g.nodes {
+        nodes.push(node(n).map_err(failed(format!("node '{}'", n.name)))?);
+    }
     let functions = g.functions.iter().map(|f| function(f).map_err(failed(format!("function '{}'", f.name))));
-    let gradient = g.gradients.iter().map(|(f, grad)| pb::GradientDef { function_name: f.clone(), gradient_func: grad.clone() });
+    let gradient =
+        g.gradients.iter().map(|(f, grad)| pb::GradientDef { function_name: f.clone(), gradient_func: grad.clone() });
     let library = pb::FunctionDefLibrary {
         function: functions.collect::<Result<_>>()?,
         gradient: gradient.collect(),
         registered_gradients: Vec::new(),
     };
     Ok(pb::GraphDef {
-        node: nodes.collect::<Result<_>>()?,
-        versions: Some(pb::VersionDef { producer: g.producer, min_consumer: g.min_consumer, bad_consumers: Vec::new() }),
+        node: nodes,
+        versions: Some(pb::VersionDef {
+            producer: g.producer,
+            min_consumer: g.min_consumer,
+            bad_consumers: Vec::new(),
+        }),
         library: (!library.function.is_empty() || !library.gradient.is_empty()).then_some(library),
         ..Default::default()
     })
 }
 
 /// Attribute values by name; a problem names the attribute.
-pub(super) fn attrs(map: &BTreeMap<String, AttrValue>) -> std::result::Result<BTreeMap<String, pb::AttrValue>, Problem> {
-    map.iter()
-        .map(|(k, v)| attr_value(v).map(|v| (k.clone(), v)).map_err(|e| format!("attr '{k}': {e}")))
-        .collect()
+pub(super) fn attrs(
+    map: &BTreeMap<String, AttrValue>,
+) -> std::result::Result<BTreeMap<String, pb::AttrValue>, Problem> {
+    map.iter().map(|(k, v)| attr_value(v).map(|v| (k.clone(), v)).map_err(|e| format!("attr '{k}': {e}"))).collect()
 }
 
 fn node(n: &TfNode) -> std::result::Result<pb::NodeDef, Problem> {
@@ -59,7 +67,11 @@ fn function(f: &TfFunction) -> std::result::Result<pb::FunctionDef, Problem> {
         attr: attrs(&f.attrs)?,
         arg_attr: arg_attrs.collect::<std::result::Result<_, _>>()?,
         resource_arg_unique_id: BTreeMap::new(),
-        node_def: f.nodes.iter().map(|n| node(n).map_err(|e| format!("node '{}': {e}", n.name))).collect::<std::result::Result<_, _>>()?,
+        node_def: f
+            .nodes
+            .iter()
+            .map(|n| node(n).map_err(|e| format!("node '{}': {e}", n.name)))
+            .collect::<std::result::Result<_, _>>()?,
         ret: f.ret.clone(),
         control_ret: f.control_ret.clone(),
     })

@@ -2,12 +2,13 @@
 //! format, the proto3 JSON mapping), told apart by content, and each converted to and from the
 //! prost types: binary by prost itself, text and JSON through prost-reflect's dynamic messages.
 
-use super::proto::{json_descriptor, text_descriptor};
+use super::proto::{self as pb, json_descriptor, text_descriptor};
 use crate::error::{Error, Result};
 use miette::Diagnostic;
 use prost::Message;
 use prost_reflect::text_format::FormatOptions;
-use prost_reflect::{DynamicMessage, MessageDescriptor};
+use prost_reflect::{DynamicMessage, MessageDescriptor, Value as Dynamic};
+use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use std::path::Path;
@@ -51,58 +52,88 @@ impl Form {
     }
 }
 
-/// Decodes message `name` (`"GraphDef"`) from `data` in `form`; `file` names it in errors.
-pub(super) fn decode<M: Message + Default>(data: &[u8], form: Form, name: &str, file: &str) -> Result<M> {
+/// A top-level message of the schema: its name, and how a dynamic message (from the text or
+/// JSON form) becomes prost's type.
+pub(super) trait TopLevel: Message + Default + Sized {
+    const NAME: &'static str;
+    fn from_dynamic(message: DynamicMessage, file: &str) -> Result<Self>;
+}
+
+impl TopLevel for pb::GraphDef {
+    const NAME: &'static str = "GraphDef";
+
+    /// Node by node, in parallel: encoding a whole graph at once computes the length of every
+    /// nested message once per enclosing message, and walks memory far larger than the caches.
+    fn from_dynamic(mut message: DynamicMessage, file: &str) -> Result<Self> {
+        let nodes = message.take_field_by_name("node");
+        let mut def: pb::GraphDef = transcode(message, file)?;
+        if let Some(Dynamic::List(nodes)) = nodes {
+            def.node = super::decode::in_order(nodes.into_par_iter().map(|n| transcode_value(n, file)).collect())?;
+        }
+        Ok(def)
+    }
+}
+
+impl TopLevel for pb::MetaGraphDef {
+    const NAME: &'static str = "MetaGraphDef";
+
+    fn from_dynamic(mut message: DynamicMessage, file: &str) -> Result<Self> {
+        let graph = message.take_field_by_name("graph_def");
+        let mut def: pb::MetaGraphDef = transcode(message, file)?;
+        if let Some(Dynamic::Message(graph)) = graph {
+            def.graph_def = Some(pb::GraphDef::from_dynamic(graph, file)?);
+        }
+        Ok(def)
+    }
+}
+
+/// Decodes a message from `data` in `form`; `file` names it in errors.
+pub(super) fn decode<M: TopLevel>(data: &[u8], form: Form, file: &str) -> Result<M> {
     match form {
         Form::Binary => M::decode(data).map_err(|e| Error::format(file, e.to_string())),
-        Form::Text => transcode(decode_text(data, name, file)?, file),
+        Form::Text => M::from_dynamic(decode_text(data, M::NAME, file)?, file),
         Form::Json => {
             let mut de = serde_json::Deserializer::from_slice(data);
-            let message = DynamicMessage::deserialize(json_descriptor(name)?, &mut de).map_err(json_error(file))?;
+            let message = DynamicMessage::deserialize(json_descriptor(M::NAME)?, &mut de).map_err(json_error(file))?;
             de.end().map_err(json_error(file))?;
-            transcode(message, file)
+            M::from_dynamic(message, file)
         }
     }
 }
 
-/// Decodes message `name` from a parsed JSON value.
-pub(super) fn decode_json_value<M: Message + Default>(value: &Value, name: &str, file: &str) -> Result<M> {
+/// Decodes a message from a parsed JSON value.
+pub(super) fn decode_json_value<M: TopLevel>(value: &Value, file: &str) -> Result<M> {
     if json_depth(value) > 2 * MAX_DEPTH {
         return Err(Error::format(file, format!("JSON nested more than {} deep", 2 * MAX_DEPTH)));
     }
-    let message = DynamicMessage::deserialize(json_descriptor(name)?, value).map_err(json_error(file))?;
-    transcode(message, file)
+    let message = DynamicMessage::deserialize(json_descriptor(M::NAME)?, value).map_err(json_error(file))?;
+    M::from_dynamic(message, file)
 }
 
-/// Decodes message `name` from the member of a JSON object whose key is one of `keys` (a run
+/// Decodes a message from the member of a JSON object whose key is one of `keys` (a run
 /// spec's `graph_def`, a MetaGraphDef's `graphDef`), or `None` when there is no such member.
-pub(super) fn decode_json_member<M: Message + Default>(
-    data: &[u8],
-    keys: &[&str],
-    name: &str,
-    file: &str,
-) -> Result<Option<M>> {
+pub(super) fn decode_json_member<M: TopLevel>(data: &[u8], keys: &[&str], file: &str) -> Result<Option<M>> {
     let mut de = serde_json::Deserializer::from_slice(data);
-    let member = Member { keys, desc: json_descriptor(name)? };
+    let member = Member { keys, desc: json_descriptor(M::NAME)? };
     let found = member.deserialize(&mut de).map_err(json_error(file))?;
     de.end().map_err(json_error(file))?;
-    found.map(|m| transcode(m, file)).transpose()
+    found.map(|m| M::from_dynamic(m, file)).transpose()
 }
 
-/// Encodes `message` (of type `name`) in `form`.
-pub(super) fn encode<M: Message>(message: &M, form: Form, name: &str) -> Result<Vec<u8>> {
-    let failed = |e: &dyn std::fmt::Display| Error::format(name, format!("cannot encode: {e}"));
+/// Encodes `message` in `form`.
+pub(super) fn encode<M: TopLevel>(message: &M, form: Form) -> Result<Vec<u8>> {
+    let failed = |e: &dyn std::fmt::Display| Error::format(M::NAME, format!("cannot encode: {e}"));
     match form {
         Form::Binary => Ok(message.encode_to_vec()),
         Form::Text => {
-            let mut dynamic = DynamicMessage::new(text_descriptor(name)?);
+            let mut dynamic = DynamicMessage::new(text_descriptor(M::NAME)?);
             dynamic.transcode_from(message).map_err(|e| failed(&e))?;
             let mut text = dynamic.to_text_format_with_options(&FormatOptions::new().pretty(true));
             text.push('\n');
             Ok(text.into_bytes())
         }
         Form::Json => {
-            let mut dynamic = DynamicMessage::new(json_descriptor(name)?);
+            let mut dynamic = DynamicMessage::new(json_descriptor(M::NAME)?);
             dynamic.transcode_from(message).map_err(|e| failed(&e))?;
             // Through a Value, whose objects are sorted, so that the output is stable.
             let value = serde_json::to_value(&dynamic).map_err(|e| failed(&e))?;
@@ -173,6 +204,13 @@ fn json_error(file: &str) -> impl Fn(serde_json::Error) -> Error + '_ {
 
 fn transcode<M: Message + Default>(message: DynamicMessage, file: &str) -> Result<M> {
     message.transcode_to::<M>().map_err(|e| Error::format(file, e.to_string()))
+}
+
+fn transcode_value<M: Message + Default>(value: Dynamic, file: &str) -> Result<M> {
+    match value {
+        Dynamic::Message(m) => transcode(m, file),
+        other => Err(Error::format(file, format!("expected a message, got {other:?}"))),
+    }
 }
 
 /// The nesting depth of a JSON value, without recursion.

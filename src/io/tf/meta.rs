@@ -140,7 +140,8 @@ pub(super) fn decode(def: pb::MetaGraphDef, cx: Context) -> Result<TfMetaGraph> 
 pub(super) fn encode(m: &TfMetaGraph) -> Result<pb::MetaGraphDef> {
     let mut collections: BTreeMap<String, pb::CollectionDef> =
         m.collections.iter().map(|(k, c)| (k.clone(), collection_def(c.clone()))).collect();
-    let bytes = |vars: &[TfVariable]| TfCollection::Bytes(vars.iter().map(|v| variable_def(v).encode_to_vec()).collect());
+    let bytes =
+        |vars: &[TfVariable]| TfCollection::Bytes(vars.iter().map(|v| variable_def(v).encode_to_vec()).collect());
     let typed = [
         (VARIABLES, m.variables.is_empty(), bytes(&m.variables)),
         (TRAINABLE_VARIABLES, m.trainable_variables.is_empty(), bytes(&m.trainable_variables)),

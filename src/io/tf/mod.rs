@@ -38,7 +38,9 @@ mod types;
 pub use forms::{Form, MAX_DEPTH};
 pub use meta::{TfCollection, TfMetaGraph, TfSaveSlice, TfSaver, TfVariable};
 pub use tensor::MAX_RANK;
-pub use types::{AttrList, AttrValue, OtherTensor, TfArg, TfArgType, TfFunc, TfFunction, TfGraph, TfNode, TfTensor, TfType};
+pub use types::{
+    AttrList, AttrValue, OtherTensor, TfArg, TfArgType, TfFunc, TfFunction, TfGraph, TfNode, TfTensor, TfType,
+};
 
 use crate::error::{Error, Result};
 use crate::shape::MAX_ELEMENTS;
@@ -98,14 +100,14 @@ impl Decoder {
 
     /// A graph from a GraphDef in the given form.
     pub fn graph_in(&self, data: &[u8], form: Form, file: &str) -> Result<TfGraph> {
-        decode::graph(forms::decode(data, form, "GraphDef", file)?, self.context(file))
+        decode::graph(forms::decode::<proto::GraphDef>(data, form, file)?, self.context(file))
     }
 
     /// A graph from the proto3 JSON mapping of a GraphDef (or a run spec holding one under
     /// `graph_def`), already parsed.
     pub fn graph_from_json_value(&self, value: &Value, file: &str) -> Result<TfGraph> {
         let inner = GRAPH_KEYS.iter().find_map(|k| value.get(k)).filter(|_| value.get("node").is_none());
-        let def = forms::decode_json_value(inner.unwrap_or(value), "GraphDef", file)?;
+        let def = forms::decode_json_value::<proto::GraphDef>(inner.unwrap_or(value), file)?;
         decode::graph(def, self.context(file))
     }
 
@@ -121,7 +123,7 @@ impl Decoder {
 
     /// A meta graph from a MetaGraphDef in the given form.
     pub fn meta_graph_in(&self, data: &[u8], form: Form, file: &str) -> Result<TfMetaGraph> {
-        meta::decode(forms::decode(data, form, "MetaGraphDef", file)?, self.context(file))
+        meta::decode(forms::decode::<proto::MetaGraphDef>(data, form, file)?, self.context(file))
     }
 
     /// Reads a graph file (see [`Decoder::graph`]).
@@ -143,7 +145,7 @@ impl Decoder {
     fn graph_json(&self, data: &[u8], file: &str) -> Result<TfGraph> {
         match self.graph_in(data, Form::Json, file) {
             Ok(g) => Ok(g),
-            Err(direct) => match forms::decode_json_member(data, &GRAPH_KEYS, "GraphDef", file) {
+            Err(direct) => match forms::decode_json_member::<proto::GraphDef>(data, &GRAPH_KEYS, file) {
                 Ok(Some(def)) => decode::graph(def, self.context(file)),
                 Ok(None) => Err(direct),
                 Err(e) => Err(e),
@@ -154,13 +156,13 @@ impl Decoder {
     /// A binary GraphDef, or failing that (or when what decoded cannot be a graph: a node
     /// without an op), the graph of a binary MetaGraphDef.
     fn graph_binary(&self, data: &[u8], file: &str) -> Result<TfGraph> {
-        let direct = forms::decode::<proto::GraphDef>(data, Form::Binary, "GraphDef", file);
+        let direct = forms::decode::<proto::GraphDef>(data, Form::Binary, file);
         if let Ok(def) = &direct
             && def.node.iter().all(|n| !n.op.is_empty())
         {
             return decode::graph(direct?, self.context(file));
         }
-        match forms::decode::<proto::MetaGraphDef>(data, Form::Binary, "MetaGraphDef", file) {
+        match forms::decode::<proto::MetaGraphDef>(data, Form::Binary, file) {
             Ok(m) if m.graph_def.is_some() => Ok(meta::decode(m, self.context(file))?.graph),
             _ => decode::graph(direct?, self.context(file)),
         }
@@ -186,7 +188,7 @@ impl TfGraph {
     /// The graph as a GraphDef in `form`: binary as TensorFlow's `ParseFromString` reads it,
     /// text as `text_format.Parse` reads it, JSON as `json_format.Parse` reads it.
     pub fn encode(&self, form: Form) -> Result<Vec<u8>> {
-        forms::encode(&encode::graph(self)?, form, "GraphDef")
+        forms::encode(&encode::graph(self)?, form)
     }
 
     /// Writes the graph to a file in `form`, atomically.
@@ -208,7 +210,7 @@ impl TfMetaGraph {
 
     /// The meta graph as a MetaGraphDef in `form`.
     pub fn encode(&self, form: Form) -> Result<Vec<u8>> {
-        forms::encode(&meta::encode(self)?, form, "MetaGraphDef")
+        forms::encode(&meta::encode(self)?, form)
     }
 
     /// Writes the meta graph to a file in `form`, atomically.

@@ -215,7 +215,10 @@ mod tests {
     fn proto(dtype: pb::DataType, dims: &[i64]) -> pb::TensorProto {
         pb::TensorProto {
             dtype: dtype as i32,
-            tensor_shape: Some(pb::TensorShapeProto { dim: dims.iter().map(|&d| dim(d)).collect(), unknown_rank: false }),
+            tensor_shape: Some(pb::TensorShapeProto {
+                dim: dims.iter().map(|&d| dim(d)).collect(),
+                unknown_rank: false,
+            }),
             ..Default::default()
         }
     }

@@ -267,7 +267,8 @@ impl PartialEq for AttrValue {
 impl PartialEq for AttrList {
     fn eq(&self, other: &Self) -> bool {
         use AttrList::*;
-        let bits = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        let bits =
+            |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
         match (self, other) {
             (Empty, Empty) => true,
             (Str(a), Str(b)) => a == b,
