@@ -18,6 +18,7 @@ const TRAIN_OP: &str = "train_op";
 /// A MetaGraphDef: a graph with the collections and saver a training loop resumes from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TfMetaGraph {
+    /// The graph (with the `_output_shapes` that `export_meta_graph` adds to every node).
     pub graph: TfGraph,
     /// The meta graph's tags (`serve`, `train`; empty for a Saver's `.meta`).
     pub tags: Vec<String>,
@@ -49,6 +50,7 @@ pub struct TfVariable {
     pub snapshot_name: String,
     /// Whether it is a resource variable (`VarHandleOp`) rather than a reference one.
     pub is_resource: bool,
+    /// Whether it is in the `trainable_variables` collection (optimizers update it).
     pub trainable: bool,
     /// TensorFlow's name of the synchronization mode (`VARIABLE_SYNCHRONIZATION_AUTO`).
     pub synchronization: String,
@@ -61,9 +63,13 @@ pub struct TfVariable {
 /// The slice of a partitioned variable that one part holds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TfSaveSlice {
+    /// The name of the whole variable.
     pub full_name: String,
+    /// The shape of the whole variable.
     pub full_shape: Vec<i64>,
+    /// Where this part starts in the whole.
     pub var_offset: Vec<i64>,
+    /// The shape of this part.
     pub var_shape: Vec<i64>,
 }
 
@@ -76,7 +82,9 @@ pub enum TfCollection {
     Nodes(Vec<String>),
     /// Serialized protos (`VariableDef` for variable collections).
     Bytes(Vec<Vec<u8>>),
+    /// Integers.
     Int64(Vec<i64>),
+    /// Floats.
     Float(Vec<f32>),
     /// `google.protobuf.Any` messages: a type URL and the serialized message.
     Any(Vec<(String, Vec<u8>)>),
@@ -91,8 +99,11 @@ pub struct TfSaver {
     pub save_tensor_name: String,
     /// The op to run to restore (`save/restore_all`).
     pub restore_op_name: String,
+    /// How many recent checkpoints to keep.
     pub max_to_keep: i32,
+    /// Whether each device saves its own shard.
     pub sharded: bool,
+    /// Keep one checkpoint this often, beyond `max_to_keep`.
     pub keep_checkpoint_every_n_hours: f32,
     /// The checkpoint format: 1 for V1, 2 for V2.
     pub version: i32,

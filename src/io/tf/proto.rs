@@ -1,13 +1,17 @@
 //! TensorFlow's message types, generated at build time from `proto/tensorflow.proto`, and the
 //! descriptor pools through which the JSON and text forms are read and written.
 
-#![allow(clippy::all, dead_code, missing_docs)]
-
 use crate::error::{Error, Result};
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::OnceLock;
 
-include!(concat!(env!("OUT_DIR"), "/tensorflow.rs"));
+/// The generated types; the event and summary messages are not used yet.
+#[allow(clippy::all, dead_code, missing_docs)]
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/tensorflow.rs"));
+}
+
+pub(super) use generated::*;
 
 /// The schema as compiled, for the JSON form (where a map is an object).
 const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tensorflow.descriptors.bin"));

@@ -128,20 +128,30 @@ pub enum AttrValue {
 pub enum AttrList {
     /// `list {}`.
     Empty,
+    /// `list(string)`.
     Str(Vec<Vec<u8>>),
+    /// `list(int)`.
     Int(Vec<i64>),
+    /// `list(float)`, widened from float32.
     Float(Vec<f64>),
+    /// `list(bool)`.
     Bool(Vec<bool>),
+    /// `list(type)`.
     Type(Vec<TfType>),
+    /// `list(shape)`.
     Shape(Vec<Shape>),
+    /// `list(tensor)`.
     Tensor(Vec<TfTensor>),
+    /// `list(func)`.
     Func(Vec<TfFunc>),
 }
 
 /// A function (or op) name with attribute values: TensorFlow's `NameAttrList`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TfFunc {
+    /// The function's (or op's) name.
     pub name: String,
+    /// The attribute values it is instantiated with.
     pub attrs: BTreeMap<String, AttrValue>,
 }
 
@@ -205,7 +215,9 @@ impl OtherTensor {
 pub struct TfFunction {
     /// The name nodes call it by (their `op`, or a `func` attribute's name).
     pub name: String,
+    /// The input arguments, in call order.
     pub inputs: Vec<TfArg>,
+    /// The output arguments, in the order callers number them.
     pub outputs: Vec<TfArg>,
     /// Names of the body nodes that must run for their effects (keys of `control_ret`).
     pub control_outputs: Vec<String>,
@@ -226,7 +238,9 @@ pub struct TfFunction {
 /// An input or output argument of a function.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TfArg {
+    /// The argument's name (body nodes read inputs by it; `ret` maps outputs by it).
     pub name: String,
+    /// Its element type.
     pub dtype: TfArgType,
     /// The attribute that says how many tensors a repeated argument holds.
     pub number_attr: Option<String>,
