@@ -12,6 +12,7 @@ mod registry;
 pub mod array;
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod index;
 pub mod linalg;
 pub mod nn;
