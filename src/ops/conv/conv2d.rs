@@ -158,10 +158,12 @@ pub fn conv2d<T: ConvReal>(
     check_len("Conv2D input", input.len(), g.input_len)?;
     check_len("Conv2D filter", filter.len(), g.filter_len)?;
     check_len("Conv2D output", output.len(), g.output_len)?;
-    if g.output_len == 0 {
+    let (k, n) = (g.patch_len(), g.out_channels);
+    if k == 0 {
+        // No input channels: every sum is empty.
+        output.fill(T::zero());
         return Ok(());
     }
-    let (k, n) = (g.patch_len(), g.out_channels);
     let cut = Cut::new(g, parallel);
     let pointwise = is_pointwise(g);
     let work_len = if pointwise { 0 } else { cut.work_len() };
@@ -270,4 +272,23 @@ pub fn conv2d_backprop_filter<T: ConvReal>(
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_rows_once_in_order() {
+        // (pixels per image, batch, patch length) -> (chunks, units): whole images, then pieces
+        for (p, b, k, chunks, units) in [(256, 32, 288, 5, 5), (84 * 80, 3, 72, 6, 3), (256, 64, 32, 4, 4), (64, 1, 9, 1, 1)] {
+            let c = RowChunks::new(p, b, k);
+            assert_eq!((c.chunks(), c.units()), (chunks, units), "{p} {b} {k}");
+            let rows: Vec<usize> = (0..c.chunks()).flat_map(|i| c.rows(i)).collect();
+            assert_eq!(rows, (0..p * b).collect::<Vec<_>>());
+            assert!((0..c.chunks()).all(|i| c.rows(i).len() <= c.max_rows()));
+            let images: Vec<usize> = (0..c.units()).flat_map(|u| c.unit_images(u)).collect();
+            assert_eq!(images, (0..b).collect::<Vec<_>>());
+        }
+    }
 }
