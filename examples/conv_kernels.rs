@@ -55,14 +55,22 @@ fn main() -> Result<()> {
     let parallel = std::env::args().nth(1).as_deref() != Some("serial");
     println!("threads: {}, parallel: {parallel}", if parallel { rayon::current_num_threads() } else { 1 });
     let workloads = [
-        ("cnn_big_train", 10.7e9, [
-            Layer { name: "big conv1 32x32x3->64", input: [32, 32, 32, 3], filter: [5, 5, 3, 64] },
-            Layer { name: "big conv2 16x16x64->128", input: [32, 16, 16, 64], filter: [5, 5, 64, 128] },
-        ]),
-        ("cnn_digits_train", 0.0, [
-            Layer { name: "digits conv1 8x8x1->32", input: [128, 8, 8, 1], filter: [3, 3, 1, 32] },
-            Layer { name: "digits conv2 4x4x32->64", input: [128, 4, 4, 32], filter: [3, 3, 32, 64] },
-        ]),
+        (
+            "cnn_big_train",
+            10.7e9,
+            [
+                Layer { name: "big conv1 32x32x3->64", input: [32, 32, 32, 3], filter: [5, 5, 3, 64] },
+                Layer { name: "big conv2 16x16x64->128", input: [32, 16, 16, 64], filter: [5, 5, 64, 128] },
+            ],
+        ),
+        (
+            "cnn_digits_train",
+            0.0,
+            [
+                Layer { name: "digits conv1 8x8x1->32", input: [128, 8, 8, 1], filter: [3, 3, 1, 32] },
+                Layer { name: "digits conv2 4x4x32->64", input: [128, 4, 4, 32], filter: [3, 3, 32, 64] },
+            ],
+        ),
     ];
     for (name, step_flops, layers) in workloads {
         let mut total = 0.0;
@@ -73,7 +81,10 @@ fn main() -> Result<()> {
             conv_flops += 3.0 * 2.0 * (g.output_len * g.patch_len()) as f64;
         }
         let rate = conv_flops / total / 1e3;
-        print!("{name}: these kernels {total:.1} us per step ({:.2} GFLOP in convolutions, {rate:.1} GFLOP/s overall)", conv_flops / 1e9);
+        print!(
+            "{name}: these kernels {total:.1} us per step ({:.2} GFLOP in convolutions, {rate:.1} GFLOP/s overall)",
+            conv_flops / 1e9
+        );
         if step_flops > 0.0 {
             print!("; a whole step is {:.1} GFLOP", step_flops / 1e9);
         }

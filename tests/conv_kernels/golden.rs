@@ -47,7 +47,14 @@ fn of(op: &str) -> Vec<Value> {
 #[test]
 fn conv2d_and_its_backprops_match_tensorflow() {
     for c in of("Conv2D") {
-        let g = Conv2dGeometry::new(dims(&c["input_shape"]), dims(&c["filter_shape"]), dims(&c["strides"]), dims(&c["dilations"]), padding(&c["padding"])).unwrap();
+        let g = Conv2dGeometry::new(
+            dims(&c["input_shape"]),
+            dims(&c["filter_shape"]),
+            dims(&c["strides"]),
+            dims(&c["dilations"]),
+            padding(&c["padding"]),
+        )
+        .unwrap();
         assert_eq!(g.output_shape(), dims::<4>(&c["output_shape"]), "{}", c["padding"]);
         let (x, f, dy) = (f32s(&c["input"]), f32s(&c["filter"]), f32s(&c["out_backprop"]));
         let mut scratch = Vec::new();
@@ -66,7 +73,14 @@ fn conv2d_and_its_backprops_match_tensorflow() {
 #[test]
 fn depthwise_and_its_backprops_match_tensorflow() {
     for c in of("DepthwiseConv2dNative") {
-        let g = DepthwiseGeometry::new(dims(&c["input_shape"]), dims(&c["filter_shape"]), dims(&c["strides"]), dims(&c["dilations"]), padding(&c["padding"])).unwrap();
+        let g = DepthwiseGeometry::new(
+            dims(&c["input_shape"]),
+            dims(&c["filter_shape"]),
+            dims(&c["strides"]),
+            dims(&c["dilations"]),
+            padding(&c["padding"]),
+        )
+        .unwrap();
         assert_eq!(g.output_shape(), dims::<4>(&c["output_shape"]));
         let (x, f, dy) = (f32s(&c["input"]), f32s(&c["filter"]), f32s(&c["out_backprop"]));
         let mut y = vec![0f32; g.output_len];
@@ -86,7 +100,13 @@ fn pools_and_their_grads_match_tensorflow() {
     let mut seen = 0;
     for op in ["MaxPool", "AvgPool"] {
         for c in of(op) {
-            let g = PoolGeometry::new(dims(&c["input_shape"]), dims(&c["ksize"]), dims(&c["strides"]), padding(&c["padding"])).unwrap();
+            let g = PoolGeometry::new(
+                dims(&c["input_shape"]),
+                dims(&c["ksize"]),
+                dims(&c["strides"]),
+                padding(&c["padding"]),
+            )
+            .unwrap();
             assert_eq!(g.output_shape(), dims::<4>(&c["output_shape"]));
             let (x, dy) = (f32s(&c["input"]), f32s(&c["out_backprop"]));
             let (mut y, mut dx) = (vec![0f32; g.output_len], vec![0f32; g.input_len]);
@@ -111,15 +131,30 @@ fn fused_batch_norm_and_its_grad_match_tensorflow() {
     for c in of("FusedBatchNormV3") {
         let g = BatchNormGeometry::new(dims(&c["input_shape"])).unwrap();
         let training = c["is_training"].as_bool().unwrap();
-        let (x, scale, offset, mean, var) = (f32s(&c["x"]), f32s(&c["scale"]), f32s(&c["offset"]), f32s(&c["mean"]), f32s(&c["variance"]));
+        let (x, scale, offset, mean, var) =
+            (f32s(&c["x"]), f32s(&c["scale"]), f32s(&c["offset"]), f32s(&c["mean"]), f32s(&c["variance"]));
         let eps = c["epsilon"].as_f64().unwrap() as f32;
         let factor = c["exponential_avg_factor"].as_f64().unwrap() as f32;
-        let p = BatchNormInputs { x: &x, scale: &scale, offset: &offset, mean: &mean, variance: &var, epsilon: eps, exponential_avg_factor: factor };
+        let p = BatchNormInputs {
+            x: &x,
+            scale: &scale,
+            offset: &offset,
+            mean: &mean,
+            variance: &var,
+            epsilon: eps,
+            exponential_avg_factor: factor,
+        };
         let ch = scale.len();
         let mut y = vec![0f32; x.len()];
         let (mut bm, mut bv, mut sm, mut sv) = (vec![0f32; ch], vec![0f32; ch], vec![0f32; ch], vec![0f32; ch]);
         if training {
-            let out = BatchNormOutputs { y: &mut y, batch_mean: &mut bm, batch_variance: &mut bv, saved_mean: &mut sm, saved_variance: &mut sv };
+            let out = BatchNormOutputs {
+                y: &mut y,
+                batch_mean: &mut bm,
+                batch_variance: &mut bv,
+                saved_mean: &mut sm,
+                saved_variance: &mut sv,
+            };
             fused_batch_norm_training(&g, &p, out, &mut Vec::new(), true).unwrap();
             assert_close("batch_mean", &bm, &f64s(&c["batch_mean"]), TOL);
             assert_close("batch_variance", &bv, &f64s(&c["batch_variance"]), TOL);
@@ -132,7 +167,15 @@ fn fused_batch_norm_and_its_grad_match_tensorflow() {
         }
         assert_close("FusedBatchNormV3 y", &y, &f64s(&c["y"]), TOL);
         let dy = f32s(&c["y_backprop"]);
-        let gp = BatchNormGradInputs { y_backprop: &dy, x: &x, scale: &scale, mean: &sm, variance: &sv, epsilon: eps, is_training: training };
+        let gp = BatchNormGradInputs {
+            y_backprop: &dy,
+            x: &x,
+            scale: &scale,
+            mean: &sm,
+            variance: &sv,
+            epsilon: eps,
+            is_training: training,
+        };
         let (mut dx, mut ds, mut doff) = (vec![0f32; x.len()], vec![0f32; ch], vec![0f32; ch]);
         let out = BatchNormGrads { x_backprop: &mut dx, scale_backprop: &mut ds, offset_backprop: &mut doff };
         fused_batch_norm_grad(&g, &gp, out, &mut Vec::new(), true).unwrap();

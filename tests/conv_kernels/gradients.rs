@@ -112,11 +112,25 @@ fn batch_norm_grad_is_the_derivative_of_batch_norm() {
     let eps = 1e-3;
     // (loss, saved mean, saved variance) of one forward pass
     let forward = |x: &[f64], scale: &[f64], offset: &[f64], training: bool| {
-        let p = BatchNormInputs { x, scale, offset, mean: &pop_mean, variance: &pop_var, epsilon: eps, exponential_avg_factor: 1.0 };
+        let p = BatchNormInputs {
+            x,
+            scale,
+            offset,
+            mean: &pop_mean,
+            variance: &pop_var,
+            epsilon: eps,
+            exponential_avg_factor: 1.0,
+        };
         let mut y = vec![0.0; n];
         let (mut m, mut v, mut sm, mut sv) = (vec![0.0; c], vec![0.0; c], vec![0.0; c], vec![0.0; c]);
         if training {
-            let out = BatchNormOutputs { y: &mut y, batch_mean: &mut m, batch_variance: &mut v, saved_mean: &mut sm, saved_variance: &mut sv };
+            let out = BatchNormOutputs {
+                y: &mut y,
+                batch_mean: &mut m,
+                batch_variance: &mut v,
+                saved_mean: &mut sm,
+                saved_variance: &mut sv,
+            };
             fused_batch_norm_training(&g, &p, out, &mut Vec::new(), false).unwrap();
         } else {
             fused_batch_norm_inference(&g, &p, &mut y, false).unwrap();
@@ -126,7 +140,15 @@ fn batch_norm_grad_is_the_derivative_of_batch_norm() {
     };
     for training in [true, false] {
         let (_, mean, var) = forward(&x, &scale, &offset, training);
-        let p = BatchNormGradInputs { y_backprop: &r, x: &x, scale: &scale, mean: &mean, variance: &var, epsilon: eps, is_training: training };
+        let p = BatchNormGradInputs {
+            y_backprop: &r,
+            x: &x,
+            scale: &scale,
+            mean: &mean,
+            variance: &var,
+            epsilon: eps,
+            is_training: training,
+        };
         let (mut dx, mut ds, mut doff) = (vec![0.0; n], vec![0.0; c], vec![0.0; c]);
         let out = BatchNormGrads { x_backprop: &mut dx, scale_backprop: &mut ds, offset_backprop: &mut doff };
         fused_batch_norm_grad(&g, &p, out, &mut Vec::new(), false).unwrap();

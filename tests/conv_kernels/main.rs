@@ -45,7 +45,13 @@ pub fn pads(p: Padding) -> [Option<(usize, usize)>; 2] {
 }
 
 /// The reference Conv2D sizes, or None where TF reports a negative output size.
-pub fn reference_conv(x: [usize; 4], f: [usize; 4], s: [usize; 2], d: [usize; 2], p: Padding) -> Option<reference::Conv> {
+pub fn reference_conv(
+    x: [usize; 4],
+    f: [usize; 4],
+    s: [usize; 2],
+    d: [usize; 2],
+    p: Padding,
+) -> Option<reference::Conv> {
     let [pr, pc] = pads(p);
     let (oh, ph) = reference::axis(x[1], f[0], s[0], d[0], pr)?;
     let (ow, pw) = reference::axis(x[2], f[1], s[1], d[1], pc)?;

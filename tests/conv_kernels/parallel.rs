@@ -97,7 +97,15 @@ fn depthwise_pool_batch_norm_and_bias_split_without_changing_bits() {
     let (x, dy) = (f32v(6, n), f32v(7, n));
     let (scale, offset, mean, var) = (f32v(8, 64), f32v(9, 64), f32v(10, 64), vec![1.0f32; 64]);
     same_bits("batch norm", |p| {
-        let inputs = BatchNormInputs { x: &x, scale: &scale, offset: &offset, mean: &mean, variance: &var, epsilon: 1e-3, exponential_avg_factor: 0.5 };
+        let inputs = BatchNormInputs {
+            x: &x,
+            scale: &scale,
+            offset: &offset,
+            mean: &mean,
+            variance: &var,
+            epsilon: 1e-3,
+            exponential_avg_factor: 0.5,
+        };
         let mut y = vec![0f32; n];
         let mut st = vec![0f32; 4 * 64];
         let (a, rest) = st.split_at_mut(64);
@@ -106,7 +114,15 @@ fn depthwise_pool_batch_norm_and_bias_split_without_changing_bits() {
         let out = BatchNormOutputs { y: &mut y, batch_mean: a, batch_variance: b, saved_mean: c, saved_variance: d };
         fused_batch_norm_training(&bg, &inputs, out, &mut Vec::new(), p).unwrap();
         let (sm, sv) = (st[128..192].to_vec(), st[192..].to_vec());
-        let gp = BatchNormGradInputs { y_backprop: &dy, x: &x, scale: &scale, mean: &sm, variance: &sv, epsilon: 1e-3, is_training: true };
+        let gp = BatchNormGradInputs {
+            y_backprop: &dy,
+            x: &x,
+            scale: &scale,
+            mean: &sm,
+            variance: &sv,
+            epsilon: 1e-3,
+            is_training: true,
+        };
         let (mut dx, mut ds, mut doff) = (vec![0f32; n], vec![0f32; 64], vec![0f32; 64]);
         let grads = BatchNormGrads { x_backprop: &mut dx, scale_backprop: &mut ds, offset_backprop: &mut doff };
         fused_batch_norm_grad(&bg, &gp, grads, &mut Vec::new(), p).unwrap();

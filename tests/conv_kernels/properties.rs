@@ -11,7 +11,12 @@ fn padding() -> impl Strategy<Value = Padding> {
     prop_oneof![
         Just(Padding::Same),
         Just(Padding::Valid),
-        (0..3usize, 0..3usize, 0..3usize, 0..3usize).prop_map(|(top, bottom, left, right)| Padding::Explicit { top, bottom, left, right }),
+        (0..3usize, 0..3usize, 0..3usize, 0..3usize).prop_map(|(top, bottom, left, right)| Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right
+        }),
     ]
 }
 
@@ -26,7 +31,19 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (0..3usize, 0..8usize, 0..8usize, 0..4usize, 1..4usize, 1..5usize, 0..4usize, 1..4usize, 1..4usize, 1..3usize, 1..3usize)
+    (
+        0..3usize,
+        0..8usize,
+        0..8usize,
+        0..4usize,
+        1..4usize,
+        1..5usize,
+        0..4usize,
+        1..4usize,
+        1..4usize,
+        1..3usize,
+        1..3usize,
+    )
         .prop_flat_map(|(n, h, w, c, fh, fw, o, sh, sw, dh, dw)| {
             (padding(), any::<u64>()).prop_map(move |(p, seed)| Case {
                 x: [n, h, w, c],
@@ -215,7 +232,10 @@ fn negative_sizes_huge_strides_and_overflow_are_errors_or_empty() {
     assert_eq!(y, [2.0]);
     assert!(Conv2dGeometry::new([1, 3, 3, 1], [huge, 2, 1, 1], [1, 1], [huge, 1], Padding::Same).is_err());
     assert!(Conv2dGeometry::new([huge, huge, 3, 1], [1, 1, 1, 1], [1, 1], [1, 1], Padding::Same).is_err());
-    assert!(PoolGeometry::new([1, 3, 3, 1], [2, 2], [1, 1], Padding::Explicit { top: 2, bottom: 0, left: 0, right: 0 }).is_err());
+    assert!(
+        PoolGeometry::new([1, 3, 3, 1], [2, 2], [1, 1], Padding::Explicit { top: 2, bottom: 0, left: 0, right: 0 })
+            .is_err()
+    );
     let pad = Padding::Explicit { top: huge, bottom: huge, left: 0, right: 0 };
     assert!(Conv2dGeometry::new([1, 3, 3, 1], [1, 1, 1, 1], [1, 1], [1, 1], pad).is_err());
     // Buffers of the wrong length are errors, not panics.
@@ -223,6 +243,40 @@ fn negative_sizes_huge_strides_and_overflow_are_errors_or_empty() {
     let e = conv2d(&g, &[0.0f32; 8], &[0.0; 4], &mut [0.0; 4], &mut Vec::new(), false).unwrap_err();
     assert!(e.to_string().contains("Conv2D input has 8 elements, expected 9"), "{e}");
     let bn = BatchNormGeometry::new([1, 1, 2, 2]).unwrap();
-    let p = BatchNormInputs { x: &[0.0f32; 4], scale: &[1.0; 3], offset: &[0.0; 2], mean: &[0.0; 2], variance: &[1.0; 2], epsilon: 1e-3, exponential_avg_factor: 1.0 };
+    let p = BatchNormInputs {
+        x: &[0.0f32; 4],
+        scale: &[1.0; 3],
+        offset: &[0.0; 2],
+        mean: &[0.0; 2],
+        variance: &[1.0; 2],
+        epsilon: 1e-3,
+        exponential_avg_factor: 1.0,
+    };
     assert!(fused_batch_norm_inference(&bn, &p, &mut [0.0; 4], false).unwrap_err().to_string().contains("scale"));
+}
+
+/// Shrunk failures the properties found, pinned: an input without channels (every patch is
+/// empty), and windows over an empty image that hold only padding.
+#[test]
+fn empty_channels_and_images_are_handled() {
+    let pad = Padding::Explicit { top: 1, bottom: 2, left: 2, right: 1 };
+    let g = Conv2dGeometry::new([1, 0, 1, 0], [3, 4, 0, 2], [3, 1], [1, 1], pad).unwrap();
+    assert_eq!(g.output_shape(), [1, 1, 1, 2]);
+    let mut y = vec![7.0f32; 2];
+    conv2d(&g, &[], &[], &mut y, &mut Vec::new(), false).unwrap();
+    assert_eq!(y, [0.0; 2]);
+    let g = Conv2dGeometry::new([1, 2, 2, 0], [1, 1, 0, 2], [1, 1], [1, 1], Padding::Same).unwrap();
+    let mut y = vec![7.0f32; g.output_len];
+    conv2d(&g, &[], &[], &mut y, &mut Vec::new(), false).unwrap();
+    assert_eq!(y, vec![0.0; 8]);
+    let mut df = vec![7.0f32; 0];
+    conv2d_backprop_filter(&g, &[], &[1.0; 8], &mut df, &mut Vec::new(), false).unwrap();
+    let pad = Padding::Explicit { top: 1, bottom: 1, left: 1, right: 2 };
+    let g = PoolGeometry::new([1, 0, 0, 1], [2, 3], [1, 1], pad).unwrap();
+    assert_eq!(g.output_shape(), [1, 1, 1, 1]);
+    let mut y = [0.0f32];
+    max_pool(&g, &[], &mut y, false).unwrap();
+    assert_eq!(y, [f32::MIN], "TF's MaxPool starts from the lowest value");
+    max_pool_grad(&g, &[], &[1.0], &mut [], false).unwrap();
+    avg_pool_grad(&g, &[1.0], &mut [], false).unwrap();
 }

@@ -3,7 +3,13 @@
 //! here (not the crate's window helpers).
 
 /// One axis: (output size, padding before), or None when TF reports a negative size.
-pub fn axis(input: usize, window: usize, stride: usize, dilation: usize, pads: Option<(usize, usize)>) -> Option<(usize, usize)> {
+pub fn axis(
+    input: usize,
+    window: usize,
+    stride: usize,
+    dilation: usize,
+    pads: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
     let (i, k, s, d) = (input as i64, window as i64, stride as i64, dilation as i64);
     let eff = (k - 1) * d + 1;
     let (out, before) = match pads {
@@ -181,7 +187,11 @@ impl Pool {
     pub fn argmax(&self, x: &[f64]) -> Vec<(usize, f64)> {
         self.windows()
             .iter()
-            .map(|win| win.iter().fold((usize::MAX, f64::MIN), |(bi, bv), &i| if bi == usize::MAX || bv < x[i] { (i, x[i]) } else { (bi, bv) }))
+            .map(|win| {
+                win.iter().fold((usize::MAX, f64::MIN), |(bi, bv), &i| {
+                    if bi == usize::MAX || bv < x[i] { (i, x[i]) } else { (bi, bv) }
+                })
+            })
             .collect()
     }
 
@@ -218,6 +228,7 @@ pub fn batch_norm(x: &[f64], c: usize, scale: &[f64], offset: &[f64], eps: f64) 
     let mean: Vec<f64> = (0..c).map(|ch| (0..rows).map(|r| x[r * c + ch]).sum::<f64>() / rows as f64).collect();
     let var: Vec<f64> =
         (0..c).map(|ch| (0..rows).map(|r| (x[r * c + ch] - mean[ch]).powi(2)).sum::<f64>() / rows as f64).collect();
-    let y = (0..x.len()).map(|i| (x[i] - mean[i % c]) / (var[i % c] + eps).sqrt() * scale[i % c] + offset[i % c]).collect();
+    let y =
+        (0..x.len()).map(|i| (x[i] - mean[i % c]) / (var[i % c] + eps).sqrt() * scale[i % c] + offset[i % c]).collect();
     (y, mean, var)
 }

@@ -87,7 +87,16 @@ pub fn fused_batch_norm_training<T: ConvReal>(
     check_len("FusedBatchNormV3 y", out.y.len(), g.len())?;
     check_channels(op, c, &[("scale", p.scale), ("offset", p.offset), ("mean", p.mean), ("variance", p.variance)])?;
     let outs: [&[T]; 4] = [&*out.batch_mean, &*out.batch_variance, &*out.saved_mean, &*out.saved_variance];
-    check_channels(op, c, &[("batch_mean", outs[0]), ("batch_variance", outs[1]), ("reserve_space_1", outs[2]), ("reserve_space_2", outs[3])])?;
+    check_channels(
+        op,
+        c,
+        &[
+            ("batch_mean", outs[0]),
+            ("batch_variance", outs[1]),
+            ("reserve_space_1", outs[2]),
+            ("reserve_space_2", outs[3]),
+        ],
+    )?;
     if g.len() == 0 {
         for o in [out.batch_mean, out.batch_variance, out.saved_mean, out.saved_variance] {
             o.fill(T::nan());
@@ -132,13 +141,25 @@ pub fn fused_batch_norm_inference<T: ConvReal>(
     check_len("FusedBatchNormV3 x", p.x.len(), g.len())?;
     check_len("FusedBatchNormV3 y", y.len(), g.len())?;
     let c = g.channels;
-    check_channels("FusedBatchNormV3", c, &[("scale", p.scale), ("offset", p.offset), ("mean", p.mean), ("variance", p.variance)])?;
+    check_channels(
+        "FusedBatchNormV3",
+        c,
+        &[("scale", p.scale), ("offset", p.offset), ("mean", p.mean), ("variance", p.variance)],
+    )?;
     normalize(g, p.x, p.mean, p.variance, p, y, parallel);
     Ok(())
 }
 
 /// `y = (x - mean) · (rsqrt(var + ε) · scale) + offset`, rows split across threads.
-fn normalize<T: ConvReal>(g: &BatchNormGeometry, x: &[T], mean: &[T], var: &[T], p: &BatchNormInputs<'_, T>, y: &mut [T], parallel: bool) {
+fn normalize<T: ConvReal>(
+    g: &BatchNormGeometry,
+    x: &[T],
+    mean: &[T],
+    var: &[T],
+    p: &BatchNormInputs<'_, T>,
+    y: &mut [T],
+    parallel: bool,
+) {
     let factor: Vec<T> = var.iter().zip(p.scale).map(|(&v, &s)| T::one() / (v + p.epsilon).sqrt() * s).collect();
     let offset = p.offset;
     for_rows(g, y, parallel, |first, y| {

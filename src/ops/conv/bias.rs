@@ -30,7 +30,9 @@ impl BiasGeometry {
     pub fn new(shape: &[usize], format: DataFormat) -> OpResult<Self> {
         let min_rank = if format == DataFormat::Nchw { 3 } else { 2 };
         if shape.len() < min_rank {
-            return Err(crate::invalid!("BiasAdd ({format:?}) needs a value of rank at least {min_rank}, got shape {shape:?}"));
+            return Err(crate::invalid!(
+                "BiasAdd ({format:?}) needs a value of rank at least {min_rank}, got shape {shape:?}"
+            ));
         }
         let len = product("bias value", shape)?;
         let axis = if format == DataFormat::Nchw { 1 } else { shape.len() - 1 };
@@ -47,7 +49,13 @@ impl BiasGeometry {
 const ELEMENTS_PER_GROUP: usize = 1 << 15;
 
 /// `BiasAdd`: `output = value + bias` along the channel axis.
-pub fn bias_add<T: ConvReal>(g: &BiasGeometry, value: &[T], bias: &[T], output: &mut [T], parallel: bool) -> OpResult<()> {
+pub fn bias_add<T: ConvReal>(
+    g: &BiasGeometry,
+    value: &[T],
+    bias: &[T],
+    output: &mut [T],
+    parallel: bool,
+) -> OpResult<()> {
     check_len("BiasAdd value", value.len(), g.len)?;
     check_len("BiasAdd bias", bias.len(), g.channels)?;
     check_len("BiasAdd output", output.len(), g.len)?;

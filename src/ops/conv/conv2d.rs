@@ -123,8 +123,14 @@ impl Cut {
 /// then the input is already the patch matrix.
 fn is_pointwise(g: &Conv2dGeometry) -> bool {
     let (r, c) = (g.window.rows, g.window.cols);
-    r.window == 1 && c.window == 1 && r.stride == 1 && c.stride == 1 && r.pad_before == 0 && c.pad_before == 0
-        && r.output == r.input && c.output == c.input
+    r.window == 1
+        && c.window == 1
+        && r.stride == 1
+        && c.stride == 1
+        && r.pad_before == 0
+        && c.pad_before == 0
+        && r.output == r.input
+        && c.output == c.input
 }
 
 /// Scratch elements the three Conv2D kernels may use for `g` (the most of the three), so an op
@@ -281,7 +287,9 @@ mod tests {
     #[test]
     fn chunks_cover_the_rows_once_in_order() {
         // (pixels per image, batch, patch length) -> (chunks, units): whole images, then pieces
-        for (p, b, k, chunks, units) in [(256, 32, 288, 5, 5), (84 * 80, 3, 72, 6, 3), (256, 64, 32, 4, 4), (64, 1, 9, 1, 1)] {
+        for (p, b, k, chunks, units) in
+            [(256, 32, 288, 5, 5), (84 * 80, 3, 72, 6, 3), (256, 64, 32, 4, 4), (64, 1, 9, 1, 1)]
+        {
             let c = RowChunks::new(p, b, k);
             assert_eq!((c.chunks(), c.units()), (chunks, units), "{p} {b} {k}");
             let rows: Vec<usize> = (0..c.chunks()).flat_map(|i| c.rows(i)).collect();

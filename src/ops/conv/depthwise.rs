@@ -25,7 +25,13 @@ pub struct DepthwiseGeometry {
 
 impl DepthwiseGeometry {
     /// The geometry of `DepthwiseConv2dNative(input, filter)` (strides, dilations: height, width).
-    pub fn new(input: [usize; 4], filter: [usize; 4], strides: [usize; 2], dilations: [usize; 2], padding: Padding) -> OpResult<Self> {
+    pub fn new(
+        input: [usize; 4],
+        filter: [usize; 4],
+        strides: [usize; 2],
+        dilations: [usize; 2],
+        padding: Padding,
+    ) -> OpResult<Self> {
         let [batch, in_h, in_w, channels] = input;
         let [fh, fw, fc, multiplier] = filter;
         if fc != channels {

@@ -53,7 +53,13 @@ impl WindowAxis {
     /// ```
     ///
     /// `pads` is `None` for SAME and `Some((before, after))` for VALID (zeros) or EXPLICIT.
-    pub fn new(input: usize, window: usize, stride: usize, dilation: usize, pads: Option<(usize, usize)>) -> OpResult<Self> {
+    pub fn new(
+        input: usize,
+        window: usize,
+        stride: usize,
+        dilation: usize,
+        pads: Option<(usize, usize)>,
+    ) -> OpResult<Self> {
         if stride == 0 {
             return Err(crate::invalid!("stride must be > 0, but got 0"));
         }
@@ -64,7 +70,9 @@ impl WindowAxis {
             return Err(crate::invalid!("window (filter) size must be > 0, but got 0"));
         }
         let too_big = || {
-            crate::invalid!("window geometry too large: input {input}, window {window}, stride {stride}, dilation {dilation}")
+            crate::invalid!(
+                "window geometry too large: input {input}, window {window}, stride {stride}, dilation {dilation}"
+            )
         };
         let wide = |v: usize| i128::try_from(v).map_err(|_| too_big());
         let (i, k, s, d) = (wide(input)?, wide(window)?, wide(stride)?, wide(dilation)?);
@@ -117,7 +125,13 @@ pub struct Window2d {
 
 impl Window2d {
     /// Both axes of a window of `[window_h, window_w]` over an `[in_h, in_w]` image.
-    pub fn new(input: [usize; 2], window: [usize; 2], strides: [usize; 2], dilations: [usize; 2], padding: Padding) -> OpResult<Self> {
+    pub fn new(
+        input: [usize; 2],
+        window: [usize; 2],
+        strides: [usize; 2],
+        dilations: [usize; 2],
+        padding: Padding,
+    ) -> OpResult<Self> {
         let (rp, cp) = match padding {
             Padding::Same => (None, None),
             Padding::Valid => (Some((0, 0)), Some((0, 0))),
@@ -162,11 +176,7 @@ pub(crate) fn product(what: &str, dims: &[usize]) -> OpResult<usize> {
 
 /// Checks that a buffer has the length its geometry implies.
 pub(crate) fn check_len(what: &str, got: usize, expected: usize) -> OpResult<()> {
-    if got == expected {
-        Ok(())
-    } else {
-        Err(crate::invalid!("{what} has {got} elements, expected {expected}"))
-    }
+    if got == expected { Ok(()) } else { Err(crate::invalid!("{what} has {got} elements, expected {expected}")) }
 }
 
 /// The geometry of a Conv2D (and its two backprops): NHWC input `[batch, in_h, in_w, in_c]`,
@@ -192,7 +202,13 @@ impl Conv2dGeometry {
     /// let g = Conv2dGeometry::new([32, 16, 16, 64], [5, 5, 64, 128], [1, 1], [1, 1], Padding::Same).unwrap();
     /// assert_eq!(g.output_shape(), [32, 16, 16, 128]);
     /// ```
-    pub fn new(input: [usize; 4], filter: [usize; 4], strides: [usize; 2], dilations: [usize; 2], padding: Padding) -> OpResult<Self> {
+    pub fn new(
+        input: [usize; 4],
+        filter: [usize; 4],
+        strides: [usize; 2],
+        dilations: [usize; 2],
+        padding: Padding,
+    ) -> OpResult<Self> {
         let [batch, in_h, in_w, in_c] = input;
         let [fh, fw, fc, out_c] = filter;
         if fc != in_c {
@@ -244,9 +260,16 @@ impl PoolGeometry {
     /// holds at least one input element.
     pub fn new(input: [usize; 4], window: [usize; 2], strides: [usize; 2], padding: Padding) -> OpResult<Self> {
         if let Padding::Explicit { top, bottom, left, right } = padding {
-            for (name, pad, size) in [("top", top, window[0]), ("bottom", bottom, window[0]), ("left", left, window[1]), ("right", right, window[1])] {
+            for (name, pad, size) in [
+                ("top", top, window[0]),
+                ("bottom", bottom, window[0]),
+                ("left", left, window[1]),
+                ("right", right, window[1]),
+            ] {
                 if pad >= size {
-                    return Err(crate::invalid!("{name} padding {pad} needs to be smaller than the window size {size}"));
+                    return Err(crate::invalid!(
+                        "{name} padding {pad} needs to be smaller than the window size {size}"
+                    ));
                 }
             }
         }

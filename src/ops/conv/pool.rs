@@ -11,7 +11,13 @@ use crate::error::OpResult;
 use crate::ops::elementwise::vectorized;
 
 /// Runs `f(image, image_slice)` for every image of `data` (`per_image` elements each).
-fn per_image<T: ConvReal>(g: &PoolGeometry, data: &mut [T], per_image: usize, parallel: bool, f: impl Fn(usize, &mut [T]) + Sync) {
+fn per_image<T: ConvReal>(
+    g: &PoolGeometry,
+    data: &mut [T],
+    per_image: usize,
+    parallel: bool,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
     let work = g.output_len.saturating_mul(g.window.taps());
     let n = slots(parallel, g.batch, work);
     let ends: Vec<usize> = (1..=n).map(|s| slot_start(s, n, g.batch) * per_image).collect();
@@ -64,11 +70,8 @@ pub fn max_pool<T: ConvReal>(g: &PoolGeometry, input: &[T], output: &mut [T], pa
             o.fill(T::min_value());
             for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| {
                 let x = &image[i * c..(i + 1) * c];
-                o.iter_mut().zip(x).for_each(|(o, &x)| {
-                    if *o < x {
-                        *o = x
-                    }
-                });
+                // A select, not a conditional store, so the loop vectorizes.
+                o.iter_mut().zip(x).for_each(|(o, &x)| *o = if *o < x { x } else { *o });
             });
         }
     });
@@ -91,26 +94,22 @@ pub fn max_pool_grad<T: ConvReal>(
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
     per_image(g, in_backprop, in_px * c, parallel, |b, dx| {
         let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        let mut best = vec![T::zero(); c];
-        let mut at = vec![usize::MAX; c];
+        let mut window = Vec::with_capacity(w.taps());
         for p in 0..out_px {
-            at.fill(usize::MAX);
-            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| {
-                let x = &image[i * c..(i + 1) * c];
-                for ch in 0..c {
-                    // The first element visited wins ties and NaNs, as TF's arg-max scan.
-                    if at[ch] == usize::MAX || best[ch] < x[ch] {
-                        best[ch] = x[ch];
-                        at[ch] = i;
+            window.clear();
+            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| window.push(i * c));
+            let Some((&first, rest)) = window.split_first() else { continue };
+            let dy = &out_backprop[(b * out_px + p) * c..][..c];
+            for (ch, &y) in dy.iter().enumerate() {
+                // TF's arg-max scan: the first element, replaced only by a strictly larger one.
+                let (mut at, mut best) = (first + ch, image[first + ch]);
+                for &i in rest {
+                    let x = image[i + ch];
+                    if best < x {
+                        (at, best) = (i + ch, x);
                     }
                 }
-            });
-            let dy = &out_backprop[(b * out_px + p) * c..][..c];
-            for ch in 0..c {
-                if at[ch] != usize::MAX {
-                    let d = &mut dx[at[ch] * c + ch];
-                    *d = *d + dy[ch];
-                }
+                dx[at] = dx[at] + y;
             }
         }
     });
@@ -138,7 +137,12 @@ pub fn avg_pool<T: ConvReal>(g: &PoolGeometry, input: &[T], output: &mut [T], pa
 }
 
 /// `AvgPoolGrad`: every window's gradient times `1 / count`, spread over its input elements.
-pub fn avg_pool_grad<T: ConvReal>(g: &PoolGeometry, out_backprop: &[T], in_backprop: &mut [T], parallel: bool) -> OpResult<()> {
+pub fn avg_pool_grad<T: ConvReal>(
+    g: &PoolGeometry,
+    out_backprop: &[T],
+    in_backprop: &mut [T],
+    parallel: bool,
+) -> OpResult<()> {
     check(g, "AvgPoolGrad", in_backprop.len(), out_backprop.len())?;
     in_backprop.fill(T::zero());
     let (c, w) = (g.channels, g.window);

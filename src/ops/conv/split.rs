@@ -76,7 +76,14 @@ pub(crate) fn scratch_of<T: ConvReal>(scratch: &mut Vec<T>, len: usize) -> &mut 
 
 /// `dst = a · b` (or `dst += a · b`), `dst` row-major `m × n`, on the calling thread. faer sums
 /// each element over the inner dimension in an order fixed by the shapes alone.
-pub(crate) fn gemm<T: ConvReal>(dst: &mut [T], m: usize, n: usize, a: MatRef<'_, T>, b: MatRef<'_, T>, accumulate: bool) {
+pub(crate) fn gemm<T: ConvReal>(
+    dst: &mut [T],
+    m: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    accumulate: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -87,7 +94,14 @@ pub(crate) fn gemm<T: ConvReal>(dst: &mut [T], m: usize, n: usize, a: MatRef<'_,
         return;
     }
     let accum = if accumulate { Accum::Add } else { Accum::Replace };
-    faer::linalg::matmul::matmul(MatMut::from_row_major_slice_mut(dst, m, n), accum, a, b, <T as num_traits::One>::one(), Par::Seq);
+    faer::linalg::matmul::matmul(
+        MatMut::from_row_major_slice_mut(dst, m, n),
+        accum,
+        a,
+        b,
+        <T as num_traits::One>::one(),
+        Par::Seq,
+    );
 }
 
 /// A row-major `rows × cols` view of `data`.
