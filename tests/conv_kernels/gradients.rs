@@ -25,7 +25,10 @@ fn assert_grad(what: &str, analytic: &[f64], numeric: &[f64]) {
     crate::assert_close(what, analytic, numeric, 1e-6);
 }
 
-const CONV_CASES: [([usize; 4], [usize; 4], [usize; 2], [usize; 2], Padding); 4] = [
+/// Input, filter, strides, dilations, padding.
+type ConvCase = ([usize; 4], [usize; 4], [usize; 2], [usize; 2], Padding);
+
+const CONV_CASES: [ConvCase; 4] = [
     ([2, 5, 4, 2], [3, 2, 2, 3], [1, 1], [1, 1], Padding::Same),
     ([1, 6, 7, 2], [2, 3, 2, 2], [2, 3], [1, 1], Padding::Valid),
     ([1, 7, 6, 1], [2, 2, 1, 2], [1, 2], [2, 2], Padding::Explicit { top: 1, bottom: 2, left: 0, right: 1 }),

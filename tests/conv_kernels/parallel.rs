@@ -37,7 +37,7 @@ fn conv2d_kernels_split_without_changing_bits() {
         for w in 0..3 {
             same_bits(&format!("conv pass {w} {xs:?}"), |par| {
                 let mut s = Vec::new();
-                let out = match w {
+                match w {
                     0 => {
                         let mut y = vec![0f32; g.output_len];
                         conv2d(&g, &x, &f, &mut y, &mut s, par).unwrap();
@@ -53,8 +53,7 @@ fn conv2d_kernels_split_without_changing_bits() {
                         conv2d_backprop_filter(&g, &x, &dy, &mut df, &mut s, par).unwrap();
                         df
                     }
-                };
-                out
+                }
             });
         }
     }

@@ -107,14 +107,14 @@ pub fn fused_batch_norm_training<T: ConvReal>(
     let inv_rows = T::one() / rows_t;
     let mean = &mut *out.saved_mean;
     channel_sums(g, mean, scratch, parallel, |row, acc| add_into(acc, &p.x[row * c..(row + 1) * c]));
-    mean.iter_mut().for_each(|m| *m = *m * inv_rows);
+    mean.iter_mut().for_each(|m| *m *= inv_rows);
     let var = &mut *out.saved_variance;
     let mean = &*mean;
     channel_sums(g, var, scratch, parallel, |row, acc| {
         let x = &p.x[row * c..(row + 1) * c];
-        acc.iter_mut().zip(x).zip(mean).for_each(|((a, &x), &m)| *a = *a + (x - m) * (x - m));
+        acc.iter_mut().zip(x).zip(mean).for_each(|((a, &x), &m)| *a += (x - m) * (x - m));
     });
-    var.iter_mut().for_each(|v| *v = *v * inv_rows);
+    var.iter_mut().for_each(|v| *v *= inv_rows);
     normalize(g, p.x, mean, var, p, out.y, parallel);
     let adjust = rows_t / T::from_f64(g.rows.saturating_sub(1).max(1) as f64);
     let f = p.exponential_avg_factor;
@@ -256,7 +256,7 @@ pub fn fused_batch_norm_grad<T: ConvReal>(
             let (dy, x) = (&p.y_backprop[row * c..(row + 1) * c], &p.x[row * c..(row + 1) * c]);
             let (sum_dy, sum_dyx) = acc.split_at_mut(c);
             add_into(sum_dy, dy);
-            sum_dyx.iter_mut().zip(dy).zip(x).zip(p.mean).for_each(|(((a, &d), &x), &m)| *a = *a + d * (x - m));
+            sum_dyx.iter_mut().zip(dy).zip(x).zip(p.mean).for_each(|(((a, &d), &x), &m)| *a += d * (x - m));
         });
     }
     let coef0: Vec<T> = p.variance.iter().map(|&v| T::one() / (v + p.epsilon).sqrt()).collect();

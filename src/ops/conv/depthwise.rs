@@ -80,10 +80,10 @@ fn for_each_tap(w: &Window2d, oh: usize, ow: usize, mut f: impl FnMut(usize, usi
 #[inline(always)]
 fn tap_forward<T: ConvReal>(out: &mut [T], x: &[T], f: &[T], m: usize) {
     if m == 1 {
-        out.iter_mut().zip(x).zip(f).for_each(|((o, &x), &f)| *o = *o + x * f);
+        out.iter_mut().zip(x).zip(f).for_each(|((o, &x), &f)| *o += x * f);
     } else {
         for ((o, f), &x) in out.chunks_exact_mut(m).zip(f.chunks_exact(m)).zip(x) {
-            o.iter_mut().zip(f).for_each(|(o, &f)| *o = *o + x * f);
+            o.iter_mut().zip(f).for_each(|(o, &f)| *o += x * f);
         }
     }
 }
@@ -166,10 +166,10 @@ pub fn depthwise_conv2d_backprop_input<T: ConvReal>(
                 let d = &mut dx[(ih * w.cols.input + iw) * c..][..c];
                 let f = &filter[tap * cm..(tap + 1) * cm];
                 if m == 1 {
-                    d.iter_mut().zip(dy).zip(f).for_each(|((d, &y), &f)| *d = *d + y * f);
+                    d.iter_mut().zip(dy).zip(f).for_each(|((d, &y), &f)| *d += y * f);
                 } else {
                     for ((d, y), f) in d.iter_mut().zip(dy.chunks_exact(m)).zip(f.chunks_exact(m)) {
-                        y.iter().zip(f).for_each(|(&y, &f)| *d = *d + y * f);
+                        y.iter().zip(f).for_each(|(&y, &f)| *d += y * f);
                     }
                 }
             });
@@ -211,7 +211,7 @@ pub fn depthwise_conv2d_backprop_filter<T: ConvReal>(
                         let x = &input[(b * in_px + ih * w.cols.input + iw) * c..][..c];
                         let df = &mut partial[tap * cm..(tap + 1) * cm];
                         for ((df, y), &x) in df.chunks_exact_mut(m).zip(dy.chunks_exact(m)).zip(x) {
-                            df.iter_mut().zip(y).for_each(|(d, &y)| *d = *d + x * y);
+                            df.iter_mut().zip(y).for_each(|(d, &y)| *d += x * y);
                         }
                     });
                 }

@@ -109,7 +109,7 @@ pub fn max_pool_grad<T: ConvReal>(
                         (at, best) = (i + ch, x);
                     }
                 }
-                dx[at] = dx[at] + y;
+                dx[at] += y;
             }
         }
     });
@@ -127,10 +127,10 @@ pub fn avg_pool<T: ConvReal>(g: &PoolGeometry, input: &[T], output: &mut [T], pa
             let (oh, ow) = (p / w.cols.output, p % w.cols.output);
             o.fill(T::zero());
             for_each_in_window(g, oh, ow, |i| {
-                o.iter_mut().zip(&image[i * c..(i + 1) * c]).for_each(|(o, &x)| *o = *o + x);
+                o.iter_mut().zip(&image[i * c..(i + 1) * c]).for_each(|(o, &x)| *o += x);
             });
             let count = T::from_f64(window_count(g, oh, ow) as f64);
-            o.iter_mut().for_each(|o| *o = *o / count);
+            o.iter_mut().for_each(|o| *o /= count);
         }
     });
     Ok(())
@@ -154,7 +154,7 @@ pub fn avg_pool_grad<T: ConvReal>(
             let coeff = T::from_f64(1.0 / window_count(g, oh, ow) as f64);
             let dy = &out_backprop[(b * out_px + p) * c..][..c];
             for_each_in_window(g, oh, ow, |i| {
-                dx[i * c..(i + 1) * c].iter_mut().zip(dy).for_each(|(d, &y)| *d = *d + y * coeff);
+                dx[i * c..(i + 1) * c].iter_mut().zip(dy).for_each(|(d, &y)| *d += y * coeff);
             });
         }
     });

@@ -114,7 +114,7 @@ pub(crate) fn rows_of<T: ConvReal>(data: &[T], rows: usize, cols: usize) -> MatR
 pub(crate) fn add_into<T: ConvReal>(dst: &mut [T], src: &[T]) {
     crate::ops::elementwise::vectorized(
         #[inline(always)]
-        || dst.iter_mut().zip(src).for_each(|(d, &s)| *d = *d + s),
+        || dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s),
     )
 }
 
