@@ -74,7 +74,8 @@ fn check_channels<T>(op: &str, c: usize, parts: &[(&str, &[T])]) -> OpResult<()>
     parts.iter().try_for_each(|(name, v)| check_len(&format!("{op} {name}"), v.len(), c))
 }
 
-/// FusedBatchNormV3 with `is_training = true`. An empty `x` gives NaN statistics, as TF.
+/// FusedBatchNormV3 with `is_training = true`. An empty `x` gives NaN running statistics and
+/// zero reserve spaces, as TF.
 pub fn fused_batch_norm_training<T: ConvReal>(
     g: &BatchNormGeometry,
     p: &BatchNormInputs<'_, T>,
@@ -98,9 +99,11 @@ pub fn fused_batch_norm_training<T: ConvReal>(
         ],
     )?;
     if g.len() == 0 {
-        for o in [out.batch_mean, out.batch_variance, out.saved_mean, out.saved_variance] {
-            o.fill(T::nan());
-        }
+        // As TF: NaN running statistics, zero reserve spaces.
+        out.batch_mean.fill(T::nan());
+        out.batch_variance.fill(T::nan());
+        out.saved_mean.fill(T::zero());
+        out.saved_variance.fill(T::zero());
         return Ok(());
     }
     let rows_t = T::from_f64(g.rows as f64);
@@ -210,6 +213,11 @@ fn channel_sums<T: ConvReal>(
             },
         )
     });
+}
+
+/// Scratch elements the batch-norm kernels may use (their channel sums).
+pub fn batch_norm_scratch_len(g: &BatchNormGeometry) -> usize {
+    MAX_GROUPS * 2 * g.channels
 }
 
 /// The inputs of FusedBatchNormGradV3: the output gradient, `x`, `scale`, and the mean and
