@@ -13,6 +13,7 @@ mod skeleton;
 pub mod array;
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod linalg;
 pub mod nn;
 pub mod random;
