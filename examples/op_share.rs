@@ -1,0 +1,37 @@
+//! Where a training step's time goes: runs the mlp_big_train workload traced and prints each op
+//! type's share of the summed node time, largest first.
+//!
+//! usage: cargo run --release --example op_share -- [STEPS]   (default 20, after 3 untimed steps)
+
+#[path = "common/models.rs"]
+#[allow(dead_code)]
+mod models;
+
+use stepflow::{Output, Result, RunOptions, Tensor};
+
+fn main() -> Result<()> {
+    let steps: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let m = models::big_mlp()?;
+    let mut totals: Vec<(&'static str, f64)> = Vec::new();
+    for i in 0..steps + 3 {
+        let (bx, by) = &m.batches[i % m.batches.len()];
+        let feeds: [(Output, Tensor); 2] = [(m.x, bx.clone()), (m.y, by.clone())];
+        let (_, meta) = m.session.run_traced(RunOptions::default(), &feeds, &[], &[m.train])?;
+        if i < 3 {
+            continue;
+        }
+        for (op, micros) in meta.by_op() {
+            match totals.iter_mut().find(|(o, _)| *o == op) {
+                Some(t) => t.1 += micros,
+                None => totals.push((op, micros)),
+            }
+        }
+    }
+    totals.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let sum: f64 = totals.iter().map(|t| t.1).sum();
+    println!("mlp_big_train, {steps} traced steps: {:.0} us of node time per step", sum / steps as f64);
+    for (op, micros) in totals {
+        println!("{op:>32} {:6.1}%  {:9.0} us/step", 100.0 * micros / sum, micros / steps as f64);
+    }
+    Ok(())
+}
