@@ -385,6 +385,17 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("ApplyAdagrad", "an optimizer update"),
     ("ApplyRMSProp", "an optimizer update"),
     ("ApplyCenteredRMSProp", "an optimizer update"),
+    ("VarHandleOp", "a source: gradients stop at variables"),
+    ("AssignVariableOp", "a state update"),
+    ("AssignAddVariableOp", "a state update"),
+    ("AssignSubVariableOp", "a state update"),
+    ("VarIsInitializedOp", "bool output"),
+    ("ResourceApplyGradientDescent", "an optimizer update"),
+    ("ResourceApplyMomentum", "an optimizer update"),
+    ("ResourceApplyAdam", "an optimizer update"),
+    ("ResourceApplyAdagrad", "an optimizer update"),
+    ("ResourceApplyRMSProp", "an optimizer update"),
+    ("ResourceApplyCenteredRMSProp", "an optimizer update"),
 ];
 
 #[test]

@@ -18,13 +18,14 @@ pub mod linalg;
 pub mod nn;
 pub mod random;
 pub mod reduce;
+pub mod resource;
 pub mod state;
 pub mod train;
 pub mod unary;
 pub mod xent;
 
 pub use kernel::{Kernel, Outputs, one};
-pub use registry::{OP_TYPES, op_from_json};
+pub use registry::{OP_TYPES, op_attrs, op_from_json};
 pub(crate) use skeleton::op;
 
 use crate::error::{OpError, OpResult, Result};
@@ -134,6 +135,16 @@ pub enum Access {
     /// Writes a new value without reading the old one (`Assign`): it may be uninitialized, and
     /// such a node can be the variable's initializer.
     Overwrite,
+    /// Asks whether it holds a value, without reading it (`VarIsInitializedOp`): it may be
+    /// uninitialized.
+    Check,
+}
+
+impl Access {
+    /// Whether the access changes the variable's value.
+    pub fn writes(self) -> bool {
+        matches!(self, Access::Update | Access::Overwrite)
+    }
 }
 
 /// How an op touches anything beyond its inputs. The builder and the plan read this, never an

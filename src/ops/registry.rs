@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, binary, compare, linalg, nn, random, reduce, state, train, unary, xent};
+use super::{array, binary, compare, linalg, nn, random, reduce, resource, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -20,6 +20,15 @@ macro_rules! registry {
                         .map(|o| Arc::new(o) as Arc<dyn Op>)
                         .map_err(|e| e.to_string()),
                 ),)*
+                _ => None,
+            }
+        }
+
+        /// The attribute names the op `op_type` accepts (see the `op!` skeleton); `None` for an
+        /// unknown op type.
+        pub fn op_attrs(op_type: &str) -> Option<&'static [&'static str]> {
+            match op_type {
+                $($name => Some(<$ty>::ATTRS),)*
                 _ => None,
             }
         }
@@ -128,4 +137,16 @@ registry! {
     "ApplyAdagrad" => train::ApplyAdagrad,
     "ApplyRMSProp" => train::ApplyRMSProp,
     "ApplyCenteredRMSProp" => train::ApplyCenteredRMSProp,
+    // resource variables
+    "VarHandleOp" => resource::VarHandleOp,
+    "AssignVariableOp" => resource::AssignVariableOp,
+    "AssignAddVariableOp" => resource::AssignAddVariableOp,
+    "AssignSubVariableOp" => resource::AssignSubVariableOp,
+    "VarIsInitializedOp" => resource::VarIsInitializedOp,
+    "ResourceApplyGradientDescent" => resource::ResourceApplyGradientDescent,
+    "ResourceApplyMomentum" => resource::ResourceApplyMomentum,
+    "ResourceApplyAdam" => resource::ResourceApplyAdam,
+    "ResourceApplyAdagrad" => resource::ResourceApplyAdagrad,
+    "ResourceApplyRMSProp" => resource::ResourceApplyRMSProp,
+    "ResourceApplyCenteredRMSProp" => resource::ResourceApplyCenteredRMSProp,
 }

@@ -4,6 +4,7 @@
 mod array;
 mod math;
 mod nn;
+mod resource;
 mod state;
 mod train;
 mod util;
@@ -109,6 +110,17 @@ const FORWARD: &[(&str, Check)] = &[
     ("ApplyAdagrad", train::adagrad),
     ("ApplyRMSProp", train::rmsprop),
     ("ApplyCenteredRMSProp", train::centered_rmsprop),
+    ("VarHandleOp", resource::var_handle_op),
+    ("AssignVariableOp", resource::assign_variable_op),
+    ("AssignAddVariableOp", resource::assign_add_variable_op),
+    ("AssignSubVariableOp", resource::assign_sub_variable_op),
+    ("VarIsInitializedOp", resource::var_is_initialized_op),
+    ("ResourceApplyGradientDescent", resource::resource_apply_gradient_descent),
+    ("ResourceApplyMomentum", resource::resource_apply_momentum),
+    ("ResourceApplyAdam", resource::resource_apply_adam),
+    ("ResourceApplyAdagrad", resource::resource_apply_adagrad),
+    ("ResourceApplyRMSProp", resource::resource_apply_rmsprop),
+    ("ResourceApplyCenteredRMSProp", resource::resource_apply_centered_rmsprop),
 ];
 
 #[test]

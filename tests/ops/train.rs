@@ -7,7 +7,7 @@ use stepflow::{DType, Graph, Initializer, NodeName, Output, Session, Tensor};
 /// Runs one update: `vars` (initial values) are the refs, `rest` the other inputs in order, the
 /// gradient at input position `grad_at` (TF's layouts differ). Returns every variable's value
 /// afterwards.
-fn step(op: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
+pub fn step(op: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
     let mut g = Graph::new();
     let refs: Vec<Output> = vars
         .iter()
@@ -30,7 +30,7 @@ fn step(op: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
 }
 
 #[track_caller]
-fn close(got: &[f64], want: &[f64]) {
+pub fn close(got: &[f64], want: &[f64]) {
     assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 1e-9 * w.abs().max(1.0)), "got {got:?}, want {want:?}");
 }
 
