@@ -118,6 +118,18 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
         ("Elu", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.elu(x[0]))]),
         ("Sigmoid", vec![c(&[any(M23)], |g, x| g.sigmoid(x[0]))]),
         ("Tanh", vec![c(&[any(M23)], |g, x| g.tanh(x[0]))]),
+        (
+            "TanhGrad",
+            vec![c(&[inp(M23, -0.9, 0.9), any(M23)], |g, x| {
+                g.op("TanhGrad", stepflow::ops::nn::TanhGrad {}, &[x[0], x[1]])
+            })],
+        ),
+        ("BiasAdd", vec![c(&[any(M23), any(V3)], |g, x| g.bias_add(x[0], x[1]))]),
+        (
+            "BiasAddGrad",
+            vec![c(&[any(M23)], |g, x| g.op("BiasAddGrad", stepflow::ops::bias::BiasAddGrad::default(), &[x[0]]))],
+        ),
+        ("Pack", vec![c(&[any(V3), any(V3)], |g, x| g.stack(x, 1))]),
         ("Softplus", vec![c(&[any(M23)], |g, x| g.softplus(x[0]))]),
         (
             "ReluGrad",

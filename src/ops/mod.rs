@@ -11,6 +11,7 @@ mod registry;
 mod skeleton;
 
 pub mod array;
+pub mod bias;
 pub mod binary;
 pub mod compare;
 pub mod conv;

@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, binary, compare, linalg, nn, random, reduce, resource, state, train, unary, xent};
+use super::{array, bias, binary, compare, linalg, nn, random, reduce, resource, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -106,6 +106,7 @@ registry! {
     "Tile" => array::Tile,
     "Pad" => array::Pad,
     "ConcatV2" => array::ConcatV2,
+    "Pack" => array::Pack,
     "Slice" => array::Slice,
     "GatherV2" => array::GatherV2,
     "UnsortedSegmentSum" => array::UnsortedSegmentSum,
@@ -120,6 +121,9 @@ registry! {
     // neural networks
     "Relu" => nn::Relu,
     "ReluGrad" => nn::ReluGrad,
+    "TanhGrad" => nn::TanhGrad,
+    "BiasAdd" => bias::BiasAdd,
+    "BiasAddGrad" => bias::BiasAddGrad,
     "Relu6" => nn::Relu6,
     "LeakyRelu" => nn::LeakyRelu,
     "Elu" => nn::Elu,

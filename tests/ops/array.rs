@@ -216,3 +216,26 @@ pub fn broadcast_gradient_args() {
     assert_exact(&r[0], &[1], &[1.]);
     assert_exact(&r[1], &[1], &[0.]);
 }
+
+pub fn pack() {
+    let t = eval1(|g| {
+        let a = g.constant(i32s(&[2], &[1, 2]))?;
+        let b = g.constant(i32s(&[2], &[3, 4]))?;
+        g.stack(&[a, b], 1)
+    })
+    .unwrap();
+    assert_exact(&t, &[2, 2], &[1.0, 3.0, 2.0, 4.0]);
+    let t = eval1(|g| {
+        let a = g.constant(i32s(&[2], &[1, 2]))?;
+        let b = g.constant(i32s(&[2], &[3, 4]))?;
+        g.stack(&[a, b], -2)
+    })
+    .unwrap();
+    assert_exact(&t, &[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+    let mismatched = eval1(|g| {
+        let a = g.constant(i32s(&[2], &[1, 2]))?;
+        let b = g.constant(i32s(&[3], &[3, 4, 5]))?;
+        g.stack(&[a, b], 0)
+    });
+    assert!(mismatched.is_err(), "[2] and [3] do not stack");
+}
