@@ -364,6 +364,8 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("AssignAdd", "a state update"),
     ("AssignSub", "a state update"),
     ("NoOp", "no outputs"),
+    ("If", "no gradient through a branch (TF's If gradient is not implemented)"),
+    ("StatelessIf", "no gradient through a branch (TF's If gradient is not implemented)"),
     ("StopGradient", "stops gradients by definition (checked below)"),
     ("RandomStandardNormal", "random, from an integer shape"),
     ("TruncatedNormal", "random, from an integer shape"),

@@ -50,10 +50,10 @@ impl Op for BiasAdd {
             return Err(crate::invalid!("bias must be 1-D, got shape {bias}"));
         }
         let c = channels(&cx.input(0).shape, self.data_format)?;
-        if let (Some(c), Some(Some(b))) = (c, bias.dims().map(|d| d[0])) {
-            if c != b {
-                return Err(crate::invalid!("bias of {b} elements for a value of {c} channels"));
-            }
+        if let (Some(c), Some(Some(b))) = (c, bias.dims().map(|d| d[0]))
+            && c != b
+        {
+            return Err(crate::invalid!("bias of {b} elements for a value of {c} channels"));
         }
         single(d, cx.input(0).shape.clone())
     }

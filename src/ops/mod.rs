@@ -14,6 +14,7 @@ pub mod array;
 pub mod bias;
 pub mod binary;
 pub mod compare;
+pub mod control;
 pub mod conv;
 pub mod linalg;
 pub mod nn;
@@ -244,6 +245,20 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// executor runs cheap nodes inline and gives expensive ones their own task.
     fn cost(&self, _inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         outputs.iter().map(|o| o.shape.known_elements()).sum()
+    }
+
+    /// The op with the functions it names (its `func` attributes) taken from the graph's
+    /// function library, when it names any (`If`'s branches); `None` when it names none. The
+    /// loader calls this before wiring the node.
+    fn bind(&self, _library: &crate::graph::Library) -> std::result::Result<Option<std::sync::Arc<dyn Op>>, String> {
+        Ok(None)
+    }
+
+    /// The names of the op's output arguments in TensorFlow's op definition, in slot order, for
+    /// an op with several (`SoftmaxCrossEntropyWithLogits`: `loss`, `backprop`): function
+    /// bodies name outputs by argument. Empty for an op with one output argument.
+    fn output_args(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 

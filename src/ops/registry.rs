@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, bias, binary, compare, linalg, nn, random, reduce, resource, state, train, unary, xent};
+use super::{array, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -47,6 +47,8 @@ registry! {
     "AssignSub" => state::AssignSub,
     "Identity" => state::Identity,
     "NoOp" => state::NoOp,
+    "If" => control::If,
+    "StatelessIf" => control::StatelessIf,
     "StopGradient" => state::StopGradient,
     "RandomStandardNormal" => random::RandomStandardNormal,
     "TruncatedNormal" => random::TruncatedNormal,

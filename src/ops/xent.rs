@@ -79,6 +79,9 @@ fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult
 }
 
 impl Op for SoftmaxCrossEntropyWithLogits {
+    fn output_args(&self) -> &'static [&'static str] {
+        &["loss", "backprop"]
+    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, false)
     }
@@ -139,6 +142,9 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
 }
 
 impl Op for SparseSoftmaxCrossEntropyWithLogits {
+    fn output_args(&self) -> &'static [&'static str] {
+        &["loss", "backprop"]
+    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, true)
     }

@@ -2,6 +2,7 @@
 //! every op type of the registry: a new op fails `every_op_has_a_forward_test` until it has one.
 
 mod array;
+mod control;
 mod math;
 mod nn;
 mod resource;
@@ -25,6 +26,8 @@ const FORWARD: &[(&str, Check)] = &[
     ("AssignSub", state::assign_sub),
     ("Identity", state::identity),
     ("NoOp", state::no_op),
+    ("If", control::if_op),
+    ("StatelessIf", control::stateless_if),
     ("StopGradient", state::stop_gradient),
     ("RandomStandardNormal", state::random_standard_normal),
     ("TruncatedNormal", state::truncated_normal),

@@ -17,7 +17,7 @@ op! {
 
 impl Op for Pack {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        if cx.len() == 0 {
+        if cx.is_empty() {
             return Err(OpError::Arity { expected: "at least 1".into(), got: 0 });
         }
         let d = cx.input(0).dtype;

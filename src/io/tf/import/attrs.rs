@@ -14,7 +14,8 @@ use crate::io::tf::{AttrList, AttrValue, TfTensor};
 use serde_json::{Map, Value};
 
 /// Attributes that do not change a result in a single session: locking, resource sharing,
-/// device hints, counts that the inputs already give, and the gradient-graph annotations.
+/// device hints, counts that the inputs already give, the gradient-graph annotations, and the
+/// shapes TF records for `If`'s outputs (inferred again from the branches).
 const NO_EFFECT: &[&str] = &[
     "use_locking",
     "container",
@@ -26,6 +27,7 @@ const NO_EFFECT: &[&str] = &[
     "summarize",
     "grad_a",
     "grad_b",
+    "output_shapes",
 ];
 
 /// Attributes that stepflow implements at one value only (TF's default).

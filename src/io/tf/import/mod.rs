@@ -24,6 +24,9 @@
 //! [`Session::initialize`]: crate::Session::initialize
 
 mod attrs;
+mod functions;
+
+use functions::library;
 
 use super::{TfGraph, TfMetaGraph, TfNode};
 use crate::error::{Error, Result};
@@ -38,7 +41,7 @@ impl Graph {
     /// variable is trainable except `global_step` (a GraphDef does not say; a MetaGraphDef does,
     /// see [`Graph::from_tf_meta`]).
     pub fn from_tf(tf: &TfGraph, file: &str) -> Result<Graph> {
-        let mut g = native(tf, file, Vec::new())?.to_graph(file)?;
+        let mut g = native(tf, file, Vec::new())?.to_graph_with(file, &library(tf, file)?)?;
         for (var, init) in initializers(&g) {
             let trainable = g.node(var).name() != "global_step";
             g.set_variable_info(var, init, trainable).map_err(|e| Error::format(file, e.to_string()))?;
@@ -62,7 +65,7 @@ impl Graph {
                 VariableDef { trainable: v.trainable || trainable.contains(&name.as_str()), name, initializer }
             })
             .collect();
-        native(&meta.graph, file, variables)?.to_graph(file)
+        native(&meta.graph, file, variables)?.to_graph_with(file, &library(&meta.graph, file)?)
     }
 }
 
@@ -72,7 +75,7 @@ fn native(tf: &TfGraph, file: &str, variables: Vec<VariableDef>) -> Result<Graph
     Ok(GraphDef { format: "stepflow.graph".into(), version: VERSION, nodes, variables })
 }
 
-fn node(n: &TfNode, file: &str) -> Result<NodeDef> {
+pub(super) fn node(n: &TfNode, file: &str) -> Result<NodeDef> {
     let accepted =
         op_attrs(&n.op).ok_or_else(|| Error::format(file, format!("node '{}': unknown op type '{}'", n.name, n.op)))?;
     let attrs = attrs::op_attrs(n.attrs.iter(), accepted)
@@ -87,7 +90,7 @@ fn node(n: &TfNode, file: &str) -> Result<NodeDef> {
 }
 
 /// `w:0` → `w`; `w` stays.
-fn node_part(tensor: &str) -> &str {
+pub(super) fn node_part(tensor: &str) -> &str {
     match tensor.rsplit_once(':') {
         Some((n, s)) if s.parse::<u32>().is_ok() => n,
         _ => tensor,
