@@ -1,28 +1,18 @@
 //! Activations and cross-entropies. Expected values computed by hand from the definitions
 //! (e.g. softplus(1) = ln(1 + e) = 1.3132616875).
 
+use super::math::un;
+use super::tiles::eval_tiled;
 use super::util::*;
-use stepflow::{Graph, Output, Result, Tensor};
-
-fn un(a: Tensor, f: fn(&mut Graph, Output) -> Result<Output>) -> Tensor {
-    eval1(|g| {
-        let x = g.constant(a)?;
-        f(g, x)
-    })
-    .unwrap()
-}
+use stepflow::{Graph, Output};
 
 pub fn relu() {
     assert_close(&un(f32s(&[3], &[-1., 0., 2.]), Graph::relu), &[3], &[0., 0., 2.]);
 }
 
 pub fn relu_grad() {
-    let t = eval1(|g| {
-        let grad = g.constant(f32s(&[3], &[5., 5., 5.]))?;
-        let feat = g.constant(f32s(&[3], &[-1., 0., 2.]))?;
-        g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, &[grad, feat])
-    })
-    .unwrap();
+    let inputs = [f32s(&[3], &[5., 5., 5.]), f32s(&[3], &[-1., 0., 2.])];
+    let t = eval_tiled(&inputs, |g, x| g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, x)).unwrap();
     assert_close(&t, &[3], &[0., 0., 5.]);
 }
 
@@ -31,12 +21,9 @@ pub fn relu6() {
 }
 
 pub fn leaky_relu() {
-    let t = eval1(|g| {
-        let x = g.constant(f32s(&[2], &[-1., 2.]))?;
-        g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.2 }, &[x])
-    })
-    .unwrap();
-    assert_close(&t, &[2], &[-0.2, 2.]);
+    let leaky =
+        |g: &mut stepflow::Graph, x: &[Output]| g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.2 }, x);
+    assert_close(&eval_tiled(&[f32s(&[2], &[-1., 2.])], leaky).unwrap(), &[2], &[-0.2, 2.]);
 }
 
 pub fn elu() {
@@ -70,8 +57,8 @@ pub fn log_softmax() {
 
 pub fn softmax_xent() {
     let out = eval(|g| {
-        let logits = g.constant(f32s(&[2, 3], &[1., 2., 3., 0., 0., 0.]))?;
-        let labels = g.constant(f32s(&[2, 3], &[0., 0., 1., 0.5, 0.5, 0.]))?;
+        let logits = feed(g, f32s(&[2, 3], &[1., 2., 3., 0., 0., 0.]))?;
+        let labels = feed(g, f32s(&[2, 3], &[0., 0., 1., 0.5, 0.5, 0.]))?;
         let loss = g.softmax_cross_entropy_with_logits(labels, logits)?;
         Ok(vec![loss, Output { node: loss.node, slot: 1 }])
     })
@@ -83,8 +70,8 @@ pub fn softmax_xent() {
 
 pub fn sparse_softmax_xent() {
     let out = eval(|g| {
-        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
-        let labels = g.constant(i32s(&[1], &[2]))?;
+        let logits = feed(g, f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = feed(g, i32s(&[1], &[2]))?;
         let loss = g.sparse_softmax_cross_entropy_with_logits(labels, logits)?;
         Ok(vec![loss, Output { node: loss.node, slot: 1 }])
     })
@@ -92,8 +79,8 @@ pub fn sparse_softmax_xent() {
     assert_close(&out[0], &[1], &[0.40760596444]);
     assert_close(&out[1], &[1, 3], &[0.09003057317, 0.24472847105, -0.33475904423]);
     let bad = eval1(|g| {
-        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
-        let labels = g.constant(i32s(&[1], &[3]))?;
+        let logits = feed(g, f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = feed(g, i32s(&[1], &[3]))?;
         g.sparse_softmax_cross_entropy_with_logits(labels, logits)
     });
     assert!(bad.is_err(), "an out-of-range label is an error");
@@ -101,8 +88,8 @@ pub fn sparse_softmax_xent() {
 
 pub fn sigmoid_xent_composite() {
     let t = eval1(|g| {
-        let logits = g.constant(f64s(&[4], &[0., 100., -100., 2.]))?;
-        let labels = g.constant(f64s(&[4], &[1., 0., 0., 0.25]))?;
+        let logits = feed(g, f64s(&[4], &[0., 100., -100., 2.]))?;
+        let labels = feed(g, f64s(&[4], &[1., 0., 0., 0.25]))?;
         g.sigmoid_cross_entropy_with_logits(labels, logits)
     })
     .unwrap();
