@@ -228,3 +228,18 @@ pub fn squeeze_unknown_dims() {
     let out = s.run(&[(x, f32s(&[1, 2, 1], &[1., 2.]))], &[y], &[]).unwrap();
     assert_close(&out[0], &[2], &[1., 2.]);
 }
+
+/// As TF, a row with a negative segment id is dropped; an id past `num_segments` is an error.
+pub fn segment_sum_drops_negative_ids() {
+    let sum = |ids: &[i32]| {
+        let ids = ids.to_vec();
+        eval1(move |g| {
+            let d = feed(g, f32s(&[4], &[1., 2., 3., 4.]))?;
+            let ids = feed(g, i32s(&[4], &ids))?;
+            let n = feed(g, Tensor::scalar(2i32))?;
+            g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[d, ids, n])
+        })
+    };
+    assert_close(&sum(&[0, -1, 1, -5]).unwrap(), &[2], &[1., 3.]);
+    assert!(sum(&[0, 2, 1, 1]).is_err(), "id 2 of 2 segments");
+}

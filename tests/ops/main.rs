@@ -4,6 +4,7 @@
 //! must build the op it is listed for.
 
 mod array;
+mod golden;
 mod math;
 mod nn;
 mod run;
@@ -155,4 +156,14 @@ fn sigmoid_cross_entropy_is_stable() {
 #[test]
 fn squeeze_all_of_unknown_dims_has_unknown_rank() {
     array::squeeze_unknown_dims();
+}
+
+#[test]
+fn unsorted_segment_sum_drops_negative_ids() {
+    array::segment_sum_drops_negative_ids();
+}
+
+#[test]
+fn softmax_xent_of_large_logits_keeps_precision() {
+    nn::xent_of_large_logits();
 }

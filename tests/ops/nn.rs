@@ -96,3 +96,18 @@ pub fn sigmoid_xent_composite() {
     // z log(1+e^-x) + (1-z) log(1+e^x); at x=2, z=1/4: 2 - 0.5 + ln(1 + e^-2) = 1.62692801104
     assert_close(&t, &[4], &[std::f64::consts::LN_2, 100., 3.720075976020836e-44, 1.6269280110429727]);
 }
+
+/// The loss of logits far from zero is computed on the shifted logits, as TF: `ln 3` for three
+/// equal logits of 1000, not rounded at the scale of 1000.
+pub fn xent_of_large_logits() {
+    let out = eval(|g| {
+        let logits = feed(g, f32s(&[1, 3], &[1000., 1000., 1000.]))?;
+        let labels = feed(g, f32s(&[1, 3], &[0.5, 0.5, 0.]))?;
+        let dense = g.softmax_cross_entropy_with_logits(labels, logits)?;
+        let ids = feed(g, i32s(&[1], &[1]))?;
+        Ok(vec![dense, g.sparse_softmax_cross_entropy_with_logits(ids, logits)?])
+    })
+    .unwrap();
+    assert_close(&out[0], &[1], &[3f64.ln()]);
+    assert_close(&out[1], &[1], &[3f64.ln()]);
+}
