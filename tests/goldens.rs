@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 /// Kernel golden files and the test source that reads each (by `include_str!` or a path).
-const KERNEL_GOLDENS: &[(&str, &str)] = &[("conv.json", "tests/conv_kernels/golden.rs")];
+const KERNEL_GOLDENS: &[(&str, &str)] =
+    &[("conv.json", "tests/conv_kernels/golden.rs"), ("ops.json", "tests/ops/golden.rs")];
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

@@ -218,11 +218,19 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
         ),
         (
             "UnsortedSegmentSum",
-            vec![c(&[any(&[4, 2])], |g, x| {
-                let ids = g.constant(Tensor::from_vec(&[4], vec![1i32, 0, 1, 2])?)?;
-                let n = g.constant(3i32)?;
-                g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[x[0], ids, n])
-            })],
+            vec![
+                c(&[any(&[4, 2])], |g, x| {
+                    let ids = g.constant(Tensor::from_vec(&[4], vec![1i32, 0, 1, 2])?)?;
+                    let n = g.constant(3i32)?;
+                    g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[x[0], ids, n])
+                }),
+                // A negative id drops its row, which then has no gradient.
+                c(&[any(&[4, 2])], |g, x| {
+                    let ids = g.constant(Tensor::from_vec(&[4], vec![1i32, -1, 0, 2])?)?;
+                    let n = g.constant(3i32)?;
+                    g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[x[0], ids, n])
+                }),
+            ],
         ),
         (
             "Fill",

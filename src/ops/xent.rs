@@ -11,26 +11,43 @@ use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Real, Tensor};
 use ndarray::{Array1, Array2, Axis, Ix2};
 
-/// Per row: the shifted logits, their log-sum-exp, and the softmax.
-fn softmax_rows<T: Real>(logits: &ArcArrayD<T>) -> OpResult<(Array2<T>, Array1<T>)> {
-    let l = logits
-        .view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| crate::invalid!("logits must be [batch, classes], got {:?}", logits.shape()))?;
-    let mut softmax = Array2::zeros(l.raw_dim());
-    let mut lse = Array1::zeros(l.nrows());
-    for (r, row) in l.axis_iter(Axis(0)).enumerate() {
-        let m = row.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
-        let mut out = softmax.row_mut(r);
-        let mut sum = T::zero();
-        for (o, &v) in out.iter_mut().zip(row.iter()) {
-            *o = (v - m).exp();
-            sum = sum + *o;
+/// The softmax of each row of logits, with what the losses need: the row's maximum and the log of
+/// the sum of the shifted exponentials, so a loss term is `log_sum - (logit - max)` as in TF, with
+/// no rounding at the scale of the logits.
+struct Rows<T> {
+    softmax: Array2<T>,
+    max: Array1<T>,
+    log_sum: Array1<T>,
+}
+
+impl<T: Real> Rows<T> {
+    fn new(logits: &ArcArrayD<T>) -> OpResult<Self> {
+        let l = logits
+            .view()
+            .into_dimensionality::<Ix2>()
+            .map_err(|_| crate::invalid!("logits must be [batch, classes], got {:?}", logits.shape()))?;
+        let mut softmax = Array2::zeros(l.raw_dim());
+        let mut max = Array1::zeros(l.nrows());
+        let mut log_sum = Array1::zeros(l.nrows());
+        for (r, row) in l.axis_iter(Axis(0)).enumerate() {
+            let m = row.iter().fold(T::neg_infinity(), |m, &v| if v > m || v.is_nan() { v } else { m });
+            let mut out = softmax.row_mut(r);
+            let mut sum = T::zero();
+            for (o, &v) in out.iter_mut().zip(row.iter()) {
+                *o = (v - m).exp();
+                sum = sum + *o;
+            }
+            max[r] = m;
+            log_sum[r] = sum.ln();
+            out.mapv_inplace(|e| e / sum);
         }
-        lse[r] = m + sum.ln();
-        out.mapv_inplace(|e| e / sum);
+        Ok(Rows { softmax, max, log_sum })
     }
-    Ok((softmax, lse))
+
+    /// `-log softmax(logits)[r, c]`.
+    fn neg_log_softmax(&self, r: usize, logit: T) -> T {
+        self.log_sum[r] - (logit - self.max[r])
+    }
 }
 
 fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
@@ -65,16 +82,16 @@ fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult
     if logits.shape() != labels.shape() {
         return Err(crate::invalid!("logits {:?} and labels {:?} differ in shape", logits.shape(), labels.shape()));
     }
-    let (softmax, lse) = softmax_rows(logits)?;
+    let rows = Rows::new(logits)?;
     let (l, y) = (
         logits.view().into_dimensionality::<Ix2>().map_err(|e| crate::invalid!("{e}"))?,
         labels.view().into_dimensionality::<Ix2>().map_err(|e| crate::invalid!("{e}"))?,
     );
     let mut loss = Array1::zeros(l.nrows());
     for r in 0..l.nrows() {
-        loss[r] = (0..l.ncols()).fold(T::zero(), |s, c| s + y[[r, c]] * (lse[r] - l[[r, c]]));
+        loss[r] = (0..l.ncols()).fold(T::zero(), |s, c| s + y[[r, c]] * rows.neg_log_softmax(r, l[[r, c]]));
     }
-    let backprop = softmax - y;
+    let backprop = rows.softmax - y;
     Ok(smallvec::smallvec![Tensor::from_array(loss.into_dyn()), Tensor::from_array(backprop.into_dyn())])
 }
 
@@ -123,7 +140,7 @@ op! {
 }
 
 fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outputs> {
-    let (mut backprop, lse) = softmax_rows(logits)?;
+    let Rows { softmax: mut backprop, max, log_sum } = Rows::new(logits)?;
     let (rows, classes) = backprop.dim();
     if labels.len() != rows {
         return Err(crate::invalid!("{} labels for {rows} rows of logits", labels.len()));
@@ -135,7 +152,7 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
             .ok()
             .filter(|&c| c < classes)
             .ok_or_else(|| crate::invalid!("label {y} is out of range [0, {classes})"))?;
-        loss[r] = lse[r] - l[[r, c]];
+        loss[r] = log_sum[r] - (l[[r, c]] - max[r]);
         backprop[[r, c]] = backprop[[r, c]] - T::one();
     }
     Ok(smallvec::smallvec![Tensor::from_array(loss.into_dyn()), Tensor::from_array(backprop.into_dyn())])

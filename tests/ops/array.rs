@@ -1,7 +1,7 @@
 //! Array and shape ops.
 
 use super::util::*;
-use stepflow::{DType, Graph, Session, Shape, Tensor};
+use stepflow::{DType, Graph, Shape, Tensor};
 
 fn grid() -> Tensor {
     f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.])
@@ -9,14 +9,14 @@ fn grid() -> Tensor {
 
 pub fn reshape() {
     let t = eval1(|g| {
-        let x = g.constant(grid())?;
+        let x = feed(g, grid())?;
         g.reshape(x, &[3, -1])
     })
     .unwrap();
     assert_close(&t, &[3, 2], &[1., 2., 3., 4., 5., 6.]);
     assert!(
         eval1(|g| {
-            let x = g.constant(grid())?;
+            let x = feed(g, grid())?;
             g.reshape(x, &[4, -1])
         })
         .is_err()
@@ -25,7 +25,7 @@ pub fn reshape() {
 
 pub fn transpose() {
     let t = eval1(|g| {
-        let x = g.constant(grid())?;
+        let x = feed(g, grid())?;
         g.transpose(x, &[1, 0])
     })
     .unwrap();
@@ -34,7 +34,7 @@ pub fn transpose() {
 
 pub fn expand_dims() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[3], &[1., 2., 3.]))?;
+        let x = feed(g, f32s(&[3], &[1., 2., 3.]))?;
         g.expand_dims(x, -1)
     })
     .unwrap();
@@ -43,13 +43,13 @@ pub fn expand_dims() {
 
 pub fn squeeze() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[1, 3, 1], &[1., 2., 3.]))?;
+        let x = feed(g, f32s(&[1, 3, 1], &[1., 2., 3.]))?;
         g.squeeze(x, &[])
     })
     .unwrap();
     assert_close(&t, &[3], &[1., 2., 3.]);
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[1, 3, 1], &[1., 2., 3.]))?;
+        let x = feed(g, f32s(&[1, 3, 1], &[1., 2., 3.]))?;
         g.squeeze(x, &[2])
     })
     .unwrap();
@@ -58,8 +58,8 @@ pub fn squeeze() {
 
 pub fn broadcast_to() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[3], &[1., 2., 3.]))?;
-        let s = g.constant_vec(vec![2i32, 3])?;
+        let x = feed(g, f32s(&[3], &[1., 2., 3.]))?;
+        let s = feed(g, i32s(&[2], &[2, 3]))?;
         g.broadcast_to(x, s)
     })
     .unwrap();
@@ -68,7 +68,7 @@ pub fn broadcast_to() {
 
 pub fn tile() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[1, 2], &[1., 2.]))?;
+        let x = feed(g, f32s(&[1, 2], &[1., 2.]))?;
         g.tile(x, &[2, 2])
     })
     .unwrap();
@@ -77,7 +77,7 @@ pub fn tile() {
 
 pub fn pad() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[1, 1], &[7.]))?;
+        let x = feed(g, f32s(&[1, 1], &[7.]))?;
         g.pad(x, &[(1, 0), (0, 2)])
     })
     .unwrap();
@@ -86,16 +86,16 @@ pub fn pad() {
 
 pub fn concat() {
     let t = eval1(|g| {
-        let a = g.constant(grid())?;
-        let b = g.constant(f32s(&[2, 1], &[7., 8.]))?;
+        let a = feed(g, grid())?;
+        let b = feed(g, f32s(&[2, 1], &[7., 8.]))?;
         g.concat(&[a, b], 1)
     })
     .unwrap();
     assert_close(&t, &[2, 4], &[1., 2., 3., 7., 4., 5., 6., 8.]);
     assert!(
         eval1(|g| {
-            let a = g.constant(grid())?;
-            let b = g.constant(f32s(&[2, 1], &[7., 8.]))?;
+            let a = feed(g, grid())?;
+            let b = feed(g, f32s(&[2, 1], &[7., 8.]))?;
             g.concat(&[a, b], 0)
         })
         .is_err()
@@ -104,14 +104,14 @@ pub fn concat() {
 
 pub fn slice() {
     let t = eval1(|g| {
-        let x = g.constant(grid())?;
+        let x = feed(g, grid())?;
         g.slice(x, &[0, 1], &[2, -1])
     })
     .unwrap();
     assert_close(&t, &[2, 2], &[2., 3., 5., 6.]);
     assert!(
         eval1(|g| {
-            let x = g.constant(grid())?;
+            let x = feed(g, grid())?;
             g.slice(x, &[1, 1], &[2, 1])
         })
         .is_err()
@@ -120,23 +120,23 @@ pub fn slice() {
 
 pub fn gather() {
     let t = eval1(|g| {
-        let p = g.constant(f32s(&[3], &[10., 20., 30.]))?;
-        let i = g.constant(i32s(&[2], &[2, 0]))?;
+        let p = feed(g, f32s(&[3], &[10., 20., 30.]))?;
+        let i = feed(g, i32s(&[2], &[2, 0]))?;
         g.gather(p, i, 0)
     })
     .unwrap();
     assert_close(&t, &[2], &[30., 10.]);
     let t = eval1(|g| {
-        let p = g.constant(grid())?;
-        let i = g.constant(i32s(&[2, 2], &[2, 0, 1, 1]))?;
+        let p = feed(g, grid())?;
+        let i = feed(g, i32s(&[2, 2], &[2, 0, 1, 1]))?;
         g.gather(p, i, 1)
     })
     .unwrap();
     assert_close(&t, &[2, 2, 2], &[3., 1., 2., 2., 6., 4., 5., 5.]);
     assert!(
         eval1(|g| {
-            let p = g.constant(f32s(&[3], &[10., 20., 30.]))?;
-            let i = g.constant(i32s(&[1], &[3]))?;
+            let p = feed(g, f32s(&[3], &[10., 20., 30.]))?;
+            let i = feed(g, i32s(&[1], &[3]))?;
             g.gather(p, i, 0)
         })
         .is_err()
@@ -145,9 +145,9 @@ pub fn gather() {
 
 pub fn unsorted_segment_sum() {
     let t = eval1(|g| {
-        let d = g.constant(f32s(&[4], &[1., 2., 3., 4.]))?;
-        let ids = g.constant(i32s(&[4], &[0, 1, 0, 1]))?;
-        let n = g.constant(2i32)?;
+        let d = feed(g, f32s(&[4], &[1., 2., 3., 4.]))?;
+        let ids = feed(g, i32s(&[4], &[0, 1, 0, 1]))?;
+        let n = feed(g, Tensor::scalar(2i32))?;
         g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[d, ids, n])
     })
     .unwrap();
@@ -156,7 +156,7 @@ pub fn unsorted_segment_sum() {
 
 pub fn one_hot() {
     let t = eval1(|g| {
-        let i = g.constant(i32s(&[3], &[0, 2, 5]))?;
+        let i = feed(g, i32s(&[3], &[0, 2, 5]))?;
         g.one_hot(i, 3, DType::Float32)
     })
     .unwrap();
@@ -167,7 +167,7 @@ pub fn shape_size_rank() {
     let mut g = Graph::new();
     let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(3)])).unwrap();
     let (s, n, r) = (g.shape_of(x).unwrap(), g.size_of(x).unwrap(), g.rank_of(x).unwrap());
-    let sess = Session::new(g);
+    let sess = session(g);
     let out = sess.run(&[(x, grid())], &[s, n, r], &[]).unwrap();
     assert_exact(&out[0], &[2], &[2., 3.]);
     assert_exact(&out[1], &[], &[6.]);
@@ -176,8 +176,8 @@ pub fn shape_size_rank() {
 
 pub fn fill() {
     let t = eval1(|g| {
-        let d = g.constant_vec(vec![2i32, 2])?;
-        let v = g.constant(7.0f64)?;
+        let d = feed(g, i32s(&[2], &[2, 2]))?;
+        let v = feed(g, Tensor::scalar(7.0f64))?;
         g.fill(d, v)
     })
     .unwrap();
@@ -186,7 +186,7 @@ pub fn fill() {
 
 pub fn zeros_ones_like() {
     let out = eval(|g| {
-        let x = g.constant(i32s(&[2], &[5, 6]))?;
+        let x = feed(g, i32s(&[2], &[5, 6]))?;
         Ok(vec![g.zeros_like(x)?, g.ones_like(x)?])
     })
     .unwrap();
@@ -197,8 +197,8 @@ pub fn zeros_ones_like() {
 pub fn broadcast_gradient_args() {
     let args = |a: &[i32], b: &[i32]| {
         eval(|g| {
-            let x = g.constant_vec(a.to_vec())?;
-            let y = g.constant_vec(b.to_vec())?;
+            let x = feed(g, i32s(&[a.len()], a))?;
+            let y = feed(g, i32s(&[b.len()], b))?;
             let n = g.add_node(
                 stepflow::NodeName::Default("bga"),
                 stepflow::ops::array::BroadcastGradientArgs {},
@@ -219,23 +219,50 @@ pub fn broadcast_gradient_args() {
 
 pub fn pack() {
     let t = eval1(|g| {
-        let a = g.constant(i32s(&[2], &[1, 2]))?;
-        let b = g.constant(i32s(&[2], &[3, 4]))?;
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[2], &[3, 4]))?;
         g.stack(&[a, b], 1)
     })
     .unwrap();
     assert_exact(&t, &[2, 2], &[1.0, 3.0, 2.0, 4.0]);
     let t = eval1(|g| {
-        let a = g.constant(i32s(&[2], &[1, 2]))?;
-        let b = g.constant(i32s(&[2], &[3, 4]))?;
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[2], &[3, 4]))?;
         g.stack(&[a, b], -2)
     })
     .unwrap();
     assert_exact(&t, &[2, 2], &[1.0, 2.0, 3.0, 4.0]);
     let mismatched = eval1(|g| {
-        let a = g.constant(i32s(&[2], &[1, 2]))?;
-        let b = g.constant(i32s(&[3], &[3, 4, 5]))?;
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[3], &[3, 4, 5]))?;
         g.stack(&[a, b], 0)
     });
     assert!(mismatched.is_err(), "[2] and [3] do not stack");
+}
+
+/// Squeezing every size-1 dimension of a shape with unknown dimensions builds, with unknown rank
+/// (as TF), and the kernel squeezes what the fed value has.
+pub fn squeeze_unknown_dims() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::unknown_dims(3)).unwrap();
+    let y = g.squeeze(x, &[]).unwrap();
+    assert_eq!(g.spec(y).shape, Shape::unknown());
+    let s = session(g);
+    let out = s.run(&[(x, f32s(&[1, 2, 1], &[1., 2.]))], &[y], &[]).unwrap();
+    assert_close(&out[0], &[2], &[1., 2.]);
+}
+
+/// As TF, a row with a negative segment id is dropped; an id past `num_segments` is an error.
+pub fn segment_sum_drops_negative_ids() {
+    let sum = |ids: &[i32]| {
+        let ids = ids.to_vec();
+        eval1(move |g| {
+            let d = feed(g, f32s(&[4], &[1., 2., 3., 4.]))?;
+            let ids = feed(g, i32s(&[4], &ids))?;
+            let n = feed(g, Tensor::scalar(2i32))?;
+            g.op("UnsortedSegmentSum", stepflow::ops::array::UnsortedSegmentSum {}, &[d, ids, n])
+        })
+    };
+    assert_close(&sum(&[0, -1, 1, -5]).unwrap(), &[2], &[1., 3.]);
+    assert!(sum(&[0, 2, 1, 1]).is_err(), "id 2 of 2 segments");
 }

@@ -3,7 +3,7 @@
 
 use super::util::*;
 use stepflow::io::tf::TfGraph;
-use stepflow::{Graph, Session, Tensor};
+use stepflow::{Graph, Tensor};
 
 /// `op(c, x)` with then = `x²` and else = `Reshape(x, [7])`, which fails for a scalar: the else
 /// branch errors only if it runs.
@@ -38,7 +38,7 @@ fn graph(op: &str) -> Graph {
 fn check(op: &str) {
     let g = graph(op);
     let (c, x, y) = (g.output("c").unwrap(), g.output("x").unwrap(), g.output("if:0").unwrap());
-    let s = Session::new(g);
+    let s = session(g);
     let out = s.run(&[(c, Tensor::from(true)), (x, Tensor::from(3.0f32))], &[y], &[]).unwrap();
     assert_close(&out[0], &[], &[9.0]);
     // The else branch runs only when taken, and its error names the branch.

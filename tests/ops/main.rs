@@ -1,12 +1,17 @@
-//! Forward tests for every op, with values worked out by hand. The table [`FORWARD`] must name
-//! every op type of the registry: a new op fails `every_op_has_a_forward_test` until it has one.
+//! Forward tests for every op, with values worked out by hand, run on fed values through both
+//! executors and every schedule (see `run`). The table [`FORWARD`] must name every op type of
+//! the registry: a new op fails `every_op_has_a_forward_test` until it has one, and each test
+//! must build the op it is listed for.
 
 mod array;
 mod control;
+mod golden;
 mod math;
 mod nn;
 mod resource;
+mod run;
 mod state;
+mod tiles;
 mod train;
 mod util;
 
@@ -140,23 +145,44 @@ fn every_op_has_a_forward_test() {
 
 #[test]
 fn every_forward_test_passes() {
-    let mut ran: Vec<usize> = Vec::new();
+    let mut ran: Vec<(usize, std::collections::BTreeSet<&str>)> = Vec::new();
     let mut failed: Vec<&str> = Vec::new();
     for (name, check) in FORWARD {
         // Several op types share one check function; run each function once.
         let f = *check as usize;
-        if ran.contains(&f) {
-            continue;
-        }
-        ran.push(f);
-        if std::panic::catch_unwind(check).is_err() {
-            failed.push(name);
+        if !ran.iter().any(|(g, _)| *g == f) {
+            util::take_built();
+            if std::panic::catch_unwind(check).is_err() {
+                failed.push(name);
+            }
+            ran.push((f, util::take_built()));
         }
     }
     assert!(failed.is_empty(), "forward tests failed for: {failed:?}");
+    let unbuilt: Vec<&str> = FORWARD
+        .iter()
+        .filter(|(name, check)| ran.iter().any(|(f, built)| *f == *check as usize && !built.contains(name)))
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(unbuilt.is_empty(), "forward tests that never build the op they are listed for: {unbuilt:?}");
 }
 
 #[test]
 fn sigmoid_cross_entropy_is_stable() {
     nn::sigmoid_xent_composite();
+}
+
+#[test]
+fn squeeze_all_of_unknown_dims_has_unknown_rank() {
+    array::squeeze_unknown_dims();
+}
+
+#[test]
+fn unsorted_segment_sum_drops_negative_ids() {
+    array::segment_sum_drops_negative_ids();
+}
+
+#[test]
+fn softmax_xent_of_large_logits_keeps_precision() {
+    nn::xent_of_large_logits();
 }

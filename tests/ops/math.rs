@@ -1,23 +1,18 @@
 //! Element-wise arithmetic, comparisons, selection, MatMul and reductions.
 
+use super::tiles::{eval_broadcast, eval_tiled};
 use super::util::*;
 use stepflow::{DType, Graph, Output, Result, Tensor};
 
-/// Applies a binary builder method to two constants.
+/// Applies a binary builder method to two fed tensors (and to them repeated past the split
+/// threshold).
 fn bin(a: Tensor, b: Tensor, f: fn(&mut Graph, Output, Output) -> Result<Output>) -> Result<Tensor> {
-    eval1(|g| {
-        let (x, y) = (g.constant(a)?, g.constant(b)?);
-        f(g, x, y)
-    })
+    eval_broadcast(&[a, b], |g, x| f(g, x[0], x[1]))
 }
 
-/// Applies a unary builder method to a constant.
-fn un(a: Tensor, f: fn(&mut Graph, Output) -> Result<Output>) -> Tensor {
-    eval1(|g| {
-        let x = g.constant(a)?;
-        f(g, x)
-    })
-    .unwrap()
+/// Applies a unary builder method to a fed tensor (and to it repeated past the split threshold).
+pub fn un(a: Tensor, f: fn(&mut Graph, Output) -> Result<Output>) -> Tensor {
+    eval_tiled(&[a], |g, x| f(g, x[0])).unwrap()
 }
 
 pub fn add() {
@@ -29,16 +24,8 @@ pub fn add() {
 }
 
 pub fn add_n() {
-    let t = eval1(|g| {
-        let xs = [
-            g.constant(f32s(&[2], &[1., 2.]))?,
-            g.constant(f32s(&[2], &[3., 4.]))?,
-            g.constant(f32s(&[2], &[5., 6.]))?,
-        ];
-        g.add_n(&xs)
-    })
-    .unwrap();
-    assert_close(&t, &[2], &[9., 12.]);
+    let xs = [f32s(&[2], &[1., 2.]), f32s(&[2], &[3., 4.]), f32s(&[2], &[5., 6.])];
+    assert_close(&eval_tiled(&xs, |g, x| g.add_n(x)).unwrap(), &[2], &[9., 12.]);
 }
 
 pub fn sub() {
@@ -145,18 +132,11 @@ pub fn cos() {
 }
 
 pub fn cast() {
-    let t = eval1(|g| {
-        let x = g.constant(f32s(&[3], &[1.7, -1.7, 0.0]))?;
-        g.cast(x, DType::Int32)
-    })
-    .unwrap();
+    let x = f32s(&[3], &[1.7, -1.7, 0.0]);
+    let t = eval_tiled(std::slice::from_ref(&x), |g, x| g.cast(x[0], DType::Int32)).unwrap();
     assert_eq!(t.dtype(), DType::Int32);
     assert_exact(&t, &[3], &[1., -1., 0.]);
-    let b = eval1(|g| {
-        let x = g.constant(f32s(&[3], &[1.7, -1.7, 0.0]))?;
-        g.cast(x, DType::Bool)
-    })
-    .unwrap();
+    let b = eval_tiled(&[x], |g, x| g.cast(x[0], DType::Bool)).unwrap();
     assert_exact(&b, &[3], &[1., 1., 0.]);
 }
 
@@ -196,9 +176,9 @@ pub fn logical_and_or() {
 pub fn select() {
     // TF1 Select: a vector condition chooses whole rows.
     let t = eval1(|g| {
-        let c = g.constant(bools(&[2], &[true, false]))?;
-        let a = g.constant(f32s(&[2, 2], &[1., 2., 3., 4.]))?;
-        let b = g.constant(f32s(&[2, 2], &[5., 6., 7., 8.]))?;
+        let c = feed(g, bools(&[2], &[true, false]))?;
+        let a = feed(g, f32s(&[2, 2], &[1., 2., 3., 4.]))?;
+        let b = feed(g, f32s(&[2, 2], &[5., 6., 7., 8.]))?;
         g.op("Select", stepflow::ops::compare::Select {}, &[c, a, b])
     })
     .unwrap();
@@ -206,13 +186,8 @@ pub fn select() {
 }
 
 pub fn select_v2() {
-    let t = eval1(|g| {
-        let c = g.constant(bools(&[2, 1], &[true, false]))?;
-        let a = g.constant(f32s(&[2], &[1., 2.]))?;
-        let b = g.constant(f32s(&[], &[9.]))?;
-        g.select(c, a, b)
-    })
-    .unwrap();
+    let inputs = [bools(&[2, 1], &[true, false]), f32s(&[2], &[1., 2.]), f32s(&[], &[9.])];
+    let t = eval_broadcast(&inputs, |g, x| g.select(x[0], x[1], x[2])).unwrap();
     assert_close(&t, &[2, 2], &[1., 2., 9., 9.]);
 }
 
@@ -221,7 +196,7 @@ pub fn matmul() {
     let b = || f32s(&[2, 2], &[5., 6., 7., 8.]);
     let mm = |ta, tb| {
         eval1(|g| {
-            let (x, y) = (g.constant(a())?, g.constant(b())?);
+            let (x, y) = (feed(g, a())?, feed(g, b())?);
             g.matmul_t(x, y, ta, tb)
         })
         .unwrap()
@@ -233,18 +208,33 @@ pub fn matmul() {
     // Large enough to be split across threads: (J · I) has every row equal to the column sums.
     let n = 300;
     let big = eval1(|g| {
-        let ones = g.constant(Tensor::filled(DType::Float32, &[n, n], 1.0))?;
-        let eye = g.constant(Tensor::from_vec(
-            &[n, n],
-            (0..n * n).map(|i| if i / n == i % n { 2.0f32 } else { 0.0 }).collect(),
-        )?)?;
+        let ones = feed(g, Tensor::filled(DType::Float32, &[n, n], 1.0))?;
+        let eye = feed(
+            g,
+            Tensor::from_vec(&[n, n], (0..n * n).map(|i| if i / n == i % n { 2.0f32 } else { 0.0 }).collect())?,
+        )?;
         g.matmul(ones, eye)
     })
     .unwrap();
     assert!(big.to_f64_vec().iter().all(|&v| v == 2.0));
+    // Exactly at the split threshold (2^21 multiply-adds) and as costly as the scheduled way's
+    // ballast, so there it runs unsplit beside it. Small integers: every sum is exact in f32.
+    let n = 128;
+    let value = |i: usize, m: usize| ((i * m) % 13) as f32 - 6.0;
+    let a: Vec<f32> = (0..n * n).map(|i| value(i, 7)).collect();
+    let b: Vec<f32> = (0..n * n).map(|i| value(i, 5)).collect();
+    let ab = eval1(|g| {
+        let x = feed(g, f32s(&[n, n], &a))?;
+        let y = feed(g, f32s(&[n, n], &b))?;
+        g.matmul(x, y)
+    })
+    .unwrap();
+    let want: Vec<f64> =
+        (0..n * n).map(|ij| (0..n).map(|k| f64::from(a[ij / n * n + k] * b[k * n + ij % n])).sum()).collect();
+    assert_exact(&ab, &[n, n], &want);
     let i = eval1(|g| {
-        let x = g.constant(i32s(&[1, 2], &[2, 3]))?;
-        let y = g.constant(i32s(&[2, 1], &[4, 5]))?;
+        let x = feed(g, i32s(&[1, 2], &[2, 3]))?;
+        let y = feed(g, i32s(&[2, 1], &[4, 5]))?;
         g.matmul(x, y)
     })
     .unwrap();
@@ -259,7 +249,7 @@ type Reduce = fn(&mut Graph, Output, Option<&[i64]>, bool) -> Result<Output>;
 
 fn reduce(f: Reduce, axes: Option<&[i64]>, keep: bool) -> Tensor {
     eval1(|g| {
-        let x = g.constant(grid())?;
+        let x = feed(g, grid())?;
         f(g, x, axes, keep)
     })
     .unwrap()
@@ -291,7 +281,7 @@ pub fn prod() {
 
 pub fn argmax() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[2, 3], &[1., 9., 9., 4., 2., 6.]))?;
+        let x = feed(g, f32s(&[2, 3], &[1., 9., 9., 4., 2., 6.]))?;
         g.argmax(x, 1)
     })
     .unwrap();
@@ -301,7 +291,7 @@ pub fn argmax() {
 
 pub fn argmin() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[2, 3], &[1., 9., 0., 1., 2., 6.]))?;
+        let x = feed(g, f32s(&[2, 3], &[1., 9., 0., 1., 2., 6.]))?;
         g.argmin(x, 0)
     })
     .unwrap();

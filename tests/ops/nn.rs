@@ -1,36 +1,26 @@
 //! Activations and cross-entropies. Expected values computed by hand from the definitions
 //! (e.g. softplus(1) = ln(1 + e) = 1.3132616875).
 
+use super::math::un;
+use super::tiles::eval_tiled;
 use super::util::*;
-use stepflow::{Graph, Output, Result, Tensor};
-
-fn un(a: Tensor, f: fn(&mut Graph, Output) -> Result<Output>) -> Tensor {
-    eval1(|g| {
-        let x = g.constant(a)?;
-        f(g, x)
-    })
-    .unwrap()
-}
+use stepflow::{Graph, Output};
 
 pub fn relu() {
     assert_close(&un(f32s(&[3], &[-1., 0., 2.]), Graph::relu), &[3], &[0., 0., 2.]);
 }
 
 pub fn relu_grad() {
-    let t = eval1(|g| {
-        let grad = g.constant(f32s(&[3], &[5., 5., 5.]))?;
-        let feat = g.constant(f32s(&[3], &[-1., 0., 2.]))?;
-        g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, &[grad, feat])
-    })
-    .unwrap();
+    let inputs = [f32s(&[3], &[5., 5., 5.]), f32s(&[3], &[-1., 0., 2.])];
+    let t = eval_tiled(&inputs, |g, x| g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, x)).unwrap();
     assert_close(&t, &[3], &[0., 0., 5.]);
 }
 
 pub fn tanh_grad() {
     // dy · (1 − y²): 2·(1 − 0.25), 4·(1 − 0), −1·(1 − 0.81)
     let t = eval1(|g| {
-        let y = g.constant(f32s(&[3], &[0.5, 0., -0.9]))?;
-        let dy = g.constant(f32s(&[3], &[2., 4., -1.]))?;
+        let y = feed(g, f32s(&[3], &[0.5, 0., -0.9]))?;
+        let dy = feed(g, f32s(&[3], &[2., 4., -1.]))?;
         g.op("TanhGrad", stepflow::ops::nn::TanhGrad {}, &[y, dy])
     })
     .unwrap();
@@ -39,24 +29,24 @@ pub fn tanh_grad() {
 
 pub fn bias_add() {
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
-        let b = g.constant(f32s(&[3], &[10., 20., 30.]))?;
+        let x = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        let b = feed(g, f32s(&[3], &[10., 20., 30.]))?;
         g.bias_add(x, b)
     })
     .unwrap();
     assert_close(&t, &[2, 3], &[11., 22., 33., 14., 25., 36.]);
     // NCHW: the bias runs along axis 1 of a [1, 2, 2] value.
     let t = eval1(|g| {
-        let x = g.constant(f32s(&[1, 2, 2], &[1., 2., 3., 4.]))?;
-        let b = g.constant(f32s(&[2], &[10., 20.]))?;
+        let x = feed(g, f32s(&[1, 2, 2], &[1., 2., 3., 4.]))?;
+        let b = feed(g, f32s(&[2], &[10., 20.]))?;
         let nchw = stepflow::ops::bias::BiasAdd { data_format: stepflow::ops::conv::DataFormat::Nchw };
         g.op("BiasAdd", nchw, &[x, b])
     })
     .unwrap();
     assert_close(&t, &[1, 2, 2], &[11., 12., 23., 24.]);
     let wrong = eval1(|g| {
-        let x = g.constant(f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
-        let b = g.constant(f32s(&[2], &[10., 20.]))?;
+        let x = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        let b = feed(g, f32s(&[2], &[10., 20.]))?;
         g.bias_add(x, b)
     });
     assert!(wrong.is_err(), "a bias of 2 for 3 channels");
@@ -64,7 +54,7 @@ pub fn bias_add() {
 
 pub fn bias_add_grad() {
     let t = eval1(|g| {
-        let dy = g.constant(f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        let dy = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
         g.op("BiasAddGrad", stepflow::ops::bias::BiasAddGrad::default(), &[dy])
     })
     .unwrap();
@@ -76,12 +66,9 @@ pub fn relu6() {
 }
 
 pub fn leaky_relu() {
-    let t = eval1(|g| {
-        let x = g.constant(f32s(&[2], &[-1., 2.]))?;
-        g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.2 }, &[x])
-    })
-    .unwrap();
-    assert_close(&t, &[2], &[-0.2, 2.]);
+    let leaky =
+        |g: &mut stepflow::Graph, x: &[Output]| g.op("LeakyRelu", stepflow::ops::nn::LeakyRelu { alpha: 0.2 }, x);
+    assert_close(&eval_tiled(&[f32s(&[2], &[-1., 2.])], leaky).unwrap(), &[2], &[-0.2, 2.]);
 }
 
 pub fn elu() {
@@ -115,8 +102,8 @@ pub fn log_softmax() {
 
 pub fn softmax_xent() {
     let out = eval(|g| {
-        let logits = g.constant(f32s(&[2, 3], &[1., 2., 3., 0., 0., 0.]))?;
-        let labels = g.constant(f32s(&[2, 3], &[0., 0., 1., 0.5, 0.5, 0.]))?;
+        let logits = feed(g, f32s(&[2, 3], &[1., 2., 3., 0., 0., 0.]))?;
+        let labels = feed(g, f32s(&[2, 3], &[0., 0., 1., 0.5, 0.5, 0.]))?;
         let loss = g.softmax_cross_entropy_with_logits(labels, logits)?;
         Ok(vec![loss, Output { node: loss.node, slot: 1 }])
     })
@@ -128,8 +115,8 @@ pub fn softmax_xent() {
 
 pub fn sparse_softmax_xent() {
     let out = eval(|g| {
-        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
-        let labels = g.constant(i32s(&[1], &[2]))?;
+        let logits = feed(g, f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = feed(g, i32s(&[1], &[2]))?;
         let loss = g.sparse_softmax_cross_entropy_with_logits(labels, logits)?;
         Ok(vec![loss, Output { node: loss.node, slot: 1 }])
     })
@@ -137,8 +124,8 @@ pub fn sparse_softmax_xent() {
     assert_close(&out[0], &[1], &[0.40760596444]);
     assert_close(&out[1], &[1, 3], &[0.09003057317, 0.24472847105, -0.33475904423]);
     let bad = eval1(|g| {
-        let logits = g.constant(f32s(&[1, 3], &[1., 2., 3.]))?;
-        let labels = g.constant(i32s(&[1], &[3]))?;
+        let logits = feed(g, f32s(&[1, 3], &[1., 2., 3.]))?;
+        let labels = feed(g, i32s(&[1], &[3]))?;
         g.sparse_softmax_cross_entropy_with_logits(labels, logits)
     });
     assert!(bad.is_err(), "an out-of-range label is an error");
@@ -146,11 +133,26 @@ pub fn sparse_softmax_xent() {
 
 pub fn sigmoid_xent_composite() {
     let t = eval1(|g| {
-        let logits = g.constant(f64s(&[4], &[0., 100., -100., 2.]))?;
-        let labels = g.constant(f64s(&[4], &[1., 0., 0., 0.25]))?;
+        let logits = feed(g, f64s(&[4], &[0., 100., -100., 2.]))?;
+        let labels = feed(g, f64s(&[4], &[1., 0., 0., 0.25]))?;
         g.sigmoid_cross_entropy_with_logits(labels, logits)
     })
     .unwrap();
     // z log(1+e^-x) + (1-z) log(1+e^x); at x=2, z=1/4: 2 - 0.5 + ln(1 + e^-2) = 1.62692801104
     assert_close(&t, &[4], &[std::f64::consts::LN_2, 100., 3.720075976020836e-44, 1.6269280110429727]);
+}
+
+/// The loss of logits far from zero is computed on the shifted logits, as TF: `ln 3` for three
+/// equal logits of 1000, not rounded at the scale of 1000.
+pub fn xent_of_large_logits() {
+    let out = eval(|g| {
+        let logits = feed(g, f32s(&[1, 3], &[1000., 1000., 1000.]))?;
+        let labels = feed(g, f32s(&[1, 3], &[0.5, 0.5, 0.]))?;
+        let dense = g.softmax_cross_entropy_with_logits(labels, logits)?;
+        let ids = feed(g, i32s(&[1], &[1]))?;
+        Ok(vec![dense, g.sparse_softmax_cross_entropy_with_logits(ids, logits)?])
+    })
+    .unwrap();
+    assert_close(&out[0], &[1], &[3f64.ln()]);
+    assert_close(&out[1], &[1], &[3f64.ln()]);
 }

@@ -6,7 +6,7 @@ use super::util::*;
 use stepflow::ops::resource::*;
 use stepflow::ops::train::*;
 use stepflow::ops::{Op, state::ReadVariableOp};
-use stepflow::{DType, Graph, NodeId, NodeName, Output, Session, Shape, Tensor};
+use stepflow::{DType, Graph, NodeId, NodeName, Output, Shape, Tensor};
 
 /// A resource variable `name` of `dtype` and `shape`, initialized to `init` by an
 /// `AssignVariableOp` (its `name/Assign`, as TF names it).
@@ -31,7 +31,7 @@ pub fn var_handle_op() {
     let mut g = Graph::new();
     let h = resource(&mut g, "w", f32s(&[2], &[1.5, -2.0]));
     let r = read(&mut g, h, &[]);
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     let out = s.run(&[], &[h, r], &[]).unwrap();
     assert_close(&out[0], &[2], &[1.5, -2.0]);
@@ -44,7 +44,7 @@ pub fn assign_variable_op() {
     let x = g.placeholder(DType::Float32, Shape::partial(&[Some(2)])).unwrap();
     let a = add(&mut g, AssignVariableOp::default(), &[h, x], &[]);
     let after = read(&mut g, h, &[a]);
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     let out = s.run(&[(x, f32s(&[2], &[3.0, 4.0]))], &[after], &[]).unwrap();
     assert_close(&out[0], &[2], &[3.0, 4.0]);
@@ -58,7 +58,7 @@ fn counter(op: impl Op + Clone) -> Vec<f64> {
     let h = resource(&mut g, "step", Tensor::from_vec(&[2], vec![5i64, 10]).unwrap());
     let x = g.placeholder(DType::Int64, Shape::partial(&[Some(2)])).unwrap();
     let up = add(&mut g, op, &[h, x], &[]);
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     let by = Tensor::from_vec(&[2], vec![2i64, 3]).unwrap();
     s.run(&[(x, by.clone())], &[], &[up]).unwrap();
@@ -79,7 +79,7 @@ pub fn var_is_initialized_op() {
     let mut g = Graph::new();
     let h = resource(&mut g, "w", f32s(&[], &[1.0]));
     let q = add(&mut g, VarIsInitializedOp {}, &[h], &[]);
-    let s = Session::new(g);
+    let s = session(g);
     assert_exact(&s.run(&[], &[q.into()], &[]).unwrap()[0], &[], &[0.0]);
     s.initialize().unwrap();
     assert_exact(&s.run(&[], &[q.into()], &[]).unwrap()[0], &[], &[1.0]);
@@ -99,14 +99,14 @@ fn resource_step(op: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec
         inputs.push(p);
     }
     let u = add(&mut g, op, &inputs, &[]);
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     s.run(&feeds, &[], &[u]).unwrap();
     handles.iter().map(|&h| s.variable_value(h).unwrap().to_f64_vec()[0]).collect()
 }
 
 /// A resource update gives exactly the reference update's values.
-fn same_as_reference(resource_op: impl Op, reference: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) {
+fn same_as_reference(resource_op: impl Op, reference: impl Op + Clone, grad_at: usize, vars: &[f64], rest: &[f64]) {
     let want = step(reference, grad_at, vars, rest);
     close(&resource_step(resource_op, grad_at, vars, rest), &want);
 }

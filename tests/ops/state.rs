@@ -1,7 +1,7 @@
 //! Sources and state.
 
 use super::util::*;
-use stepflow::{DType, Graph, Initializer, Session, Shape, Tensor};
+use stepflow::{DType, Executor, Graph, Initializer, RunOptions, Shape, Tensor};
 
 pub fn constant() {
     let t = eval1(|g| g.constant(f32s(&[2], &[1.5, -2.0]))).unwrap();
@@ -11,7 +11,7 @@ pub fn constant() {
 pub fn placeholder() {
     let mut g = Graph::new();
     let x = g.placeholder(DType::Int64, Shape::partial(&[None])).unwrap();
-    let s = Session::new(g);
+    let s = session(g);
     let out = s.run(&[(x, Tensor::from_vec(&[3], vec![1i64, 2, 3]).unwrap())], &[x], &[]).unwrap();
     assert_exact(&out[0], &[3], &[1.0, 2.0, 3.0]);
 }
@@ -21,7 +21,7 @@ pub fn placeholder_with_default() {
     let d = g.constant(f32s(&[2], &[1.0, 2.0])).unwrap();
     let p = g.placeholder_with_default(d, Shape::partial(&[None])).unwrap();
     let y = g.square(p).unwrap();
-    let s = Session::new(g);
+    let s = session(g);
     assert_close(&s.run(&[], &[y], &[]).unwrap()[0], &[2], &[1.0, 4.0]);
     let fed = s.run(&[(p, f32s(&[3], &[3.0, 4.0, 5.0]))], &[y], &[]).unwrap();
     assert_close(&fed[0], &[3], &[9.0, 16.0, 25.0]);
@@ -40,23 +40,32 @@ pub fn read_variable_op() {
     let five = g.constant(5.0f32).unwrap();
     let a = g.assign(v, five).unwrap();
     let after = g.with_control_dependencies(&[a.node], |g| g.read_value(v)).unwrap();
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     let out = s.run(&[], &[v, after], &[]).unwrap();
     assert_close(&out[0], &[], &[1.0]);
     assert_close(&out[1], &[], &[5.0]);
 }
 
+/// Two runs of an update of `v = [5, 10]` by a fed `[2, 3]`, under each executor in a fresh
+/// session; returns the two results, after checking that the executors agree.
 fn counter(op: fn(&mut Graph, stepflow::Output, stepflow::Output) -> stepflow::Result<stepflow::Output>) -> Vec<f64> {
-    let mut g = Graph::new();
-    let v = g.variable("v", DType::Int32, &[2], Initializer::Value(i32s(&[2], &[5, 10]))).unwrap();
-    let two = g.constant(i32s(&[2], &[2, 3])).unwrap();
-    let up = op(&mut g, v, two).unwrap();
-    let s = Session::new(g);
-    s.initialize().unwrap();
-    let first = s.run(&[], &[up], &[]).unwrap();
-    let second = s.run(&[], &[up], &[]).unwrap();
-    [first[0].to_f64_vec(), second[0].to_f64_vec()].concat()
+    let runs: Vec<Vec<f64>> = [Executor::Serial, Executor::Parallel]
+        .into_iter()
+        .map(|executor| {
+            let mut g = Graph::new();
+            let v = g.variable("v", DType::Int32, &[2], Initializer::Value(i32s(&[2], &[5, 10]))).unwrap();
+            let two = g.placeholder(DType::Int32, Shape::known(&[2])).unwrap();
+            let up = op(&mut g, v, two).unwrap();
+            let s = session(g);
+            s.initialize().unwrap();
+            let options = RunOptions { executor, trace: false };
+            let run = || s.run_with(options, &[(two, i32s(&[2], &[2, 3]))], &[up], &[]).unwrap()[0].to_f64_vec();
+            [run(), run()].concat()
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1], "the serial and parallel executors disagree");
+    runs[0].clone()
 }
 
 pub fn assign() {
@@ -78,7 +87,7 @@ pub fn assign_sub() {
 
 pub fn identity() {
     let t = eval1(|g| {
-        let c = g.constant(i32s(&[2], &[4, 5]))?;
+        let c = feed(g, i32s(&[2], &[4, 5]))?;
         g.identity(c)
     })
     .unwrap();
@@ -87,7 +96,7 @@ pub fn identity() {
 
 pub fn stop_gradient() {
     let t = eval1(|g| {
-        let c = g.constant(2.5f32)?;
+        let c = feed(g, Tensor::scalar(2.5f32))?;
         g.stop_gradient(c)
     })
     .unwrap();
@@ -100,13 +109,14 @@ pub fn no_op() {
     let one = g.constant(1i64).unwrap();
     let inc = g.assign_add(v, one).unwrap();
     let both = g.group(&[inc.node], "both").unwrap();
-    let s = Session::new(g);
+    let s = session(g);
     s.initialize().unwrap();
     assert!(s.run(&[], &[], &[both]).unwrap().is_empty(), "a target returns no value");
     assert_exact(&s.variable_value(v).unwrap(), &[], &[1.0]);
 }
 
-fn samples(op: &str, seed: u64) -> (Vec<f64>, Vec<f64>) {
+/// Two successive draws of 20000 values from a fresh session, under `executor`.
+fn draws(op: &str, seed: u64, executor: Executor) -> (Vec<f64>, Vec<f64>) {
     let mut g = Graph::new();
     let x = match op {
         "normal" => g.random_normal(&[20000], DType::Float64, seed),
@@ -114,10 +124,18 @@ fn samples(op: &str, seed: u64) -> (Vec<f64>, Vec<f64>) {
         _ => g.random_uniform(&[20000], DType::Float32, seed),
     }
     .unwrap();
-    let s = Session::new(g);
-    let a = s.run(&[], &[x], &[]).unwrap()[0].to_f64_vec();
-    let b = s.run(&[], &[x], &[]).unwrap()[0].to_f64_vec();
+    let s = session(g);
+    let options = RunOptions { executor, trace: false };
+    let a = s.run_with(options, &[], &[x], &[]).unwrap()[0].to_f64_vec();
+    let b = s.run_with(options, &[], &[x], &[]).unwrap()[0].to_f64_vec();
     (a, b)
+}
+
+/// Like [`draws`] under the parallel executor, checking that the serial one draws the same.
+fn samples(op: &str, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let parallel = draws(op, seed, Executor::Parallel);
+    assert!(parallel == draws(op, seed, Executor::Serial), "{op}: the executors draw different streams");
+    parallel
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {

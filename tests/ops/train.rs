@@ -1,32 +1,75 @@
 //! Optimizer update kernels, one step each from hand-worked values.
 
+use super::util::session;
 use stepflow::ops::Op;
 use stepflow::ops::train::*;
-use stepflow::{DType, Graph, Initializer, NodeName, Output, Session, Tensor};
+use stepflow::{DType, Executor, Graph, Initializer, NodeName, Output, RunOptions, Shape, Tensor};
 
-/// Runs one update: `vars` (initial values) are the refs, `rest` the other inputs in order, the
-/// gradient at input position `grad_at` (TF's layouts differ). Returns every variable's value
-/// afterwards.
-pub fn step(op: impl Op, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
+/// Apply kernels split updates of at least this many elements across threads (their
+/// `PARALLEL_MIN_UPDATE`).
+const SPLIT_UPDATE: usize = 1 << 17;
+
+/// Runs one update under `executor`: the refs are variables of `n` elements holding `vars`, `rest`
+/// the other inputs in order, fed; the gradient, at input position `grad_at` (TF's layouts
+/// differ), has element `i` scaled by `1 + i % 7`. Returns every variable's values afterwards.
+fn update(
+    op: &(impl Op + Clone),
+    grad_at: usize,
+    vars: &[f64],
+    rest: &[f64],
+    n: usize,
+    executor: Executor,
+) -> Vec<Vec<f64>> {
     let mut g = Graph::new();
     let refs: Vec<Output> = vars
         .iter()
         .map(|&v| {
-            g.variable("v", DType::Float64, &[1], Initializer::Value(Tensor::from_vec(&[1], vec![v]).unwrap())).unwrap()
+            g.variable("v", DType::Float64, &[n], Initializer::Value(Tensor::filled(DType::Float64, &[n], v))).unwrap()
         })
         .collect();
-    let n = refs.len();
     let mut inputs = refs.clone();
+    let mut feeds = Vec::new();
     for (i, &r) in rest.iter().enumerate() {
         // The gradient has the variable's shape; hyper-parameters are scalars.
-        let t = if n + i == grad_at { Tensor::from_vec(&[1], vec![r]).unwrap() } else { Tensor::scalar(r) };
-        inputs.push(g.constant(t).unwrap());
+        let t = match refs.len() + i == grad_at {
+            true => Tensor::from_vec(&[n], (0..n).map(|j| r * (1 + j % 7) as f64).collect()).unwrap(),
+            false => Tensor::scalar(r),
+        };
+        let p = g.placeholder(DType::Float64, Shape::known(t.shape())).unwrap();
+        feeds.push((p, t));
+        inputs.push(p);
     }
-    let u = g.add_node(NodeName::Default("update"), op, &inputs, &[]).unwrap();
-    let s = Session::new(g);
+    let u = g.add_node(NodeName::Default("update"), op.clone(), &inputs, &[]).unwrap();
+    let s = session(g);
     s.initialize().unwrap();
-    s.run(&[], &[], &[u]).unwrap();
-    refs.iter().map(|&r| s.variable_value(r).unwrap().to_f64_vec()[0]).collect()
+    s.run_with(RunOptions { executor, trace: false }, &feeds, &[], &[u]).unwrap();
+    refs.iter().map(|&r| s.variable_value(r).unwrap().to_f64_vec()).collect()
+}
+
+/// One update of one-element variables, the same under both executors; then the same update of
+/// variables past the split threshold, the same under both executors and, element by element,
+/// equal to the one-element update with that element's gradient. Returns the one-element result.
+pub fn step(op: impl Op + Clone, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
+    let small = |scale: f64| {
+        let mut rest = rest.to_vec();
+        rest[grad_at - vars.len()] *= scale;
+        let serial = update(&op, grad_at, vars, &rest, 1, Executor::Serial);
+        assert_eq!(serial, update(&op, grad_at, vars, &rest, 1, Executor::Parallel), "the executors disagree");
+        serial.into_iter().map(|v| v[0]).collect::<Vec<f64>>()
+    };
+    let n = SPLIT_UPDATE + 5;
+    let big = update(&op, grad_at, vars, rest, n, Executor::Parallel);
+    assert!(
+        big == update(&op, grad_at, vars, rest, n, Executor::Serial),
+        "the split update differs from the serial one"
+    );
+    for class in 0..7 {
+        let want = small((1 + class) as f64);
+        for (v, w) in big.iter().zip(&want) {
+            assert!(v.iter().skip(class).step_by(7).all(|x| x.to_bits() == w.to_bits()), "element class {class}");
+        }
+    }
+    small(1.0)
 }
 
 #[track_caller]

@@ -1,19 +1,34 @@
-//! Helpers for op tests: build a tiny graph, run it, compare with hand-worked values.
+//! Helpers for op tests: tensors, comparisons with hand-worked values, and the record of which op
+//! types a test built.
 
-use stepflow::{Graph, Output, Result, Session, Tensor};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use stepflow::{Graph, NodeId, Tensor};
 
-/// Builds a graph with `build`, runs its returned outputs, and returns their values.
-pub fn eval(build: impl FnOnce(&mut Graph) -> Result<Vec<Output>>) -> Result<Vec<Tensor>> {
-    let mut g = Graph::new();
-    let outs = build(&mut g)?;
-    let s = Session::new(g);
-    s.initialize()?;
-    s.run(&[], &outs, &[])
+pub use super::run::{eval, eval1, feed};
+
+thread_local! {
+    static BUILT: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
 }
 
-/// Like [`eval`] for one output.
-pub fn eval1(build: impl FnOnce(&mut Graph) -> Result<Output>) -> Result<Tensor> {
-    Ok(eval(|g| Ok(vec![build(g)?]))?.remove(0))
+/// Notes the op type of every node of `g` but the `helpers` (the feeds' scaffolding), so the
+/// table can check that a test built the op it is named after.
+pub fn record_graph(g: &Graph, helpers: &[NodeId]) {
+    BUILT.with(|b| {
+        let mut b = b.borrow_mut();
+        b.extend(g.node_ids().filter(|id| !helpers.contains(id)).map(|id| g.node(id).op().op_type()));
+    });
+}
+
+/// The op types built since the last call, clearing the record.
+pub fn take_built() -> BTreeSet<&'static str> {
+    BUILT.with(|b| std::mem::take(&mut *b.borrow_mut()))
+}
+
+/// A session on `g`, recording its op types (for tests that build and run a graph by hand).
+pub fn session(g: Graph) -> stepflow::Session {
+    record_graph(&g, &[]);
+    stepflow::Session::new(g)
 }
 
 /// A float32 tensor.

@@ -93,7 +93,8 @@ impl Op for GatherV2 {
 }
 
 op! {
-    /// Sums the rows of `data` into `num_segments` rows chosen by `segment_ids` (leading dims).
+    /// Sums the rows of `data` into `num_segments` rows chosen by `segment_ids` (leading dims); as
+    /// in TF, rows with a negative id are dropped.
     UnsortedSegmentSum derive(Copy, Default) {}
 }
 
@@ -106,6 +107,9 @@ fn segment_sum<T: Number>(data: &ArcArrayD<T>, ids: &[i64], id_rank: usize, n: u
     let mut out = vec![T::ZERO; n * row];
     let flat: Vec<T> = data.iter().copied().collect();
     for (r, &id) in ids.iter().enumerate() {
+        if id < 0 {
+            continue;
+        }
         let s = usize::try_from(id)
             .ok()
             .filter(|&s| s < n)
@@ -159,10 +163,23 @@ impl Op for UnsortedSegmentSum {
             Tensor::Bool(_) => return Err(crate::invalid!("cannot sum bool segments")),
         })
     }
-    // d/ddata = gather(g, segment_ids)
+    // d/ddata = gather(g, segment_ids), zero for the dropped rows (negative ids), as TF's
+    // _GatherDropNegatives
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (ids, g) = (gx.input(1), gx.grad(0));
-        Ok(vec![Some(gx.g.gather(g, ids, 0)?), None, None])
+        let zero = gx.g.zeros_like(ids)?;
+        let kept = gx.g.greater_equal(ids, zero)?;
+        let clipped = gx.g.maximum(ids, zero)?;
+        let gathered = gx.g.gather(g, clipped, 0)?;
+        // The mask as shape(ids) + [1] * (rank(g) - 1), to broadcast over each row.
+        let g_shape = gx.g.shape_of(g)?;
+        let row = gx.g.slice(g_shape, &[1], &[-1])?;
+        let ones = gx.g.ones_like(row)?;
+        let ids_shape = gx.g.shape_of(ids)?;
+        let mask_shape = gx.g.concat(&[ids_shape, ones], 0)?;
+        let mask = gx.g.reshape_dynamic(kept, mask_shape)?;
+        let none = gx.g.zeros_like(gathered)?;
+        Ok(vec![Some(gx.g.select(mask, gathered, none)?), None, None])
     }
 }
 

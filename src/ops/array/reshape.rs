@@ -147,9 +147,6 @@ impl Squeeze {
                         Err(crate::invalid!("cannot squeeze dimension {i} of size {n}"))
                     }
                     None if !listed.is_empty() && asked => Ok(false),
-                    None if asked => {
-                        Err(crate::invalid!("cannot squeeze all size-1 dimensions of a shape with unknown dimensions"))
-                    }
                     _ => Ok(true),
                 }
             })
@@ -162,6 +159,8 @@ impl Op for Squeeze {
         cx.arity(1)?;
         let x = cx.input(0);
         let shape = match x.shape.dims() {
+            // As TF: squeezing every size-1 dimension of a shape with unknown ones has unknown rank.
+            Some(d) if self.squeeze_dims.is_empty() && d.contains(&None) => Shape::unknown(),
             Some(d) => {
                 let keep = self.keep(d)?;
                 Shape::partial(&d.iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| *d).collect::<Vec<_>>())

@@ -1,0 +1,334 @@
+"""Writes ops.json: TensorFlow's forward values for every registered stepflow op that TF has.
+
+Each case runs one TF raw op (tf.compat.v1 graph mode, CPU, constant folding off) on inputs fed
+through placeholders, or held in reference variables for the ops that update one, and stores the
+inputs and TF's outputs (for updates: every variable's value afterwards). tests/ops/golden.rs
+builds the same op in stepflow from the case's `op` and `attrs` (stepflow's attribute names,
+which are TF's except where noted), feeds the same inputs and compares within 1e-5 relative
+(exactly for integers and booleans).
+
+Not here: Const, Placeholder, PlaceholderWithDefault, VariableV2 and NoOp compute nothing, and the
+random ops draw from another generator than TF's.
+
+usage: python make_op_goldens.py   (needs tensorflow-cpu; run in this directory)
+"""
+import json
+import math
+import os
+
+# TF's own CPU kernels, not oneDNN's (which may sum in another order).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import numpy as np  # noqa: E402
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+tf.disable_eager_execution()
+SOURCE = "tensorflow %s tf.raw_ops, tf.compat.v1 graph mode, CPU, inputs fed" % tf.__version__
+rng = np.random.RandomState(20241204)
+CASES = []
+
+
+def f32(*shape, lo=-3.0, hi=3.0):
+    return rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def f64(*shape, lo=-3.0, hi=3.0):
+    return rng.uniform(lo, hi, size=shape).astype(np.float64)
+
+
+def i32(*shape, lo=-9, hi=10):
+    return rng.randint(lo, hi, size=shape).astype(np.int32)
+
+
+def nonzero(a):
+    """`a` with every |element| at least 0.5, keeping its sign."""
+    return np.where(np.abs(a) < 0.5, np.where(a < 0, -0.5, 0.5), a).astype(a.dtype)
+
+
+def to_json(a):
+    a = np.asarray(a)
+    if a.dtype == np.bool_:
+        data = [bool(v) for v in a.ravel()]
+    elif a.dtype.kind in "iu":
+        data = [int(v) for v in a.ravel()]
+    else:
+        # repr of the double holding the value: reads back as the same float32 or float64.
+        data = ["nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else float(v)
+                for v in a.astype(np.float64).ravel()]
+    return {"dtype": a.dtype.name, "shape": list(a.shape), "data": data}
+
+
+def session():
+    # Grappler's constant folding would evaluate ops outside their CPU kernels.
+    config = tf.ConfigProto(inter_op_parallelism_threads=1, intra_op_parallelism_threads=1)
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    config.graph_options.optimizer_options.opt_level = tf.OptimizerOptions.L0
+    config.graph_options.optimizer_options.do_constant_folding = False
+    return tf.Session(config=config)
+
+
+def run(fetches, feeds, init):
+    with session() as s:
+        s.run(init)
+        return s.run(fetches, feeds)
+
+
+def update_and_read(update, variables, feeds, init):
+    """Runs an update once and reads every variable afterwards."""
+    with session() as s:
+        s.run(init)
+        s.run(update.op, feeds)
+        return s.run(variables)
+
+
+def case(op, inputs, attrs=None, tf_attrs=None, refs=0, outputs=1, name=None):
+    """One case: `inputs` are (TF argument, array or list of arrays) in TF's input order, the first
+    `refs` of them reference variables; `attrs` are stepflow's, `tf_attrs` TF's (default: the
+    same)."""
+    attrs = attrs or {}
+    tf_attrs = dict(attrs if tf_attrs is None else tf_attrs)
+    flat, kwargs, feeds, variables = [], {}, {}, []
+    with tf.Graph().as_default():
+        for k, (arg, value) in enumerate(inputs):
+            values = value if isinstance(value, list) else [value]
+            tensors = []
+            for v in values:
+                v = np.asarray(v)
+                flat.append(v)
+                if k < refs:
+                    var = tf.Variable(v, use_resource=(op == "ReadVariableOp"))
+                    variables.append(var)
+                    tensors.append(var.handle if op == "ReadVariableOp" else var)
+                else:
+                    p = tf.placeholder(tf.as_dtype(v.dtype), shape=v.shape)
+                    feeds[p] = v
+                    tensors.append(p)
+            kwargs[arg] = tensors if isinstance(value, list) else tensors[0]
+        y = getattr(tf.raw_ops, op)(**kwargs, **tf_attrs)
+        init = tf.global_variables_initializer()
+        if refs and op != "ReadVariableOp":
+            result = {"variables": [to_json(v) for v in update_and_read(y, variables, feeds, init)]}
+        else:
+            ys = y if isinstance(y, (list, tuple)) else [y]
+            result = {"outputs": [to_json(v) for v in run(list(ys)[:outputs], feeds, init)]}
+    c = {"name": name or op, "op": op, "attrs": attrs, "refs": refs, "inputs": [to_json(v) for v in flat]}
+    c.update(result)
+    CASES.append(c)
+
+
+def elementwise():
+    x, y, row = f32(3, 4), f32(3, 4), f32(4)
+    for op in ["AddV2", "Sub", "Mul", "Maximum", "Minimum"]:
+        case(op, [("x", x), ("y", row)], name=op + " row broadcast")
+        case(op, [("x", i32(2, 3)), ("y", i32(2, 1))], name=op + " int32")
+    case("AddV2", [("x", f64(2, 1)), ("y", f64(3))], name="AddV2 float64 outer broadcast")
+    case("AddV2", [("x", np.array([2147483647], np.int32)), ("y", np.array([1], np.int32))], name="AddV2 int32 wraps")
+    case("Sub", [("x", np.array([-0.0, 0.0, np.inf], np.float32)), ("y", np.float32(0.0))], name="Sub signed zero")
+    case("Mul", [("x", x), ("y", np.float32(-1.5))], name="Mul scalar")
+    for op in ["RealDiv", "FloorDiv", "FloorMod"]:
+        case(op, [("x", x), ("y", nonzero(row))], name=op + " float32")
+    case("RealDiv", [("x", np.array([1, -1, 0], np.float32)), ("y", np.zeros(3, np.float32))], name="RealDiv by zero")
+    case("RealDiv", [("x", f64(3)), ("y", nonzero(f64(3)))], name="RealDiv float64")
+    a, b = np.array([-7, 7, -7, 7, 0, 5], np.int32), np.array([2, 2, -2, -2, 3, 5], np.int32)
+    case("FloorDiv", [("x", a), ("y", b)], name="FloorDiv int32 signs")
+    case("FloorMod", [("x", a), ("y", b)], name="FloorMod int32 signs")
+    case("FloorMod", [("x", np.array([7.5, -7.5, 7.5, -7.5], np.float64)),
+                      ("y", np.array([2, 2, -2, -2], np.float64))], name="FloorMod float64 signs")
+    case("Pow", [("x", f32(3, 4, lo=0.1, hi=3.0)), ("y", row)], name="Pow float32")
+    case("Pow", [("x", i32(5, lo=-3, hi=4)), ("y", np.array([0, 1, 2, 3, 4], np.int32))], name="Pow int32")
+    nan = np.array([np.nan, 1.0, -np.inf, 0.0], np.float32)
+    for op in ["Maximum", "Minimum"]:
+        case(op, [("x", nan), ("y", np.array([0.0, np.nan, 2.0, -0.0], np.float32))], name=op + " nan")
+    case("AddN", [("inputs", [x, y, f32(3, 4)])])
+    case("AddN", [("inputs", [i32(3), i32(3)])], name="AddN int32")
+
+
+def unary():
+    x = f32(2, 5)
+    pos = f32(2, 5, lo=0.01, hi=9.0)
+    for op in ["Neg", "Abs", "Sign", "Square", "Exp", "Floor", "Ceil", "Sin", "Cos", "Tanh", "Sigmoid"]:
+        case(op, [("x", x)])
+    for op in ["Sqrt", "Rsqrt", "Log"]:
+        case(op, [("x", pos)])
+    case("Log1p", [("x", np.array([-0.5, -1e-7, 0.0, 1e-7, 1e-3, 2.0, 100.0], np.float32))])
+    for op in ["Neg", "Abs", "Sign", "Square"]:
+        case(op, [("x", i32(6))], name=op + " int32")
+    case("Sign", [("x", np.array([-0.0, 0.0, -2.0, np.inf, np.nan], np.float32))], name="Sign special")
+    case("Round", [("x", np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.7, 2.4, 3.5], np.float32))])
+    wide = np.array([-100.0, -30.0, -5.0, -1e-3, 0.0, 1e-3, 5.0, 30.0, 100.0], np.float32)
+    for op in ["Exp", "Sigmoid", "Tanh"]:
+        case(op, [("x", wide)], name=op + " wide")
+        case(op, [("x", wide.astype(np.float64))], name=op + " float64")
+    for op in ["Relu", "Relu6", "Elu", "Softplus"]:
+        case(op, [("features", f32(2, 5, lo=-8.0, hi=8.0))])
+    case("Softplus", [("features", wide)], name="Softplus wide")
+    case("Softplus", [("features", wide.astype(np.float64))], name="Softplus float64")
+    case("Elu", [("features", f64(6))], name="Elu float64")
+    case("LeakyRelu", [("features", f32(2, 5))], {"alpha": 0.3})
+    case("ReluGrad", [("gradients", f32(2, 5)), ("features", np.array([-1, 0, 1, 2, -3] * 2, np.float32).reshape(2, 5))])
+
+
+def casts():
+    x = np.array([1.7, -1.7, 0.0, -0.0, 2.5, -2.5, 1e6], np.float32)
+    for dst in ["int32", "int64", "float64", "bool"]:
+        case("Cast", [("x", x)], {"dtype": dst}, {"DstT": tf.as_dtype(dst)}, name="Cast float32 to " + dst)
+    case("Cast", [("x", i32(5))], {"dtype": "float32"}, {"DstT": tf.float32}, name="Cast int32 to float32")
+    case("Cast", [("x", np.array([True, False], np.bool_))], {"dtype": "float32"}, {"DstT": tf.float32},
+         name="Cast bool to float32")
+    big = np.array([2**40 + 1, -(2**33), 7], np.int64)
+    case("Cast", [("x", big)], {"dtype": "int32"}, {"DstT": tf.int32}, name="Cast int64 to int32")
+    case("Cast", [("x", big)], {"dtype": "float32"}, {"DstT": tf.float32}, name="Cast int64 to float32")
+    case("Cast", [("x", f64(4) * 1e3)], {"dtype": "float32"}, {"DstT": tf.float32}, name="Cast float64 to float32")
+
+
+def logic():
+    x = rng.choice([-1.0, 0.0, 1.0], size=(3, 4)).astype(np.float32)
+    row = np.array([0.0, 1.0, -1.0, 0.0], np.float32)
+    for op in ["Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual"]:
+        case(op, [("x", x), ("y", row)])
+        case(op, [("x", i32(5, lo=-2, hi=3)), ("y", np.int32(0))], name=op + " int32")
+    case("Greater", [("x", np.array([2**53 + 1], np.int64)), ("y", np.array([2**53], np.int64))],
+         name="Greater int64 beyond 2^53")
+    case("Equal", [("x", np.array([np.nan, 1.0], np.float32)), ("y", np.array([np.nan, 1.0], np.float32))],
+         name="Equal nan")
+    p, q = np.array([True, True, False, False]), np.array([True, False, True, False])
+    case("LogicalAnd", [("x", p), ("y", q)])
+    case("LogicalOr", [("x", p), ("y", q)])
+    case("LogicalNot", [("x", p)])
+    case("Select", [("condition", np.array([True, False, True])), ("x", f32(3, 2)), ("y", f32(3, 2))],
+         name="Select rows")
+    c = rng.rand(2, 3) > 0.5
+    case("Select", [("condition", c), ("x", i32(2, 3)), ("y", i32(2, 3))], name="Select same shape")
+    case("SelectV2", [("condition", np.array([[True], [False]])), ("t", f32(3)), ("e", np.float32(9.0))])
+
+
+def linalg():
+    for ta in [False, True]:
+        for tb in [False, True]:
+            a = f32(4, 3) if ta else f32(3, 4)
+            b = f32(5, 4) if tb else f32(4, 5)
+            attrs = {"transpose_a": ta, "transpose_b": tb}
+            case("MatMul", [("a", a), ("b", b)], attrs, name="MatMul %s %s" % (ta, tb))
+    case("MatMul", [("a", f32(40, 70)), ("b", f32(70, 30))], name="MatMul blocked")
+    case("MatMul", [("a", f64(3, 2)), ("b", f64(2, 3))], name="MatMul float64")
+    case("MatMul", [("a", i32(2, 3)), ("b", i32(3, 2))], name="MatMul int32")
+
+
+def reductions():
+    x = f32(3, 4, 2)
+    for op in ["Sum", "Mean", "Max", "Min", "Prod"]:
+        for axes, keep in [([0], False), ([1, 2], False), ([-1], True), ([], False), ([0, 1, 2], True)]:
+            case(op, [("input", x), ("axis", np.array(axes, np.int32))], {"keep_dims": keep},
+                 name="%s axes %s keep %s" % (op, axes, keep))
+        case(op, [("input", i32(3, 4)), ("axis", np.array([1], np.int32))], {"keep_dims": False}, name=op + " int32")
+    case("Mean", [("input", np.array([[1, 2], [-3, -4]], np.int32)), ("axis", np.array([1], np.int32))],
+         {"keep_dims": False}, name="Mean int32 truncates")
+    case("Sum", [("input", f32(1000, lo=0.0, hi=1.0)), ("axis", np.array([0], np.int32))], {"keep_dims": False},
+         name="Sum long")
+    ties = np.array([[1, 9, 9], [4, 2, 6], [0, 0, -1]], np.float32)
+    for op in ["ArgMax", "ArgMin"]:
+        for axis in [0, 1]:
+            for out in ["int32", "int64"]:
+                case(op, [("input", ties), ("dimension", np.int32(axis))], {"output_type": out},
+                     {"output_type": tf.as_dtype(out)}, name="%s axis %d %s" % (op, axis, out))
+
+
+def arrays():
+    x = f32(2, 3, 4)
+    case("Reshape", [("tensor", x), ("shape", np.array([4, -1], np.int32))])
+    case("Transpose", [("x", x), ("perm", np.array([2, 0, 1], np.int32))])
+    case("ExpandDims", [("input", x), ("axis", np.int32(-1))])
+    case("ExpandDims", [("input", x), ("axis", np.int32(1))], name="ExpandDims 1")
+    y = f32(1, 3, 1, 2)
+    case("Squeeze", [("input", y)], {"squeeze_dims": []}, {"axis": []})
+    case("Squeeze", [("input", y)], {"squeeze_dims": [-2]}, {"axis": [-2]}, name="Squeeze listed")
+    case("BroadcastTo", [("input", f32(3, 1)), ("shape", np.array([2, 3, 4], np.int32))])
+    case("Tile", [("input", f32(2, 3)), ("multiples", np.array([2, 1], np.int32))])
+    case("Pad", [("input", f32(2, 3)), ("paddings", np.array([[1, 0], [0, 2]], np.int32))])
+    case("ConcatV2", [("values", [f32(2, 3), f32(2, 1), f32(2, 2)]), ("axis", np.int32(-1))])
+    case("ConcatV2", [("values", [i32(1, 3), i32(2, 3)]), ("axis", np.int32(0))], name="ConcatV2 int32 axis 0")
+    case("Slice", [("input", x), ("begin", np.array([1, 0, 1], np.int32)), ("size", np.array([1, -1, 2], np.int32))])
+    p = f32(5, 3)
+    case("GatherV2", [("params", p), ("indices", np.array([4, 0, 2, 2], np.int32)), ("axis", np.int32(0))])
+    case("GatherV2", [("params", p), ("indices", np.array([[2, 0], [1, 1]], np.int64)), ("axis", np.int32(1))],
+         name="GatherV2 axis 1 int64 indices")
+    case("UnsortedSegmentSum", [("data", f32(6, 2)), ("segment_ids", np.array([0, 2, -1, 0, 3, 2], np.int32)),
+                                ("num_segments", np.int32(4))])
+    case("OneHot", [("indices", np.array([0, 2, -1, 3], np.int32)), ("depth", np.int32(3)),
+                    ("on_value", np.float32(5.0)), ("off_value", np.float32(-1.0))], {"axis": -1})
+    case("OneHot", [("indices", np.array([[1, 0], [2, 5]], np.int64)), ("depth", np.int32(3)),
+                    ("on_value", np.float32(1.0)), ("off_value", np.float32(0.0))], {"axis": 0}, name="OneHot axis 0")
+    case("Shape", [("input", x)])
+    case("Shape", [("input", x)], {"out_type": "int64"}, {"out_type": tf.int64}, name="Shape int64")
+    case("Size", [("input", x)])
+    case("Rank", [("input", x)], {}, {})
+    case("Fill", [("dims", np.array([2, 3], np.int32)), ("value", np.float32(0.5))])
+    case("ZerosLike", [("x", x)])
+    case("OnesLike", [("x", i32(2, 2))])
+    case("Identity", [("input", x)])
+    case("StopGradient", [("input", x)])
+    for a, b in [([2, 3], [3]), ([2, 1], [1, 3]), ([1], [4, 5]), ([], [2, 2]), ([5, 1, 3], [1, 4, 1])]:
+        case("BroadcastGradientArgs", [("s0", np.array(a, np.int32)), ("s1", np.array(b, np.int32))], outputs=2,
+             name="BroadcastGradientArgs %s %s" % (a, b))
+
+
+def nn():
+    logits = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0], [-5.0, 0.0, 5.0]], np.float32)
+    case("Softmax", [("logits", logits)])
+    case("LogSoftmax", [("logits", logits)])
+    case("Softmax", [("logits", f64(2, 4))], name="Softmax float64")
+    labels = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 0.0], [0.2, 0.3, 0.5]], np.float32)
+    case("SoftmaxCrossEntropyWithLogits", [("features", logits), ("labels", labels)], outputs=2)
+    case("SparseSoftmaxCrossEntropyWithLogits", [("features", f32(4, 5)), ("labels", np.array([0, 4, 2, 2], np.int32))],
+         outputs=2)
+    case("SparseSoftmaxCrossEntropyWithLogits", [("features", f64(2, 3)), ("labels", np.array([1, 0], np.int64))],
+         outputs=2, name="SparseSoftmaxCrossEntropyWithLogits float64 int64")
+
+
+def state():
+    v = f32(2, 3)
+    for op in ["Assign", "AssignAdd", "AssignSub"]:
+        case(op, [("ref", v), ("value", f32(2, 3))], refs=1)
+        case(op, [("ref", i32(3)), ("value", i32(3))], refs=1, name=op + " int32")
+    case("ReadVariableOp", [("resource", v)], {}, {"dtype": tf.float32}, refs=1)
+
+
+def optimizers():
+    n = 5
+    var, grad = f32(n), f32(n)
+    s = np.float32
+    case("ApplyGradientDescent", [("var", var), ("alpha", s(0.1)), ("delta", grad)], refs=1)
+    for nesterov in [False, True]:
+        case("ApplyMomentum", [("var", var), ("accum", f32(n)), ("lr", s(0.1)), ("grad", grad), ("momentum", s(0.9))],
+             {"use_nesterov": nesterov}, refs=2, name="ApplyMomentum nesterov %s" % nesterov)
+    case("ApplyAdam", [("var", var), ("m", f32(n)), ("v", f32(n, lo=0.0, hi=1.0)), ("beta1_power", s(0.9**3)),
+                       ("beta2_power", s(0.999**3)), ("lr", s(0.01)), ("beta1", s(0.9)), ("beta2", s(0.999)),
+                       ("epsilon", s(1e-7)), ("grad", grad)], refs=3)
+    case("ApplyAdagrad", [("var", var), ("accum", f32(n, lo=0.1, hi=1.0)), ("lr", s(0.1)), ("grad", grad)], refs=2)
+    case("ApplyRMSProp", [("var", var), ("ms", f32(n, lo=0.1, hi=1.0)), ("mom", f32(n)), ("lr", s(0.01)),
+                          ("rho", s(0.9)), ("momentum", s(0.5)), ("epsilon", s(1e-7)), ("grad", grad)], refs=3)
+    case("ApplyCenteredRMSProp", [("var", var), ("mg", f32(n, lo=-0.1, hi=0.1)), ("ms", f32(n, lo=0.5, hi=1.0)),
+                                  ("mom", f32(n)), ("lr", s(0.01)), ("rho", s(0.9)), ("momentum", s(0.5)),
+                                  ("epsilon", s(1e-7)), ("grad", grad)], refs=4)
+
+
+def dense_layers():
+    """The forward and gradient ops of TF's dense-layer training graphs."""
+    case("Pack", [("values", [f32(2, 3), f32(2, 3), f32(2, 3)])], {"axis": 1})
+    case("Pack", [("values", [i32(4), i32(4)])], {"axis": -1}, name="Pack int32 last axis")
+    y = np.tanh(f32(2, 5))
+    case("TanhGrad", [("y", y), ("dy", f32(2, 5))])
+    case("BiasAdd", [("value", f32(3, 4)), ("bias", f32(4))])
+    case("BiasAdd", [("value", f32(2, 3, 2, 2)), ("bias", f32(3))], {"data_format": "NCHW"}, name="BiasAdd NCHW")
+    case("BiasAddGrad", [("out_backprop", f32(5, 3, 4))])
+    case("BiasAddGrad", [("out_backprop", f64(2, 3, 2))], {"data_format": "NCHW"}, name="BiasAddGrad NCHW float64")
+
+
+if __name__ == "__main__":
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers]:
+        make()
+    names = [c["name"] for c in CASES]
+    assert len(names) == len(set(names)), "case names must be unique"
+    with open("ops.json", "w") as f:
+        json.dump({"source": SOURCE, "cases": CASES}, f)
+        f.write("\n")
+    print("%d cases, %d op types" % (len(CASES), len({c["op"] for c in CASES})))

@@ -1,0 +1,157 @@
+//! TensorFlow's forward values (`tests/golden/ops.json`, written by
+//! `tests/golden/make_op_goldens.py` with TF's raw ops in graph mode). Each case is loaded as a
+//! graph file, the op named by its TF op type and attributes, with its inputs as placeholders (or
+//! variables, for the ops that update one), and run under both executors.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use stepflow::ops::OP_TYPES;
+use stepflow::{Executor, Graph, RunOptions, Session, Tensor};
+
+/// Registered ops without a TF golden here: sources that compute nothing, random ops, whose
+/// streams come from another generator than TF's, and ops checked against TF elsewhere.
+const NOT_IN_GOLDENS: &[&str] = &[
+    "Const",
+    "Placeholder",
+    "PlaceholderWithDefault",
+    "VariableV2",
+    "NoOp",
+    "RandomStandardNormal",
+    "TruncatedNormal",
+    "RandomUniform",
+    // Functional control flow runs a function of the graph's library, which a single raw-op case
+    // cannot hold: checked against TF by the GraphDef cases of tests/tf (cosine_decay_restarts).
+    "If",
+    "StatelessIf",
+    // Resource variables: the reference ops' kernels on handles, checked equal to them in the
+    // forward tests and against TF by the resource-variable GraphDef cases of tests/tf.
+    "VarHandleOp",
+    "AssignVariableOp",
+    "AssignAddVariableOp",
+    "AssignSubVariableOp",
+    "VarIsInitializedOp",
+    "ResourceApplyGradientDescent",
+    "ResourceApplyMomentum",
+    "ResourceApplyAdam",
+    "ResourceApplyAdagrad",
+    "ResourceApplyRMSProp",
+    "ResourceApplyCenteredRMSProp",
+];
+
+#[derive(Deserialize)]
+struct File {
+    source: String,
+    cases: Vec<Case>,
+}
+
+/// One op run: its inputs in TF's order (the first `refs` of them variables) and TF's outputs,
+/// or, for an update, every variable's value afterwards.
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    op: String,
+    attrs: Value,
+    refs: usize,
+    inputs: Vec<Tensor>,
+    #[serde(default)]
+    outputs: Vec<Tensor>,
+    #[serde(default)]
+    variables: Vec<Tensor>,
+}
+
+fn golden() -> File {
+    serde_json::from_str(include_str!("../golden/ops.json")).expect("ops.json does not parse")
+}
+
+/// The case as a graph file: inputs `in0`, `in1`, ... and the op `op`.
+fn graph(case: &Case) -> stepflow::Result<Graph> {
+    let mut nodes: Vec<Value> = case
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (dtype, shape) = (json!(t.dtype()), json!(t.shape()));
+            match i < case.refs {
+                true => json!({"name": format!("in{i}"), "op": "Variable",
+                               "attrs": {"dtype": dtype, "shape": shape, "initializer": {"value": t}}}),
+                false => {
+                    json!({"name": format!("in{i}"), "op": "Placeholder", "attrs": {"dtype": dtype, "shape": shape}})
+                }
+            }
+        })
+        .collect();
+    let inputs: Vec<String> = (0..case.inputs.len()).map(|i| format!("in{i}")).collect();
+    nodes.push(json!({"name": "op", "op": case.op, "inputs": inputs, "attrs": case.attrs}));
+    Graph::from_json(&json!({"format": "stepflow.graph", "version": 1, "nodes": nodes}).to_string(), &case.name)
+}
+
+/// Runs the case under `executor` in a fresh session: the op's outputs, or the variables after it.
+fn run(case: &Case, g: &Arc<Graph>, executor: Executor) -> stepflow::Result<Vec<Tensor>> {
+    let s = Session::from_arc(g.clone());
+    s.initialize()?;
+    let feeds = (case.refs..case.inputs.len())
+        .map(|i| Ok((g.output(&format!("in{i}"))?, case.inputs[i].clone())))
+        .collect::<stepflow::Result<Vec<_>>>()?;
+    let options = RunOptions { executor, trace: false };
+    if case.variables.is_empty() {
+        let fetches =
+            (0..case.outputs.len()).map(|k| g.output(&format!("op:{k}"))).collect::<stepflow::Result<Vec<_>>>()?;
+        return s.run_with(options, &feeds, &fetches, &[]);
+    }
+    s.run_with(options, &feeds, &[], &[g.node_id("op")?])?;
+    (0..case.refs).map(|i| s.variable_value(g.output(&format!("in{i}"))?)).collect()
+}
+
+/// Whether `got` matches TF's `want`: the same dtype and shape, integers and booleans exactly,
+/// floats within 1e-5 relative (NaN and infinities as themselves).
+fn matches(got: &Tensor, want: &Tensor) -> Result<(), String> {
+    if got.dtype() != want.dtype() || got.shape() != want.shape() {
+        return Err(format!("got {:?} {:?}, TF has {:?} {:?}", got.dtype(), got.shape(), want.dtype(), want.shape()));
+    }
+    let exact = !want.dtype().is_float();
+    for (i, (g, w)) in got.to_f64_vec().into_iter().zip(want.to_f64_vec()).enumerate() {
+        let ok = match exact {
+            true => g == w,
+            false => (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= 1e-5 * w.abs() + 1e-7,
+        };
+        if !ok {
+            return Err(format!("element {i}: got {g}, TF has {w}"));
+        }
+    }
+    Ok(())
+}
+
+fn check(case: &Case) -> Result<(), String> {
+    let g = Arc::new(graph(case).map_err(|e| format!("does not build: {e}"))?);
+    let want = if case.variables.is_empty() { &case.outputs } else { &case.variables };
+    for executor in [Executor::Serial, Executor::Parallel] {
+        let got = run(case, &g, executor).map_err(|e| format!("{executor:?}: {e}"))?;
+        for (k, (x, w)) in got.iter().zip(want).enumerate() {
+            matches(x, w).map_err(|e| format!("{executor:?}, value {k}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_op_golden_matches_tensorflow() {
+    let file = golden();
+    assert!(file.source.starts_with("tensorflow"), "ops.json does not say it comes from TF");
+    let failed: Vec<String> =
+        file.cases.iter().filter_map(|c| check(c).err().map(|e| format!("{}: {e}", c.name))).collect();
+    assert!(failed.is_empty(), "{} of {} cases differ from TF:\n{}", failed.len(), file.cases.len(), failed.join("\n"));
+}
+
+#[test]
+fn every_op_tensorflow_has_a_golden() {
+    let file = golden();
+    let missing: Vec<&str> = OP_TYPES
+        .iter()
+        .copied()
+        .filter(|op| !NOT_IN_GOLDENS.contains(op) && !file.cases.iter().any(|c| c.op == *op))
+        .collect();
+    assert!(missing.is_empty(), "ops without a TF golden in ops.json: {missing:?}");
+    let stale: Vec<&str> = NOT_IN_GOLDENS.iter().copied().filter(|op| file.cases.iter().any(|c| c.op == *op)).collect();
+    assert!(stale.is_empty(), "ops listed as without a golden have one: {stale:?}");
+}
