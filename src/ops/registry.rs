@@ -23,6 +23,14 @@ macro_rules! registry {
                 _ => None,
             }
         }
+
+        /// The attributes of op `op_type` (name and Rust type of each), `None` for an unknown op.
+        pub fn op_attributes(op_type: &str) -> Option<&'static [super::Attribute]> {
+            match op_type {
+                $($name => Some(<$ty>::ATTRIBUTES),)*
+                _ => None,
+            }
+        }
     };
 }
 

@@ -17,7 +17,8 @@
 //! The struct is named after the op type; `derive(...)` adds derives to the `Debug, Clone,
 //! Serialize, Deserialize` every op has. `builder m(a, b)` writes `Graph::m(&mut self, a: Output,
 //! b: Output) -> Result<Output>`, naming the node `named` (default: the op type), with the op's
-//! doc comment.
+//! doc comment. `ATTRIBUTES` lists the fields with their types, so a tool such as the op fuzzer
+//! can reach every op's attributes without knowing the op.
 
 macro_rules! op {
     (
@@ -36,6 +37,13 @@ macro_rules! op {
             fn op_type(&self) -> &'static str {
                 stringify!($name)
             }
+        }
+
+        impl $name {
+            /// The op's attributes as they appear in graph files: each field's name and Rust type.
+            pub const ATTRIBUTES: &'static [$crate::ops::Attribute] = &[
+                $($crate::ops::Attribute { name: stringify!($field), kind: stringify!($ty) },)*
+            ];
         }
 
         $crate::ops::op!(@builder [$(#[doc = $doc])*] $name $($builder)*);

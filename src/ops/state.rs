@@ -59,11 +59,15 @@ impl Op for PlaceholderWithDefault {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         let input = cx.input(0);
-        input.shape.merge(&self.shape)?;
-        single(input.dtype, self.shape.clone())
+        single(input.dtype, input.shape.merge(&self.shape)?)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
+        let t = k.take(0)?;
+        // The input's static shape may be less known than the declared one: check the value.
+        if !self.shape.is_compatible_with(t.shape()) {
+            return Err(crate::invalid!("default value of shape {:?} does not have shape {}", t.shape(), self.shape));
+        }
+        one(t)
     }
     fn state(&self) -> State {
         State::Effect
