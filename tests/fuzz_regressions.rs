@@ -177,3 +177,16 @@ fn softmax_cross_entropy_with_scalar_labels_is_an_error() {
     let msg = message(graph(nodes));
     assert!(msg.contains("node 'x' (SoftmaxCrossEntropyWithLogits): incompatible shapes"), "{msg}");
 }
+
+#[test]
+fn concat_of_scalars_is_an_error() {
+    let nodes = json!([
+        placeholder("a", "float32", json!([3])),
+        constant("b", json!({"dtype": "float32", "data": 1.0})),
+        placeholder("c", "float32", json!(null)),
+        placeholder("axis", "int32", json!([])),
+        node("x", "ConcatV2", &["a", "b", "c", "axis"]),
+    ]);
+    let msg = message(graph(nodes));
+    assert!(msg.contains("node 'x' (ConcatV2)"), "{msg}");
+}

@@ -11,7 +11,7 @@
 //! `RunOptions::check_outputs` and again here). Failures found are pinned in
 //! `tests/fuzz_regressions.rs`.
 //!
-//! `cargo test --release --test op_fuzz` runs 10,000 cases. A long soak:
+//! `cargo test --release --test op_fuzz` runs 20,000 cases (about 15 s). A long soak:
 //! `STEPFLOW_FUZZ_CASES=1000000 cargo test --release --test op_fuzz -- --nocapture`
 //! (prints how the cases ended, per op).
 
@@ -35,7 +35,7 @@ const CASE_TIME_LIMIT: Duration = Duration::from_secs(10);
 const PEAK_MEMORY_LIMIT: u64 = 1 << 30;
 
 fn cases_to_run() -> u32 {
-    std::env::var("STEPFLOW_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
+    std::env::var("STEPFLOW_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
 }
 
 /// How the cases ended, per op: refused by the loader, failed at run time, ran.

@@ -2,9 +2,9 @@
 //! no memory beyond a bound far below the tensor size limit, every error one line naming the node
 //! and its op, and every output with the dtype and shape that shape inference promised.
 
+use super::bounded::within;
 use super::case::{Case, NODE};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use stepflow::{Error, Executor, Graph, RunOptions, Session};
 
 /// How a case ended when it kept the invariants.
@@ -79,29 +79,8 @@ fn well_formed(e: &Error, op: &str) -> Result<(), String> {
 
 /// [`check`] on a thread of its own, failing when it panics or takes longer than `limit`.
 pub fn bounded(case: &Case, limit: Duration) -> Result<Outcome, String> {
-    let (tx, rx) = mpsc::channel();
     let owned = case.clone();
-    let worker = std::thread::Builder::new()
-        .name("fuzz case".into())
-        .spawn(move || {
-            let _ = tx.send(check(&owned));
-        })
-        .map_err(|e| format!("cannot start a thread: {e}"))?;
-    let began = Instant::now();
-    match rx.recv_timeout(limit) {
-        Ok(result) => {
-            let _ = worker.join();
-            result
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!("hang: no result after {:?}", began.elapsed())),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            let payload = worker.join().err();
-            let text = payload.as_ref().and_then(|p| {
-                p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            });
-            Err(format!("panic: {}", text.unwrap_or_default()))
-        }
-    }
+    within(limit, move || check(&owned))
 }
 
 /// Resets the process's peak resident memory (Linux; elsewhere a no-op).

@@ -93,6 +93,12 @@ impl Op for ConcatV2 {
         let Some(rank) = (0..n).find_map(|i| cx.input(i).shape.rank()) else {
             return single(d, Shape::unknown());
         };
+        if let Some(i) = (0..n).find(|&i| cx.input(i).shape.rank().is_some_and(|r| r != rank)) {
+            return Err(crate::invalid!(
+                "values must share one rank: rank {rank}, and input {i} of shape {}",
+                cx.input(i).shape
+            ));
+        }
         let Some(axis) = cx.ints(n)?.and_then(|v| v.first().copied()) else {
             return single(d, Shape::unknown_dims(rank));
         };
@@ -104,9 +110,6 @@ impl Op for ConcatV2 {
                 total = None;
                 continue;
             };
-            if dims.len() != rank {
-                return Err(crate::invalid!("input {i} has rank {}, input 0 has rank {rank}", dims.len()));
-            }
             for (j, &dj) in dims.iter().enumerate() {
                 if j == axis {
                     total = total.zip(dj).map(|(t, d)| t + d);
@@ -129,6 +132,16 @@ impl Op for ConcatV2 {
         let n = k.num_inputs() - 1;
         let first = k.input(0)?;
         let axis = normalize_axis(k.input(n)?.ints()?.first().copied().unwrap_or(0), first.rank())?;
+        for i in 1..n {
+            let x = k.input(i)?;
+            if x.rank() != first.rank() || x.dtype() != first.dtype() {
+                return Err(crate::invalid!(
+                    "values {:?} and {:?} (input {i}) cannot be concatenated",
+                    first.shape(),
+                    x.shape()
+                ));
+            }
+        }
         fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
             let arrays: Vec<&ArcArrayD<T>> = (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
