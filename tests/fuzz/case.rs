@@ -4,7 +4,7 @@
 //! any other, and the feeds for its placeholders.
 
 use super::probe::{MAX_INPUTS, signatures};
-use super::values::{self, dtype_name};
+use super::values;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use stepflow::ops::{OP_TYPES, op_attributes};
@@ -74,7 +74,16 @@ fn dim() -> impl Strategy<Value = usize> {
 }
 
 /// An input of `dtype` (or of any dtype when `None`), a variable when `variable`.
-fn input(dtype: Option<DType>, variable: bool, common: Vec<usize>) -> impl Strategy<Value = Input> {
+/// An input's dims: mostly `common`, which all inputs of a case share (many ops need one shape, or
+/// a scalar beside a tensor); in a `tight` case always `common` or a scalar.
+fn dims(common: Vec<usize>, tight: bool) -> BoxedStrategy<Vec<usize>> {
+    match tight {
+        true => prop_oneof![6 => Just(common), 1 => Just(vec![])].boxed(),
+        false => prop_oneof![3 => Just(common), 1 => Just(vec![]), 3 => prop::collection::vec(dim(), 0..=4)].boxed(),
+    }
+}
+
+fn input(dtype: Option<DType>, variable: bool, dims: BoxedStrategy<Vec<usize>>) -> impl Strategy<Value = Input> {
     let source = match variable {
         true => Just(Source::Variable).boxed(),
         false => {
@@ -85,8 +94,6 @@ fn input(dtype: Option<DType>, variable: bool, common: Vec<usize>) -> impl Strat
         Some(d) => prop_oneof![12 => Just(d), 1 => self::dtype()].boxed(),
         None => self::dtype().boxed(),
     };
-    // Many ops need inputs of one shape (or a scalar beside a tensor).
-    let dims = prop_oneof![3 => Just(common), 1 => Just(vec![]), 3 => prop::collection::vec(dim(), 0..=4)];
     (source, dtype, dims, any::<u8>(), prop::collection::vec(any::<u8>(), 0..=6)).prop_map(
         |(source, dtype, dims, shape_draw, draws)| {
             let declared = match shape_draw % 8 {
@@ -101,18 +108,22 @@ fn input(dtype: Option<DType>, variable: bool, common: Vec<usize>) -> impl Strat
 
 /// Inputs following one of the op's probed signatures, or, now and then, any inputs at all.
 fn inputs(op: &'static str) -> BoxedStrategy<Vec<Input>> {
-    let common = || prop::collection::vec(dim(), 0..=4);
+    let common = || (prop::collection::vec(dim(), 0..=4), prop::bool::weighted(0.3));
     let any_inputs = (prop_oneof![12 => 0usize..=4, 1 => 5usize..=MAX_INPUTS], common())
-        .prop_flat_map(|(n, common)| prop::collection::vec(input(None, false, common), n))
+        .prop_flat_map(|(n, (common, tight))| prop::collection::vec(input(None, false, dims(common, tight)), n))
         .boxed();
     let known = signatures().get(op).cloned().unwrap_or_default();
     if known.is_empty() {
         return any_inputs;
     }
     let following = (prop::sample::select(known), common())
-        .prop_flat_map(|(sig, common)| {
-            let each: Vec<_> =
-                sig.dtypes.iter().enumerate().map(|(i, &d)| input(Some(d), i < sig.refs, common.clone())).collect();
+        .prop_flat_map(|(sig, (common, tight))| {
+            let each: Vec<_> = sig
+                .dtypes
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| input(Some(d), i < sig.refs, dims(common.clone(), tight)))
+                .collect();
             each
         })
         .boxed();
@@ -194,7 +205,7 @@ impl Case {
         let mut variables = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
             let name = Self::input_name(i);
-            let dtype = dtype_name(input.dtype);
+            let dtype = input.dtype.name();
             match input.source {
                 Source::Const => nodes.push(json!({"name": name, "op": "Const", "attrs": {"value": input.value()}})),
                 Source::Placeholder => nodes.push(json!({"name": name, "op": "Placeholder",

@@ -5,7 +5,7 @@
 //! references (from the op's declared state).
 
 use super::case::NODE;
-use super::values::{self, dtype_name};
+use super::values;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -50,9 +50,9 @@ fn build(op: &str, dtypes: &[DType], refs: usize) -> Option<String> {
     for (i, &d) in dtypes.iter().enumerate() {
         let name = format!("in{i}");
         if i < refs {
-            nodes.push(json!({"name": name, "op": "VariableV2", "attrs": {"dtype": dtype_name(d), "shape": []}}));
+            nodes.push(json!({"name": name, "op": "VariableV2", "attrs": {"dtype": d.name(), "shape": []}}));
         } else {
-            nodes.push(json!({"name": name, "op": "Placeholder", "attrs": {"dtype": dtype_name(d)}}));
+            nodes.push(json!({"name": name, "op": "Placeholder", "attrs": {"dtype": d.name()}}));
         }
     }
     let inputs: Vec<String> = (0..dtypes.len()).map(|i| format!("in{i}")).collect();

@@ -61,6 +61,14 @@ fn pick<T: Copy>(draw: u8, small: &[T], extreme: &[T]) -> T {
     }
 }
 
+/// An integer element of a tensor of `n` elements. Any integer tensor may be read as a shape: one
+/// of more than 6 elements keeps its small values within ±1, so that no case asks for a huge tensor
+/// within the size limit (3^18 elements of f64 is 3 GB, and slow to fill), while each extreme
+/// value alone is past the limit.
+fn sized(v: i64, n: usize) -> i64 {
+    if n > 6 && v.abs() <= 5 { v.clamp(-1, 1) } else { v }
+}
+
 /// A tensor of `dtype` and `dims` whose element `i` comes from `draws[i % len]` (zeros when there
 /// are no draws).
 pub fn tensor(dtype: DType, dims: &[usize], draws: &[u8]) -> Tensor {
@@ -70,27 +78,20 @@ pub fn tensor(dtype: DType, dims: &[usize], draws: &[u8]) -> Tensor {
         DType::Float32 => Tensor::from_vec(dims, (0..n).map(|i| float(d(i)) as f32).collect()),
         DType::Float64 => Tensor::from_vec(dims, (0..n).map(|i| float(d(i))).collect()),
         // Wrapping on purpose: the 64-bit extremes become other 32-bit edge values.
-        DType::Int32 => Tensor::from_vec(dims, (0..n).map(|i| int(d(i)) as i32).collect()),
-        DType::Int64 => Tensor::from_vec(dims, (0..n).map(|i| int(d(i))).collect()),
+        DType::Int32 => Tensor::from_vec(dims, (0..n).map(|i| sized(int(d(i)), n) as i32).collect()),
+        DType::Int64 => Tensor::from_vec(dims, (0..n).map(|i| sized(int(d(i)), n)).collect()),
         DType::Bool => Tensor::from_vec(dims, (0..n).map(|i| d(i) % 2 == 1).collect()),
     };
     made.expect("the element count matches the dims")
 }
 
-/// The graph-file name of a dtype.
-pub fn dtype_name(d: DType) -> &'static str {
-    d.name()
-}
-
-/// The attribute kinds (Rust types, spaces removed) the fuzzer knows how to draw.
-pub const KNOWN_KINDS: &[&str] = &["bool", "DType", "Shape", "Tensor", "Vec<i64>", "i64", "u64", "f32"];
-
-/// A valid value for an attribute of `kind`, chosen by `draw`; `None` for a kind it does not know.
+/// A valid value for an attribute of `kind` (its Rust type, spaces removed), chosen by `draw`;
+/// `None` for a kind the fuzzer does not know.
 pub fn valid_attr(kind: &str, draw: u8) -> Option<Value> {
     let i = draw as usize;
     let v = match kind {
         "bool" => json!(draw % 2 == 1),
-        "DType" => json!(dtype_name(DType::ALL[i % DType::ALL.len()])),
+        "DType" => json!(DType::ALL[i % DType::ALL.len()].name()),
         "Shape" => {
             let shapes = [
                 json!(null),
