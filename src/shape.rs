@@ -137,11 +137,15 @@ fn mismatch(a: &Shape, b: &Shape) -> OpError {
 /// or a run-time value is checked against it before anything is allocated.
 pub const MAX_ELEMENTS: usize = 1 << 30;
 
-/// The element count of `dims`, or an error when it overflows or exceeds [`MAX_ELEMENTS`].
+/// The element count of `dims`, or an error when it overflows or exceeds [`MAX_ELEMENTS`]. The
+/// non-zero dimensions of an empty shape are bounded the same way (`[0, 2^40]` is refused), since
+/// ndarray refuses to lay out such arrays.
 pub fn checked_elements(dims: &[usize]) -> OpResult<usize> {
     dims.iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .filter(|&n| n <= MAX_ELEMENTS)
+        .map(|n| if dims.contains(&0) { 0 } else { n })
         .ok_or_else(|| crate::invalid!("shape {dims:?} is too large (at most {MAX_ELEMENTS} elements)"))
 }
 

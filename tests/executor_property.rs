@@ -100,7 +100,7 @@ fn runs(large: bool, recipe: &[Pick], executor: Executor) -> Result<Vec<Tensor>>
     let mut seen = Vec::new();
     for _ in 0..3 {
         seen.extend(s.run_with(
-            RunOptions { executor, trace: false },
+            RunOptions { executor, trace: false, check_outputs: true },
             std::slice::from_ref(&b.feed),
             &b.fetches,
             &b.targets,

@@ -194,7 +194,7 @@ fn the_serial_reference_executor_agrees() {
     let s = Session::new(g);
     s.initialize().unwrap();
     let p = s.run(&[], &[t], &[]).unwrap();
-    let opts = stepflow::RunOptions { executor: stepflow::Executor::Serial, trace: false };
+    let opts = stepflow::RunOptions { executor: stepflow::Executor::Serial, ..Default::default() };
     let r = s.run_with(opts, &[], &[t], &[]).unwrap();
     assert!(p[0].bit_eq(&r[0]));
 }

@@ -208,7 +208,7 @@ fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpRe
         return Ok(None);
     }
     if let Some(v) = op.static_value(cx) {
-        return Ok(Some(v));
+        return agrees(v, outputs);
     }
     let small = outputs.len() == 1 && outputs[0].shape.num_elements().is_some_and(|n| n <= FOLD_LIMIT);
     if cx.is_empty() || !small || cx.values.iter().any(Option::is_none) {
@@ -218,13 +218,19 @@ fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpRe
     let mut k = Kernel::new(&mut inputs, &NO_VARIABLES, &[], 0, false);
     let out = op.compute(&mut k)?;
     let v = out.into_iter().next().ok_or_else(|| crate::invalid!("kernel returned no output"))?;
-    if v.dtype() != outputs[0].dtype || !outputs[0].shape.is_compatible_with(v.shape()) {
+    agrees(v, outputs)
+}
+
+/// `v` as the value of output 0, if it has the dtype and shape inference promised.
+fn agrees(v: Tensor, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Tensor>> {
+    let spec = outputs.first().ok_or_else(|| crate::invalid!("a value for a node without outputs"))?;
+    if v.dtype() != spec.dtype || !spec.shape.is_compatible_with(v.shape()) {
         return Err(crate::invalid!(
             "kernel produced {} {:?}, but shape inference said {} {}",
             v.dtype(),
             v.shape(),
-            outputs[0].dtype,
-            outputs[0].shape
+            spec.dtype,
+            spec.shape
         ));
     }
     Ok(Some(v))

@@ -38,8 +38,8 @@ macro_rules! if_op {
             $(#[doc = $doc])*
             $name derive(Default) {
                 then_branch: FuncName,
-                else_branch: FuncName,
-                #[serde(skip)] branches: Branches
+                else_branch: FuncName;
+                bound branches: Branches
             }
         }
 

@@ -27,7 +27,7 @@ pub mod unary;
 pub mod xent;
 
 pub use kernel::{Kernel, Outputs, one};
-pub use registry::{OP_TYPES, op_attrs, op_from_json};
+pub use registry::{OP_TYPES, op_attributes, op_from_json};
 pub(crate) use skeleton::op;
 
 use crate::error::{OpError, OpResult, Result};
@@ -191,6 +191,18 @@ impl State {
 pub struct Rewrite {
     pub op: std::sync::Arc<dyn Op>,
     pub constants: Vec<(usize, Tensor)>,
+}
+
+/// One attribute of an op: a field of its serde struct, as written by the [`op!`](crate::op)
+/// skeleton.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    /// The field's name, which is the attribute's key in a graph file's `attrs`.
+    pub name: &'static str,
+    /// The field's Rust type as written (`bool`, `DType`, `Shape`, `Vec<i64>`, `f32`, `Tensor`).
+    pub kind: &'static str,
+    /// TensorFlow's name for it (`DstT` for Cast's `dtype`); the field's name where they agree.
+    pub tf_name: &'static str,
 }
 
 /// The TensorFlow op-type name of an op, written by the [`op!`](crate::op) skeleton.

@@ -240,10 +240,11 @@ macro_rules! softmax_op {
 
         impl Op for $name {
             fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-                if cx.input(0).shape.rank() == Some(0) {
+                let out = infer_unary(cx, FLOATS)?;
+                if out[0].shape.rank() == Some(0) {
                     return Err(crate::invalid!("logits must have rank >= 1"));
                 }
-                infer_unary(cx, FLOATS)
+                Ok(out)
             }
             fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
                 one(match k.take(0)? {

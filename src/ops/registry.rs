@@ -24,11 +24,10 @@ macro_rules! registry {
             }
         }
 
-        /// The attribute names the op `op_type` accepts (see the `op!` skeleton); `None` for an
-        /// unknown op type.
-        pub fn op_attrs(op_type: &str) -> Option<&'static [&'static str]> {
+        /// The attributes of op `op_type` (name, Rust type and TF name of each), `None` for an unknown op.
+        pub fn op_attributes(op_type: &str) -> Option<&'static [super::Attribute]> {
             match op_type {
-                $($name => Some(<$ty>::ATTRS),)*
+                $($name => Some(<$ty>::ATTRIBUTES),)*
                 _ => None,
             }
         }

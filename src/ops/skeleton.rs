@@ -16,16 +16,20 @@
 //!
 //! The struct is named after the op type; `derive(...)` adds derives to the `Debug, Clone,
 //! Serialize, Deserialize` every op has. A field written `dtype as "DstT": DType` also reads
-//! TensorFlow's name for it; `ATTRS` lists every attribute name the op accepts, which is how the
-//! GraphDef importer tells an attribute the op honours from one it may drop. `builder m(a, b)` writes `Graph::m(&mut self, a: Output,
-//! b: Output) -> Result<Output>`, naming the node `named` (default: the op type), with the op's
-//! doc comment.
+//! TensorFlow's name for it. Fields after `; bound` are no attributes: what the loader binds
+//! when the node is added (`If`'s branches, see `Op::bind`). `builder m(a, b)` writes `Graph::m(&mut self, a: Output, b: Output)
+//! -> Result<Output>`, naming the node `named` (default: the op type), with the op's doc comment.
+//!
+//! `ATTRIBUTES` lists the fields with their types and TF names, so tools reach every op's
+//! attributes without knowing the op: the op fuzzer draws values for them, and the GraphDef
+//! importer tells an attribute the op honours from one it may drop.
 
 macro_rules! op {
     (
         $(#[doc = $doc:literal])*
         $name:ident $(derive($($derive:ident),*))? {
             $($(#[$fmeta:meta])* $field:ident $(as $tf:literal)? : $ty:ty),* $(,)?
+            $(; bound $($bfield:ident : $bty:ty),* $(,)?)?
         }
         $($builder:tt)*
     ) => {
@@ -34,18 +38,25 @@ macro_rules! op {
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fmeta])* $(#[serde(alias = $tf)])? pub $field: $ty,)*
-        }
-
-        impl $name {
-            /// The attributes this op reads from a graph file: its fields, and the TensorFlow
-            /// name of any field stepflow names otherwise.
-            pub const ATTRS: &'static [&'static str] = &[$(stringify!($field), $($tf,)?)*];
+            $($(#[serde(skip)] pub $bfield: $bty,)*)?
         }
 
         impl $crate::ops::OpType for $name {
             fn op_type(&self) -> &'static str {
                 stringify!($name)
             }
+        }
+
+        impl $name {
+            /// The op's attributes as they appear in graph files: each field's name, Rust type and
+            /// TensorFlow name.
+            pub const ATTRIBUTES: &'static [$crate::ops::Attribute] = &[
+                $($crate::ops::Attribute {
+                    name: stringify!($field),
+                    kind: stringify!($ty),
+                    tf_name: $crate::ops::op!(@tf $field $($tf)?),
+                },)*
+            ];
         }
 
         $crate::ops::op!(@builder [$(#[doc = $doc])*] $name $($builder)*);
@@ -59,6 +70,8 @@ macro_rules! op {
             }
         }
     };
+    (@tf $field:ident $tf:literal) => { $tf };
+    (@tf $field:ident) => { stringify!($field) };
     (@name $name:ident $base:literal) => { $base };
     (@name $name:ident) => { stringify!($name) };
 }

@@ -59,11 +59,18 @@ impl Op for PlaceholderWithDefault {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         let input = cx.input(0);
+        // As TF: the output has the declared shape (a feed may differ from the default's), and
+        // the default must fit it.
         input.shape.merge(&self.shape)?;
         single(input.dtype, self.shape.clone())
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
+        let t = k.take(0)?;
+        // The input's static shape may be less known than the declared one: check the value.
+        if !self.shape.is_compatible_with(t.shape()) {
+            return Err(crate::invalid!("default value of shape {:?} does not have shape {}", t.shape(), self.shape));
+        }
+        one(t)
     }
     fn state(&self) -> State {
         State::Effect

@@ -53,23 +53,23 @@ impl<T: Real> Rows<T> {
 fn infer_xent(cx: &InferCx, sparse: bool) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
     let d = cx.dtype_in(0, FLOATS)?;
-    let logits = &cx.input(0).shape;
-    if logits.rank().is_some_and(|r| r != 2) {
-        return Err(crate::invalid!("logits must be [batch, classes], got {logits}"));
-    }
-    let batch = logits.dims().and_then(|d| d[0]);
-    if sparse {
+    let (logits, labels) = (&cx.input(0).shape, &cx.input(1).shape);
+    let matrix = logits
+        .merge(&Shape::unknown_dims(2))
+        .map_err(|_| crate::invalid!("logits must be [batch, classes], got {logits}"))?;
+    let dim = |s: &Shape, i: usize| s.dims().and_then(|d| d.get(i).copied().flatten());
+    let matrix = if sparse {
         cx.dtype_in(1, INTS)?;
-        if cx.input(1).shape.rank().is_some_and(|r| r != 1) {
-            return Err(crate::invalid!("labels must be [batch], got {}", cx.input(1).shape));
-        }
-        Shape::partial(&[batch]).merge(&cx.input(1).shape)?;
+        let rows = labels
+            .merge(&Shape::unknown_dims(1))
+            .map_err(|_| crate::invalid!("labels must be [batch], got {labels}"))?;
+        let batch = Shape::partial(&[dim(&matrix, 0)]).merge(&rows)?;
+        Shape::partial(&[dim(&batch, 0), dim(&matrix, 1)])
     } else {
         cx.same_dtype(0, 1)?;
-        logits.merge(&cx.input(1).shape)?;
-    }
-    let b = batch.or_else(|| cx.input(1).shape.dims().and_then(|d| d[0]));
-    Ok(vec![TensorSpec::new(d, Shape::partial(&[b])), TensorSpec::new(d, logits.merge(&Shape::unknown_dims(2))?)])
+        matrix.merge(labels)?
+    };
+    Ok(vec![TensorSpec::new(d, Shape::partial(&[dim(&matrix, 0)])), TensorSpec::new(d, matrix)])
 }
 
 op! {

@@ -9,7 +9,7 @@
 //! parallel one only when the plan found no other expensive step that could run at the same time
 //! (wide graphs use the threads for independent nodes, chains inside each node).
 
-use super::plan::{Plan, ValueRef};
+use super::plan::{Plan, Step, ValueRef};
 use super::run_state::{RunState, Slot};
 use crate::error::{Error, Result};
 use crate::ops::{Kernel, Outputs};
@@ -25,6 +25,8 @@ pub(crate) struct Exec<'a> {
     pub(crate) vars: &'a VariableStore,
     pub(crate) counters: &'a [AtomicU64],
     pub(crate) tracer: Option<&'a super::trace::Tracer>,
+    /// Whether every kernel output is checked against its inferred spec.
+    pub(crate) check_outputs: bool,
 }
 
 type Inputs = SmallVec<[Option<Tensor>; 4]>;
@@ -39,13 +41,16 @@ impl Exec<'_> {
         };
         let mut k = Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels);
         let began = self.tracer.map(|_| std::time::Instant::now());
-        let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op.op_type(), e))?;
+        let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op_type, e))?;
         if let (Some(t), Some(b)) = (self.tracer, began) {
             t.record(&step.name, step.op.op_type(), b);
         }
         if out.len() != step.outputs.len() {
             let e = crate::invalid!("kernel returned {} outputs, expected {}", out.len(), step.outputs.len());
-            return Err(Error::at(&step.name, step.op.op_type(), e));
+            return Err(Error::at(&step.name, step.op_type, e));
+        }
+        if self.check_outputs {
+            check_outputs(step, &out)?;
         }
         Ok(out)
     }
@@ -104,6 +109,24 @@ impl Exec<'_> {
             })
             .collect()
     }
+}
+
+/// Fails when a kernel's output disagrees with the dtype or shape inference promised for it: a bug
+/// in the op, reported as an error naming the node rather than left to surprise a consumer.
+fn check_outputs(step: &Step, out: &Outputs) -> Result<()> {
+    for (slot, (spec, t)) in step.specs.iter().zip(out).enumerate() {
+        if t.dtype() != spec.dtype || !spec.shape.is_compatible_with(t.shape()) {
+            let e = crate::invalid!(
+                "kernel output {slot} is {} {:?}, but shape inference promised {} {}",
+                t.dtype(),
+                t.shape(),
+                spec.dtype,
+                spec.shape
+            );
+            return Err(Error::at(&step.name, step.op_type, e));
+        }
+    }
+    Ok(())
 }
 
 fn slot_mut(st: &mut RunState, s: u32) -> &mut Slot {

@@ -41,6 +41,10 @@ pub struct RunOptions {
     pub executor: Executor,
     /// Record each node's timing (see [`Session::run_traced`]).
     pub trace: bool,
+    /// Check that every kernel's outputs have the dtype and shape that shape inference promised,
+    /// failing the run with an error naming the node otherwise. Always on in debug builds; a
+    /// small cost per node in release builds, where the tests and the op fuzzer turn it on.
+    pub check_outputs: bool,
 }
 
 /// Cached plans by signature hash; a bucket holds the (rare) signatures that share a hash.
@@ -123,7 +127,7 @@ impl Session {
     ) -> Result<Vec<Tensor>> {
         let plan = self.plan(feeds.iter().map(|f| f.0), fetches, targets)?;
         let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().map(|f| &f.1).collect();
-        self.execute(&plan, &values, options.executor, None)
+        self.execute(&plan, &values, options, None)
     }
 
     /// [`run`](Session::run) recording every node's start and duration (TF's
@@ -152,7 +156,7 @@ impl Session {
         let plan = self.plan(feeds.iter().map(|f| f.0), fetches, targets)?;
         let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().map(|f| &f.1).collect();
         let tracer = trace::Tracer::new();
-        let out = self.execute(&plan, &values, options.executor, Some(&tracer))?;
+        let out = self.execute(&plan, &values, options, Some(&tracer))?;
         Ok((out, tracer.finish()))
     }
 
@@ -277,7 +281,7 @@ impl Session {
         &self,
         plan: &Plan,
         feeds: &[&Tensor],
-        executor: Executor,
+        options: RunOptions,
         tracer: Option<&trace::Tracer>,
     ) -> Result<Vec<Tensor>> {
         self.check_feeds(plan, feeds)?;
@@ -286,8 +290,9 @@ impl Session {
                 return Err(Error::UninitializedVariable { node: self.vars.name(v).to_string() });
             }
         }
-        let exec = Exec { plan, vars: &self.vars, counters: &self.counters, tracer };
-        if executor == Executor::Serial {
+        let check_outputs = options.check_outputs || cfg!(debug_assertions);
+        let exec = Exec { plan, vars: &self.vars, counters: &self.counters, tracer, check_outputs };
+        if options.executor == Executor::Serial {
             let owned: Vec<Tensor> = feeds.iter().map(|&t| t.clone()).collect();
             return executor::run_reference(&exec, &owned);
         }
@@ -369,6 +374,6 @@ impl Callable<'_> {
     /// [`run`](Callable::run) with options.
     pub fn run_with(&self, options: RunOptions, feeds: &[Tensor]) -> Result<Vec<Tensor>> {
         let values: smallvec::SmallVec<[&Tensor; 8]> = feeds.iter().collect();
-        self.session.execute(&self.plan, &values, options.executor, None)
+        self.session.execute(&self.plan, &values, options, None)
     }
 }

@@ -197,8 +197,9 @@ macro_rules! int_number {
                 if o == 0 {
                     return 0;
                 }
+                // Wrapping as TF's kernel: MIN / -1 is MIN (and MIN % -1 is 0).
                 let q = self.wrapping_div(o);
-                if (self % o != 0) && ((self < 0) != (o < 0)) { q - 1 } else { q }
+                if (self.wrapping_rem(o) != 0) && ((self < 0) != (o < 0)) { q - 1 } else { q }
             }
             fn floor_mod(self, o: Self) -> Self {
                 if o == 0 {

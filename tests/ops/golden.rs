@@ -93,7 +93,7 @@ fn run(case: &Case, g: &Arc<Graph>, executor: Executor) -> stepflow::Result<Vec<
     let feeds = (case.refs..case.inputs.len())
         .map(|i| Ok((g.output(&format!("in{i}"))?, case.inputs[i].clone())))
         .collect::<stepflow::Result<Vec<_>>>()?;
-    let options = RunOptions { executor, trace: false };
+    let options = RunOptions { executor, trace: false, check_outputs: true };
     if case.variables.is_empty() {
         let fetches =
             (0..case.outputs.len()).map(|k| g.output(&format!("op:{k}"))).collect::<stepflow::Result<Vec<_>>>()?;

@@ -130,7 +130,7 @@ fn run_way(build: &impl Fn(&mut Graph) -> Result<Vec<Output>>, way: Way) -> Resu
         _ => {}
     }
     let executor = if way == Way::Serial { Executor::Serial } else { Executor::Parallel };
-    s.run_with(RunOptions { executor, trace: false }, &feeds, &fetches, &targets)
+    s.run_with(RunOptions { executor, trace: false, check_outputs: true }, &feeds, &fetches, &targets)
 }
 
 /// Two independent expensive nodes (fills of a fed scalar, so nothing folds), as targets.

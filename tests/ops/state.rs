@@ -59,7 +59,7 @@ fn counter(op: fn(&mut Graph, stepflow::Output, stepflow::Output) -> stepflow::R
             let up = op(&mut g, v, two).unwrap();
             let s = session(g);
             s.initialize().unwrap();
-            let options = RunOptions { executor, trace: false };
+            let options = RunOptions { executor, trace: false, check_outputs: true };
             let run = || s.run_with(options, &[(two, i32s(&[2], &[2, 3]))], &[up], &[]).unwrap()[0].to_f64_vec();
             [run(), run()].concat()
         })
@@ -125,7 +125,7 @@ fn draws(op: &str, seed: u64, executor: Executor) -> (Vec<f64>, Vec<f64>) {
     }
     .unwrap();
     let s = session(g);
-    let options = RunOptions { executor, trace: false };
+    let options = RunOptions { executor, trace: false, check_outputs: true };
     let a = s.run_with(options, &[], &[x], &[]).unwrap()[0].to_f64_vec();
     let b = s.run_with(options, &[], &[x], &[]).unwrap()[0].to_f64_vec();
     (a, b)

@@ -42,7 +42,7 @@ fn update(
     let u = g.add_node(NodeName::Default("update"), op.clone(), &inputs, &[]).unwrap();
     let s = session(g);
     s.initialize().unwrap();
-    s.run_with(RunOptions { executor, trace: false }, &feeds, &[], &[u]).unwrap();
+    s.run_with(RunOptions { executor, trace: false, check_outputs: true }, &feeds, &[], &[u]).unwrap();
     refs.iter().map(|&r| s.variable_value(r).unwrap().to_f64_vec()).collect()
 }
 

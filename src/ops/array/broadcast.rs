@@ -19,9 +19,12 @@ impl Op for BroadcastTo {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(2)?;
         cx.dtype_in(1, INTS)?;
+        if cx.input(1).shape.rank().is_some_and(|r| r != 1) {
+            return Err(crate::invalid!("shape must be a vector, got shape {}", cx.input(1).shape));
+        }
         let x = cx.input(0);
         let target = match cx.ints(1)? {
-            Some(v) => Shape::known(&v.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>()),
+            Some(v) => Shape::known(&super::fill::dims_from(&v)?),
             None => match cx.input(1).shape.dims() {
                 Some([Some(r)]) => Shape::unknown_dims(*r),
                 _ => Shape::unknown(),
@@ -33,8 +36,11 @@ impl Op for BroadcastTo {
         single(x.dtype, merged)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let target: Vec<usize> = k.input(1)?.ints()?.iter().map(|&d| d.max(0) as usize).collect();
-        crate::shape::checked_elements(&target)?;
+        let shape = k.input(1)?;
+        if shape.rank() != 1 {
+            return Err(crate::invalid!("shape must be a vector, got shape {:?}", shape.shape()));
+        }
+        let target = super::fill::dims_from(&shape.ints()?)?;
         let x = k.input(0)?;
         if x.shape() == target.as_slice() {
             return one(k.take(0)?);
@@ -74,7 +80,9 @@ impl Op for Tile {
                 if m.len() != d.len() || m.iter().any(|&v| v < 0) {
                     return Err(crate::invalid!("multiples {m:?} must be {} non-negative numbers", d.len()));
                 }
-                Shape::partial(&d.iter().zip(&m).map(|(d, &m)| d.map(|d| d * m as usize)).collect::<Vec<_>>())
+                Shape::partial(
+                    &d.iter().zip(&m).map(|(d, &m)| d.map(|d| d.saturating_mul(m as usize))).collect::<Vec<_>>(),
+                )
             }
             (_, Some(d)) => Shape::unknown_dims(d.len()),
             _ => Shape::unknown(),

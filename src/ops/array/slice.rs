@@ -93,6 +93,12 @@ impl Op for ConcatV2 {
         let Some(rank) = (0..n).find_map(|i| cx.input(i).shape.rank()) else {
             return single(d, Shape::unknown());
         };
+        if let Some(i) = (0..n).find(|&i| cx.input(i).shape.rank().is_some_and(|r| r != rank)) {
+            return Err(crate::invalid!(
+                "values must share one rank: rank {rank}, and input {i} of shape {}",
+                cx.input(i).shape
+            ));
+        }
         let Some(axis) = cx.ints(n)?.and_then(|v| v.first().copied()) else {
             return single(d, Shape::unknown_dims(rank));
         };
@@ -104,9 +110,6 @@ impl Op for ConcatV2 {
                 total = None;
                 continue;
             };
-            if dims.len() != rank {
-                return Err(crate::invalid!("input {i} has rank {}, input 0 has rank {rank}", dims.len()));
-            }
             for (j, &dj) in dims.iter().enumerate() {
                 if j == axis {
                     total = total.zip(dj).map(|(t, d)| t + d);
@@ -129,6 +132,16 @@ impl Op for ConcatV2 {
         let n = k.num_inputs() - 1;
         let first = k.input(0)?;
         let axis = normalize_axis(k.input(n)?.ints()?.first().copied().unwrap_or(0), first.rank())?;
+        for i in 1..n {
+            let x = k.input(i)?;
+            if x.rank() != first.rank() || x.dtype() != first.dtype() {
+                return Err(crate::invalid!(
+                    "values {:?} and {:?} (input {i}) cannot be concatenated",
+                    first.shape(),
+                    x.shape()
+                ));
+            }
+        }
         fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
             let arrays: Vec<&ArcArrayD<T>> = (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
@@ -189,8 +202,8 @@ fn slice_bounds(dims: &[usize], begin: &[i64], size: &[i64]) -> OpResult<Vec<(us
     dims.iter()
         .zip(begin.iter().zip(size))
         .map(|(&d, (&b, &s))| {
-            let len = if s == -1 { d as i64 - b } else { s };
-            if b < 0 || len < 0 || b + len > d as i64 {
+            let len = if s == -1 { (d as i64).saturating_sub(b) } else { s };
+            if b < 0 || len < 0 || b.checked_add(len).is_none_or(|end| end > d as i64) {
                 return Err(crate::invalid!("slice begin {begin:?} size {size:?} is out of bounds for shape {dims:?}"));
             }
             Ok((b as usize, len as usize))
@@ -204,26 +217,37 @@ impl Op for Slice {
         cx.dtype_in(1, INTS)?;
         cx.dtype_in(2, INTS)?;
         let x = cx.input(0);
-        let shape = match (x.shape.dims(), cx.ints(1)?, cx.ints(2)?) {
-            (Some(d), b, Some(s)) if s.len() == d.len() => {
-                let out: Vec<Option<usize>> = s
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &len)| match (len, d[i], b.as_ref().map(|b| b[i])) {
-                        (-1, Some(dim), Some(b)) => Some(dim.saturating_sub(b.max(0) as usize)),
-                        (-1, _, _) => None,
-                        (len, _, _) => Some(len.max(0) as usize),
-                    })
-                    .collect();
-                if let (Some(known), Some(b)) = (x.shape.to_known(), b) {
-                    slice_bounds(&known, &b, &s)?;
-                }
-                Shape::partial(&out)
+        let (begin, size) = (cx.ints(1)?, cx.ints(2)?);
+        let rank = x.shape.rank().or(begin.as_ref().map(Vec::len)).or(size.as_ref().map(Vec::len));
+        for v in [&begin, &size].into_iter().flatten() {
+            if rank.is_some_and(|r| v.len() != r) {
+                let show = |v: &Option<Vec<i64>>| v.as_ref().map_or("?".to_string(), |v| format!("{v:?}"));
+                return Err(crate::invalid!(
+                    "begin {} and size {} must each have one entry per axis of {}",
+                    show(&begin),
+                    show(&size),
+                    x.shape
+                ));
             }
-            (Some(d), _, _) => Shape::unknown_dims(d.len()),
-            _ => Shape::unknown(),
+        }
+        let Some(size) = size else {
+            return single(x.dtype, rank.map_or(Shape::unknown(), Shape::unknown_dims));
         };
-        single(x.dtype, shape)
+        let dims = x.shape.dims().map(<[_]>::to_vec).unwrap_or_else(|| vec![None; size.len()]);
+        let out = size
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| match (len, dims[i], begin.as_ref().map(|b| b[i])) {
+                (-1, Some(dim), Some(b)) => Ok(Some(dim.saturating_sub(b.max(0) as usize))),
+                (-1, _, _) => Ok(None),
+                (len, _, _) if len >= 0 => Ok(Some(len as usize)),
+                (len, _, _) => Err(crate::invalid!("slice size {len} is negative (only -1, the rest, is allowed)")),
+            })
+            .collect::<OpResult<Vec<_>>>()?;
+        if let (Some(known), Some(b)) = (x.shape.to_known(), &begin) {
+            slice_bounds(&known, b, &size)?;
+        }
+        single(x.dtype, Shape::partial(&out))
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (begin, size) = (k.input(1)?.ints()?, k.input(2)?.ints()?);

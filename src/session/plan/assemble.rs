@@ -101,9 +101,11 @@ fn build_step(g: &Graph, id: NodeId, slots: &mut Slots) -> Step {
     Step {
         node: id,
         name: node.name().to_string(),
+        op_type: node.op().op_type(),
         op,
         inputs,
         outputs: SmallVec::new(),
+        specs: node.outputs().iter().cloned().collect(),
         consumers: Vec::new(),
         refs,
         cost,

@@ -46,8 +46,12 @@ pub(crate) struct Step {
     pub(crate) node: NodeId,
     pub(crate) name: String,
     pub(crate) op: Arc<dyn Op>,
+    /// The node's op type, which errors name even when the plan runs a cheaper rewrite of it.
+    pub(crate) op_type: &'static str,
     pub(crate) inputs: SmallVec<[ValueRef; 4]>,
     pub(crate) outputs: SmallVec<[Option<u32>; 2]>,
+    /// What shape inference promised of each output, for [`RunOptions::check_outputs`](crate::RunOptions).
+    pub(crate) specs: SmallVec<[TensorSpec; 1]>,
     pub(crate) consumers: Vec<u32>,
     pub(crate) refs: SmallVec<[usize; 3]>,
     pub(crate) cost: usize,

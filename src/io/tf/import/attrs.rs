@@ -1,6 +1,6 @@
 //! TensorFlow attribute values as the JSON attributes of stepflow's ops, converted by kind alone.
 //!
-//! An op reads the attributes it honours through its own struct (`ATTRS` lists them). Of the
+//! An op reads the attributes it honours through its own struct (`ATTRIBUTES` lists them). Of the
 //! rest, a node may carry:
 //! - TensorFlow's internal attributes (`_class`, `_output_shapes`, ...), which never change a result;
 //! - type attributes (`T`, `Tidx`, `SrcT`, ...): stepflow infers dtypes from the inputs and checks
@@ -11,6 +11,7 @@
 //! Anything else is an error naming the attribute and its value.
 
 use crate::io::tf::{AttrList, AttrValue, TfTensor};
+use crate::ops::Attribute;
 use serde_json::{Map, Value};
 
 /// Attributes that do not change a result in a single session: locking, resource sharing,
@@ -46,14 +47,14 @@ fn default_only(name: &str) -> Option<Value> {
 /// `Err` names the first attribute stepflow cannot honour.
 pub(super) fn op_attrs<'a>(
     attrs: impl Iterator<Item = (&'a String, &'a AttrValue)>,
-    accepted: &[&str],
+    accepted: &[Attribute],
 ) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (name, value) in attrs {
         if name.starts_with('_') {
             continue;
         }
-        if accepted.contains(&name.as_str()) {
+        if accepted.iter().any(|a| a.name == name || a.tf_name == name) {
             out.insert(name.clone(), to_json(value).map_err(|e| format!("attr '{name}': {e}"))?);
             continue;
         }

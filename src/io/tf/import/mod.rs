@@ -32,7 +32,7 @@ use super::{TfGraph, TfMetaGraph, TfNode};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
 use crate::io::{GraphDef, NodeDef, VERSION, VariableDef};
-use crate::ops::{Access, op_attrs};
+use crate::ops::{Access, op_attributes};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -76,8 +76,8 @@ fn native(tf: &TfGraph, file: &str, variables: Vec<VariableDef>) -> Result<Graph
 }
 
 pub(super) fn node(n: &TfNode, file: &str) -> Result<NodeDef> {
-    let accepted =
-        op_attrs(&n.op).ok_or_else(|| Error::format(file, format!("node '{}': unknown op type '{}'", n.name, n.op)))?;
+    let accepted = op_attributes(&n.op)
+        .ok_or_else(|| Error::format(file, format!("node '{}': unknown op type '{}'", n.name, n.op)))?;
     let attrs = attrs::op_attrs(n.attrs.iter(), accepted)
         .map_err(|e| Error::format(file, format!("node '{}' ({}): {e}", n.name, n.op)))?;
     Ok(NodeDef {

@@ -1,0 +1,97 @@
+//! Running one fuzz case under the invariants: no panic, no hang (each case has a time limit),
+//! no memory beyond a bound far below the tensor size limit, every error one line naming the node
+//! and its op, and every output with the dtype and shape that shape inference promised.
+
+use super::bounded::within;
+use super::case::{Case, NODE};
+use std::time::Duration;
+use stepflow::{Error, Executor, Graph, RunOptions, Session};
+
+/// How a case ended when it kept the invariants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The loader refused the graph (attributes, arity, dtypes, shapes).
+    Refused,
+    /// The run failed with a well-formed error.
+    Failed,
+    /// The run produced outputs that agree with their specs.
+    Ran,
+}
+
+/// Loads and runs `case`, checking every invariant but time.
+pub fn check(case: &Case) -> Result<Outcome, String> {
+    let doc = case.document().to_string();
+    let g = match Graph::from_json(&doc, "fuzz case") {
+        Ok(g) => g,
+        Err(e) => return well_formed(&e, case.op).map(|()| Outcome::Refused),
+    };
+    let s = Session::new(g);
+    s.initialize().map_err(|e| format!("the inputs' initializers failed: {e}"))?;
+    let g = s.graph();
+    let id = g.node_id(NODE).map_err(|e| e.to_string())?;
+    let n = g.node(id).outputs().len() as u32;
+    let fetches: Vec<_> = (0..n).map(|slot| stepflow::Output { node: id, slot }).collect();
+    let targets = if n == 0 { vec![id] } else { vec![] };
+    let feeds: Vec<_> = case
+        .feeds()
+        .into_iter()
+        .map(|(name, t)| g.output(&name).map(|o| (o, t)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let executor = if case.serial { Executor::Serial } else { Executor::Parallel };
+    let options = RunOptions { executor, check_outputs: true, ..RunOptions::default() };
+    match s.run_with(options, &feeds, &fetches, &targets) {
+        Ok(out) => {
+            for (t, &o) in out.iter().zip(&fetches) {
+                let spec = g.spec(o);
+                if t.dtype() != spec.dtype || !spec.shape.is_compatible_with(t.shape()) {
+                    return Err(format!(
+                        "output {} is {} {:?}, but shape inference promised {} {}",
+                        o.slot,
+                        t.dtype(),
+                        t.shape(),
+                        spec.dtype,
+                        spec.shape
+                    ));
+                }
+            }
+            Ok(Outcome::Ran)
+        }
+        Err(e) => well_formed(&e, case.op).map(|()| Outcome::Failed),
+    }
+}
+
+/// An error must be one line that names the fuzzed node and, when an op rejected something, the
+/// op; a kernel output that broke its spec is a bug, whatever the message.
+fn well_formed(e: &Error, op: &str) -> Result<(), String> {
+    let msg = e.to_string();
+    let names_node_and_op = msg.contains(&format!("'{NODE}' ({op})"));
+    let about_the_node =
+        matches!(e, Error::MissingFeed { node, .. } | Error::UninitializedVariable { node } if node == NODE);
+    if msg.contains('\n') || !(names_node_and_op || about_the_node) {
+        return Err(format!("badly formed error: {msg:?}"));
+    }
+    if msg.contains("shape inference promised") || msg.contains("shape inference said") {
+        return Err(format!("kernel broke its spec: {msg}"));
+    }
+    Ok(())
+}
+
+/// [`check`] on a thread of its own, failing when it panics or takes longer than `limit`.
+pub fn bounded(case: &Case, limit: Duration) -> Result<Outcome, String> {
+    let owned = case.clone();
+    within(limit, move || check(&owned))
+}
+
+/// Resets the process's peak resident memory (Linux; elsewhere a no-op).
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident memory in bytes since the last reset (Linux), if known.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
