@@ -42,3 +42,62 @@ fn an_unknown_op_is_one_line_naming_node_and_op() {
     let e = stepflow::Graph::from_tf(&g, "q.pbtxt").unwrap_err().to_string();
     assert_eq!(e, "q.pbtxt: node 'q': unknown op type 'QuantizeV2'");
 }
+
+fn import_text(text: &str) -> String {
+    let g = stepflow::io::tf::TfGraph::parse(text.as_bytes(), "bad.pbtxt").unwrap();
+    let e = stepflow::Graph::from_tf(&g, "bad.pbtxt").unwrap_err().to_string();
+    assert!(!e.contains('\n'), "{e}");
+    e
+}
+
+const FLOAT: &str = r#"attr { key: "T" value { type: DT_FLOAT } }"#;
+
+#[test]
+fn hostile_graphs_are_one_line_errors() {
+    let cycle = format!(
+        r#"node {{ name: "a" op: "Neg" input: "b" {FLOAT} }} node {{ name: "b" op: "Neg" input: "a" {FLOAT} }}"#
+    );
+    assert!(import_text(&cycle).contains("cycle"));
+    let missing = format!(r#"node {{ name: "a" op: "Neg" input: "nowhere" {FLOAT} }}"#);
+    assert!(import_text(&missing).contains("'nowhere' names no node"));
+    let slot = format!(
+        r#"node {{ name: "x" op: "Placeholder" attr {{ key: "dtype" value {{ type: DT_FLOAT }} }} }}
+           node {{ name: "a" op: "Neg" input: "x:3" {FLOAT} }}"#
+    );
+    assert!(import_text(&slot).contains("x:3"), "{}", import_text(&slot));
+    let nchw = format!(
+        r#"node {{ name: "x" op: "Placeholder" attr {{ key: "dtype" value {{ type: DT_FLOAT }} }} }}
+           node {{ name: "a" op: "MatMul" input: "x" input: "x" {FLOAT} attr {{ key: "batch_dims" value {{ i: 1 }} }} }}"#
+    );
+    assert!(import_text(&nchw).contains("attr 'batch_dims' = 1 is not supported (only 0)"), "{}", import_text(&nchw));
+}
+
+/// `If` naming a function the library lacks, and a function that calls itself.
+#[test]
+fn unknown_and_recursive_functions_are_errors() {
+    let call = |f: &str| {
+        format!(
+            r#"op: "StatelessIf" input: "c" input: "x"
+               attr {{ key: "then_branch" value {{ func {{ name: "{f}" }} }} }}
+               attr {{ key: "else_branch" value {{ func {{ name: "{f}" }} }} }}"#
+        )
+    };
+    let inputs = r#"node { name: "c" op: "Placeholder" attr { key: "dtype" value { type: DT_BOOL } } }
+        node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }"#;
+    let unknown = format!("{inputs} node {{ name: \"if\" {} }}", call("nowhere"));
+    assert!(
+        import_text(&unknown).contains("function 'nowhere' is not in the graph's library"),
+        "{}",
+        import_text(&unknown)
+    );
+    let recursive = format!(
+        r#"{inputs} node {{ name: "if" {call} }}
+        library {{ function {{
+          signature {{ name: "f" input_arg {{ name: "c" type: DT_BOOL }} input_arg {{ name: "x" type: DT_FLOAT }}
+                      output_arg {{ name: "y" type: DT_FLOAT }} }}
+          node_def {{ name: "inner" {call} }}
+          ret {{ key: "y" value: "inner:output:0" }} }} }}"#,
+        call = call("f")
+    );
+    assert!(import_text(&recursive).contains("nest more than"), "{}", import_text(&recursive));
+}
