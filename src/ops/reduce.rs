@@ -340,7 +340,8 @@ impl Graph {
 }
 
 op! {
-    /// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the first.
+    /// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the
+    /// first, and NaN is never chosen (as TF).
     ArgMax derive(Copy) { #[serde(default = "int64")] output_type: DType }
 }
 
@@ -369,26 +370,43 @@ fn infer_arg(cx: &InferCx, output_type: DType) -> OpResult<Vec<TensorSpec>> {
     single(output_type, shape)
 }
 
-fn arg_index<T: Element>(a: &ArcArrayD<T>, axis: usize, better: fn(f64, f64) -> bool) -> ArrayD<i64> {
+/// Which extreme an arg-reduction looks for.
+#[derive(Clone, Copy, PartialEq)]
+enum Extreme {
+    Largest,
+    Smallest,
+}
+
+/// TF's scan: from index 0 holding the lowest (highest) value, move to each element strictly
+/// larger (smaller) than the best so far. Ties keep the first; NaN compares false, so it is never
+/// chosen (a lane of NaN gives 0).
+fn arg_index<T: Number>(a: &ArcArrayD<T>, axis: usize, extreme: Extreme) -> ArrayD<i64> {
     a.map_axis(Axis(axis), |lane| {
-        let mut best = 0usize;
-        for (i, v) in lane.iter().enumerate() {
-            if better(v.to_f64(), lane[best].to_f64()) {
-                best = i;
+        let (mut best, mut value) = (0usize, if extreme == Extreme::Largest { T::LOWEST } else { T::HIGHEST });
+        for (i, &v) in lane.iter().enumerate() {
+            let better = if extreme == Extreme::Largest { v > value } else { v < value };
+            if better {
+                (best, value) = (i, v);
             }
         }
         best as i64
     })
 }
 
-fn compute_arg(k: &Kernel, output_type: DType, better: fn(f64, f64) -> bool) -> OpResult<Outputs> {
+fn compute_arg(k: &Kernel, output_type: DType, extreme: Extreme) -> OpResult<Outputs> {
     let x = k.input(0)?;
     let axis = k.input(1)?.ints()?.first().copied().unwrap_or(0);
     let axis = normalize_axis(axis, x.rank())?;
     if x.shape()[axis] == 0 {
         return Err(crate::invalid!("reduction axis {axis} is empty"));
     }
-    let idx = crate::with_array!(x, a => arg_index(a, axis, better));
+    let idx = match x {
+        Tensor::F32(a) => arg_index(a, axis, extreme),
+        Tensor::F64(a) => arg_index(a, axis, extreme),
+        Tensor::I32(a) => arg_index(a, axis, extreme),
+        Tensor::I64(a) => arg_index(a, axis, extreme),
+        Tensor::Bool(_) => return Err(crate::invalid!("cannot take the arg-extreme of bool values")),
+    };
     one(Tensor::I64(idx.into_shared()).cast(output_type))
 }
 
@@ -397,7 +415,7 @@ impl Op for ArgMax {
         infer_arg(cx, self.output_type)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| v > best || (v.is_nan() && !best.is_nan()))
+        compute_arg(k, self.output_type, Extreme::Largest)
     }
     // not differentiable
     fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -410,7 +428,7 @@ impl Op for ArgMin {
         infer_arg(cx, self.output_type)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| v < best || (v.is_nan() && !best.is_nan()))
+        compute_arg(k, self.output_type, Extreme::Smallest)
     }
     // not differentiable
     fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

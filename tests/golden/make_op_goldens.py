@@ -311,8 +311,67 @@ def optimizers():
                                   ("epsilon", s(1e-7)), ("grad", grad)], refs=4)
 
 
+def edges():
+    """Special values and empty or degenerate shapes."""
+    special = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, np.inf, np.nan], np.float32)
+    for op in ["Sqrt", "Rsqrt", "Log", "Log1p", "Exp", "Floor", "Ceil", "Round", "Abs", "Neg", "Square", "Sin",
+               "Cos", "Tanh", "Sigmoid"]:
+        case(op, [("x", special)], name=op + " special")
+    for op in ["Relu", "Relu6", "Elu", "Softplus"]:
+        case(op, [("features", special)], name=op + " special")
+    case("LeakyRelu", [("features", special)], {"alpha": 0.2}, name="LeakyRelu special")
+    case("ReluGrad", [("gradients", np.array([np.nan, 1.0, np.nan, np.inf, 2.0], np.float32)),
+                      ("features", np.array([-1.0, np.nan, 2.0, -1.0, 0.0], np.float32))], name="ReluGrad special")
+    case("Pow", [("x", np.array([-2.0, -2.0, 0.0, 0.0, 4.0, -8.0], np.float32)),
+                 ("y", np.array([3.0, 0.5, 0.0, -1.0, 0.5, 1.0 / 3.0], np.float32))], name="Pow special")
+    case("FloorDiv", [("x", np.array([6.0, -6.0, -0.0, 1.0], np.float32)),
+                      ("y", np.array([-3.0, 4.0, 3.0, 0.0], np.float32))], name="FloorDiv float32 special")
+    case("FloorMod", [("x", np.array([6.0, -6.0, -0.0, 5.0], np.float32)),
+                      ("y", np.array([-3.0, 4.0, 3.0, np.inf], np.float32))], name="FloorMod float32 special")
+    case("Maximum", [("x", i32(5)), ("y", np.int32(0))], name="Maximum int32 scalar")
+    empty = np.zeros((0, 3), np.float32)
+    for op in ["Sum", "Mean", "Max", "Min", "Prod"]:
+        case(op, [("input", empty), ("axis", np.array([0], np.int32))], {"keep_dims": False}, name=op + " empty")
+    nanrow = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 0.0]], np.float32)
+    for op in ["Max", "Min", "Sum"]:
+        case(op, [("input", nanrow), ("axis", np.array([1], np.int32))], {"keep_dims": False}, name=op + " nan")
+    case("MatMul", [("a", np.zeros((2, 0), np.float32)), ("b", np.zeros((0, 3), np.float32))], name="MatMul k=0")
+    case("MatMul", [("a", np.zeros((0, 3), np.float32)), ("b", f32(3, 2))], name="MatMul m=0")
+    case("Softmax", [("logits", np.array([[-np.inf, 0.0, 1.0], [5.0, -np.inf, -np.inf]], np.float32))],
+         name="Softmax -inf")
+    case("LogSoftmax", [("logits", np.array([[-np.inf, 0.0, 1.0], [5.0, -np.inf, -np.inf]], np.float32))],
+         name="LogSoftmax -inf")
+    case("Transpose", [("x", f32(2, 1, 3, 2)), ("perm", np.array([3, 1, 0, 2], np.int32))], name="Transpose rank 4")
+    case("ConcatV2", [("values", [f32(0, 2), f32(2, 2)]), ("axis", np.int32(0))], name="ConcatV2 with empty")
+    case("Slice", [("input", f32(3, 2)), ("begin", np.array([1, 0], np.int32)), ("size", np.array([0, 2], np.int32))],
+         name="Slice empty")
+    case("GatherV2", [("params", f32(3, 2)), ("indices", np.zeros((0,), np.int32)), ("axis", np.int32(0))],
+         name="GatherV2 no indices")
+    case("Tile", [("input", f32(2, 2)), ("multiples", np.array([0, 3], np.int32))], name="Tile zero")
+    case("Pad", [("input", f32(1, 2, 1)), ("paddings", np.array([[0, 1], [2, 0], [1, 1]], np.int32))],
+         name="Pad rank 3")
+    case("Reshape", [("tensor", f32(1, 1)), ("shape", np.zeros((0,), np.int32))], name="Reshape to scalar")
+    case("ExpandDims", [("input", np.float32(2.0)), ("axis", np.int32(0))], name="ExpandDims scalar")
+    case("ExpandDims", [("input", f32(2, 3)), ("axis", np.int32(2))], name="ExpandDims at rank")
+    case("BroadcastTo", [("input", np.float32(1.5)), ("shape", np.array([2, 3], np.int32))], name="BroadcastTo scalar")
+    case("Select", [("condition", np.array(False)), ("x", f32(2, 2)), ("y", f32(2, 2))], name="Select scalar condition")
+    case("Cast", [("x", np.array([True, False], np.bool_))], {"dtype": "int32"}, {"DstT": tf.int32},
+         name="Cast bool to int32")
+    case("Cast", [("x", np.array([0, -3, 2], np.int32))], {"dtype": "bool"}, {"DstT": tf.bool},
+         name="Cast int32 to bool")
+    for a, b in [([1, 1], [1]), ([2, 1], [2, 1]), ([1], [1]), ([3, 1], [])]:
+        case("BroadcastGradientArgs", [("s0", np.array(a, np.int32)), ("s1", np.array(b, np.int32))], outputs=2,
+             name="BroadcastGradientArgs %s %s" % (a, b))
+    case("UnsortedSegmentSum", [("data", i32(3, 2)), ("segment_ids", np.array([1, 1, -2], np.int64)),
+                                ("num_segments", np.int64(3))], name="UnsortedSegmentSum int32 int64 ids")
+    case("OneHot", [("indices", np.array([0, 1], np.int32)), ("depth", np.int32(0)),
+                    ("on_value", np.float32(1.0)), ("off_value", np.float32(0.0))], {"axis": -1}, name="OneHot depth 0")
+    case("ArgMax", [("input", nanrow), ("dimension", np.int32(1))], {"output_type": "int64"}, {"output_type": tf.int64},
+         name="ArgMax nan")
+
+
 if __name__ == "__main__":
-    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers]:
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

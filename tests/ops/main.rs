@@ -167,3 +167,18 @@ fn unsorted_segment_sum_drops_negative_ids() {
 fn softmax_xent_of_large_logits_keeps_precision() {
     nn::xent_of_large_logits();
 }
+
+#[test]
+fn relu_passes_nan_and_relu_grad_multiplies() {
+    nn::relu_nan();
+}
+
+#[test]
+fn argmax_and_argmin_never_choose_nan() {
+    math::arg_extremes_skip_nan();
+}
+
+#[test]
+fn broadcast_gradient_args_reduces_common_ones() {
+    array::broadcast_gradient_args_of_ones();
+}
