@@ -3,7 +3,7 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, binary, compare, linalg, nn, random, reduce, state, train, unary, xent};
+use super::{argmax, array, binary, compare, linalg, nn, random, reduce, state, train, unary, xent};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -86,8 +86,8 @@ registry! {
     "Max" => reduce::Max,
     "Min" => reduce::Min,
     "Prod" => reduce::Prod,
-    "ArgMax" => reduce::ArgMax,
-    "ArgMin" => reduce::ArgMin,
+    "ArgMax" => argmax::ArgMax,
+    "ArgMin" => argmax::ArgMin,
     // arrays
     "Reshape" => array::Reshape,
     "Transpose" => array::Transpose,
