@@ -370,8 +370,25 @@ def edges():
          name="ArgMax nan")
 
 
+def int64s():
+    """int64 arithmetic, past the range of float64's exact integers."""
+    big = np.array([2**53 + 1, -(2**60), 7, -7], np.int64)
+    small = np.array([3, 2, -2, 2], np.int64)
+    for op in ["AddV2", "Sub", "Mul", "FloorDiv", "FloorMod", "Maximum", "Minimum"]:
+        case(op, [("x", big), ("y", small)], name=op + " int64")
+    case("Pow", [("x", np.array([3, -2, 10], np.int64)), ("y", np.array([39, 61, 18], np.int64))], name="Pow int64")
+    case("Neg", [("x", big)], name="Neg int64")
+    case("Abs", [("x", big)], name="Abs int64")
+    case("Sum", [("input", big.reshape(2, 2)), ("axis", np.array([0], np.int64))], {"keep_dims": False},
+         name="Sum int64")
+    case("Prod", [("input", np.array([[2**31, 3], [-5, 2**20]], np.int64)), ("axis", np.array([1], np.int32))],
+         {"keep_dims": True}, name="Prod int64")
+    case("MatMul", [("a", np.array([[2**40, 1]], np.int64)), ("b", np.array([[3], [5]], np.int64))], name="MatMul int64")
+    case("Cast", [("x", i32(4))], {"dtype": "int64"}, {"DstT": tf.int64}, name="Cast int32 to int64")
+
+
 if __name__ == "__main__":
-    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges]:
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges, int64s]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -94,6 +94,14 @@ fn matches(got: &Tensor, want: &Tensor) -> Result<(), String> {
     if got.dtype() != want.dtype() || got.shape() != want.shape() {
         return Err(format!("got {:?} {:?}, TF has {:?} {:?}", got.dtype(), got.shape(), want.dtype(), want.shape()));
     }
+    if want.dtype().is_int() {
+        // As i64, not f64: int64 values past 2^53 must match too.
+        let (g, w) = (got.to_i64_vec().map_err(|e| e.to_string())?, want.to_i64_vec().map_err(|e| e.to_string())?);
+        return match g.iter().zip(&w).position(|(a, b)| a != b) {
+            Some(i) => Err(format!("element {i}: got {}, TF has {}", g[i], w[i])),
+            None => Ok(()),
+        };
+    }
     let exact = !want.dtype().is_float();
     for (i, (g, w)) in got.to_f64_vec().into_iter().zip(want.to_f64_vec()).enumerate() {
         let ok = match exact {
