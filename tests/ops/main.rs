@@ -1,7 +1,8 @@
 //! Forward tests for every op, with values worked out by hand, run on fed values through both
 //! executors and every schedule (see `run`). The table [`FORWARD`] must name every op type of
 //! the registry: a new op fails `every_op_has_a_forward_test` until it has one, and each test
-//! must build the op it is listed for.
+//! must build the op it is listed for. TensorFlow's values for the same ops are checked in
+//! `golden` (from `tests/golden/ops.json`).
 
 mod array;
 mod golden;
