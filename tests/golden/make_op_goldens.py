@@ -387,8 +387,42 @@ def int64s():
     case("Cast", [("x", i32(4))], {"dtype": "int64"}, {"DstT": tf.int64}, name="Cast int32 to int64")
 
 
+def more_layouts():
+    """Other axes, ranks and dtypes of the array ops."""
+    case("Select", [("condition", np.array([False, True])), ("x", f32(2, 2, 2)), ("y", f32(2, 2, 2))],
+         name="Select rows of rank 3")
+    case("GatherV2", [("params", f32(2, 3, 2)), ("indices", np.array([1, 0, 1], np.int32)), ("axis", np.int32(-1))],
+         name="GatherV2 axis -1")
+    case("GatherV2", [("params", i32(4)), ("indices", np.array(2, np.int32)), ("axis", np.int32(0))],
+         name="GatherV2 scalar index int32")
+    case("OneHot", [("indices", np.array([2, 0], np.int32)), ("depth", np.int32(3)),
+                    ("on_value", np.int32(7)), ("off_value", np.int32(-7))], {"axis": -1}, name="OneHot int32 values")
+    case("OneHot", [("indices", np.array([[0, 2], [1, 1]], np.int32)), ("depth", np.int32(3)),
+                    ("on_value", np.float64(1.0)), ("off_value", np.float64(0.0))], {"axis": 1}, name="OneHot axis 1")
+    case("Tile", [("input", i32(1, 2, 1)), ("multiples", np.array([2, 1, 3], np.int64))], name="Tile int64 multiples")
+    case("Pad", [("input", i32(2)), ("paddings", np.array([[3, 1]], np.int64))], name="Pad int32 int64 paddings")
+    case("Transpose", [("x", np.array([[True, False, True]])), ("perm", np.array([1, 0], np.int64))],
+         name="Transpose bool")
+    case("Reshape", [("tensor", np.arange(6, dtype=np.int64)), ("shape", np.array([-1, 2, 1], np.int64))],
+         name="Reshape int64 shape")
+    case("Sum", [("input", f32(2, 3)), ("axis", np.array([-2, 1], np.int64))], {"keep_dims": True},
+         name="Sum negative int64 axes")
+    case("Mean", [("input", f64(4, 2)), ("axis", np.array(0, np.int32))], {"keep_dims": False},
+         name="Mean scalar axis float64")
+    case("ConcatV2", [("values", [np.array([True]), np.array([False, True])]), ("axis", np.int64(0))],
+         name="ConcatV2 bool int64 axis")
+    case("Slice", [("input", i32(4, 3)), ("begin", np.array([2, 1], np.int64)), ("size", np.array([-1, -1], np.int64))],
+         name="Slice int64 to end")
+    case("BroadcastTo", [("input", np.array([[True], [False]])), ("shape", np.array([2, 3], np.int64))],
+         name="BroadcastTo bool int64 shape")
+    case("ExpandDims", [("input", i32(2)), ("axis", np.int64(-2))], name="ExpandDims int64 axis -2")
+    case("Fill", [("dims", np.array([3], np.int64)), ("value", np.array(True))], name="Fill bool")
+    case("ZerosLike", [("x", np.array([True, False]))], name="ZerosLike bool")
+    case("SelectV2", [("condition", np.array(True)), ("t", i32(2, 2)), ("e", i32(2))], name="SelectV2 scalar condition")
+
+
 if __name__ == "__main__":
-    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges, int64s]:
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges, int64s, more_layouts]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"
