@@ -1,19 +1,20 @@
-//! How long decoding a large TensorFlow GraphDef takes in each form.
+//! How long decoding a large TensorFlow GraphDef takes in each form, and importing it.
 //!
 //! usage: cargo run --release --example tf_decode_bench -- [NODES [FORM]]
 //! (default 100000 nodes, every form; FORM is binary, text or json)
-//! Builds a chain of NODES nodes like those of a training graph (a `Const` of four float32 values
-//! with its `dtype` and `value` attributes, then an `AddV2` with its `T`, alternating), encodes it
-//! in the binary, text and JSON forms, and prints one line per form:
-//! `FORM BYTES bytes decode MS ms encode MS ms`, each time the median of 5 timed rounds after a
-//! warm-up round (the shared timing protocol of the examples).
+//! Builds a chain of NODES nodes like those of a training graph (a float32 placeholder `x`, then
+//! a `Const` of four float32 values with its `dtype` and `value` attributes and an `AddV2` with
+//! its `T`, alternating), encodes it in the binary, text and JSON forms, and prints one line per
+//! form: `FORM BYTES bytes decode MS ms encode MS ms`, then `import MS ms` for building the stepflow
+//! graph from the decoded one (every node through the builder), each time the median of 5 timed
+//! rounds after a warm-up round (the shared timing protocol of the examples).
 
 #[path = "common/timing.rs"]
 mod timing;
 
 use std::collections::BTreeMap;
 use stepflow::io::tf::{AttrValue, Decoder, Form, TfGraph, TfNode, TfTensor, TfType};
-use stepflow::{DType, Result, Tensor};
+use stepflow::{DType, Graph, Result, Tensor};
 
 fn main() -> Result<()> {
     let nodes = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
@@ -28,16 +29,23 @@ fn main() -> Result<()> {
         let encode_us = timing::time(1, || graph.encode(form).map(drop))?;
         println!("{name} {} bytes decode {:.1} ms encode {:.1} ms", data.len(), decode_us / 1e3, encode_us / 1e3);
     }
+    let imported = Graph::from_tf(&graph, "chain")?;
+    assert_eq!(imported.node_ids().count(), nodes, "the imported graph has every node");
+    let import_us = timing::time(1, || Graph::from_tf(&graph, "chain").map(drop))?;
+    println!("import {:.1} ms", import_us / 1e3);
     Ok(())
 }
 
-/// `c0 = Const; a1 = AddV2(c0, c0); c2 = Const; a3 = AddV2(a1, c2); ...`
+/// `x = Placeholder; c1 = Const; a2 = AddV2(x, c1); c3 = Const; a4 = AddV2(a2, c3); ...`
 fn chain(nodes: usize) -> Result<TfGraph> {
     let float = AttrValue::Type(TfType::Known(DType::Float32));
     let mut graph = TfGraph { producer: 1994, ..Default::default() };
-    let mut last = String::from("c0");
+    let mut last = String::from("x");
     for i in 0..nodes {
-        let node = if i % 2 == 0 {
+        let node = if i == 0 {
+            let attrs = BTreeMap::from([("dtype".into(), float.clone())]);
+            TfNode { name: last.clone(), op: "Placeholder".into(), inputs: vec![], attrs }
+        } else if i % 2 == 1 {
             let values = (0..4).map(|k| (i * 4 + k) as f32 * 0.25).collect();
             let value = TfTensor::Value(Tensor::from_vec(&[4], values)?);
             let attrs = BTreeMap::from([("dtype".into(), float.clone()), ("value".into(), AttrValue::Tensor(value))]);

@@ -118,6 +118,18 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
         ("Elu", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.elu(x[0]))]),
         ("Sigmoid", vec![c(&[any(M23)], |g, x| g.sigmoid(x[0]))]),
         ("Tanh", vec![c(&[any(M23)], |g, x| g.tanh(x[0]))]),
+        (
+            "TanhGrad",
+            vec![c(&[inp(M23, -0.9, 0.9), any(M23)], |g, x| {
+                g.op("TanhGrad", stepflow::ops::nn::TanhGrad {}, &[x[0], x[1]])
+            })],
+        ),
+        ("BiasAdd", vec![c(&[any(M23), any(V3)], |g, x| g.bias_add(x[0], x[1]))]),
+        (
+            "BiasAddGrad",
+            vec![c(&[any(M23)], |g, x| g.op("BiasAddGrad", stepflow::ops::bias::BiasAddGrad::default(), &[x[0]]))],
+        ),
+        ("Pack", vec![c(&[any(V3), any(V3)], |g, x| g.stack(x, 1))]),
         ("Softplus", vec![c(&[any(M23)], |g, x| g.softplus(x[0]))]),
         (
             "ReluGrad",
@@ -360,6 +372,8 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("AssignAdd", "a state update"),
     ("AssignSub", "a state update"),
     ("NoOp", "no outputs"),
+    ("If", "no gradient through a branch (TF's If gradient is not implemented)"),
+    ("StatelessIf", "no gradient through a branch (TF's If gradient is not implemented)"),
     ("StopGradient", "stops gradients by definition (checked below)"),
     ("RandomStandardNormal", "random, from an integer shape"),
     ("TruncatedNormal", "random, from an integer shape"),
@@ -393,6 +407,17 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("ApplyAdagrad", "an optimizer update"),
     ("ApplyRMSProp", "an optimizer update"),
     ("ApplyCenteredRMSProp", "an optimizer update"),
+    ("VarHandleOp", "a source: gradients stop at variables"),
+    ("AssignVariableOp", "a state update"),
+    ("AssignAddVariableOp", "a state update"),
+    ("AssignSubVariableOp", "a state update"),
+    ("VarIsInitializedOp", "bool output"),
+    ("ResourceApplyGradientDescent", "an optimizer update"),
+    ("ResourceApplyMomentum", "an optimizer update"),
+    ("ResourceApplyAdam", "an optimizer update"),
+    ("ResourceApplyAdagrad", "an optimizer update"),
+    ("ResourceApplyRMSProp", "an optimizer update"),
+    ("ResourceApplyCenteredRMSProp", "an optimizer update"),
 ];
 
 #[test]

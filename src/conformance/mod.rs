@@ -5,6 +5,7 @@
 //! listed steps, and whole training runs. A schedule value passes when
 //! `|ours − tf| ≤ 1e-5·|tf| + 1e-8`; a training value when `|ours − tf| ≤ 1e-4·|tf| + 1e-6`.
 
+pub mod graphdef;
 mod schedules;
 mod training;
 

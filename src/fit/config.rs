@@ -246,7 +246,8 @@ pub fn base_dir(config: &Path) -> PathBuf {
     config.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Loads a graph from a graph file or from a training config's graph, whichever `path` is.
+/// Loads a graph from a graph file (stepflow's own, or any form TensorFlow writes, see
+/// [`Graph::load`]) or from a training config's graph, whichever `path` is.
 ///
 /// ```
 /// let g = stepflow::fit::load_graph("graphs/digits_mlp.json".as_ref())?;
@@ -254,15 +255,16 @@ pub fn base_dir(config: &Path) -> PathBuf {
 /// # Ok::<(), stepflow::Error>(())
 /// ```
 pub fn load_graph(path: &Path) -> Result<Graph> {
-    let text = read_text(path)?;
+    let bytes = crate::io::read_bytes(path)?;
     let file = path.display().to_string();
-    let is_config = serde_json::from_str::<Value>(&text)
+    let is_config = serde_json::from_slice::<Value>(&bytes)
         .ok()
         .is_some_and(|v| v.get("format").and_then(Value::as_str) == Some(FORMAT));
     if is_config {
-        TrainConfig::from_json(&text, &file)?.graph(&base_dir(path), &file)
+        let text = std::str::from_utf8(&bytes).map_err(|e| Error::format(&file, e.to_string()))?;
+        TrainConfig::from_json(text, &file)?.graph(&base_dir(path), &file)
     } else {
-        Graph::from_json(&text, &file)
+        Graph::load(path)
     }
 }
 

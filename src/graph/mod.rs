@@ -2,10 +2,12 @@
 //! a node), with slash-scoped unique names, data edges from output slots and control edges.
 
 mod builder;
+mod function;
 mod names;
 mod variables;
 
 pub use builder::NodeName;
+pub use function::{Function, Library};
 pub use variables::{Initializer, VariableInfo};
 
 use crate::error::{Error, Result};

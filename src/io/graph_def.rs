@@ -23,7 +23,7 @@
 
 use super::functions;
 use crate::error::{Error, Result};
-use crate::graph::{Graph, NodeId, NodeName, Output};
+use crate::graph::{Graph, Library, NodeId, NodeName, Output};
 use crate::ops::op_from_json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -114,6 +114,12 @@ impl GraphDef {
 
     /// Builds the graph through the builder. `file` names the source in error messages.
     pub fn to_graph(&self, file: &str) -> Result<Graph> {
+        self.to_graph_with(file, &Library::new())
+    }
+
+    /// Builds the graph through the builder, with `library` for the functions its ops call
+    /// (`If`'s branches).
+    pub fn to_graph_with(&self, file: &str, library: &Library) -> Result<Graph> {
         if self.format != format_name() {
             return Err(Error::format(file, format!("is a '{}' file, not a 'stepflow.graph'", self.format)));
         }
@@ -132,7 +138,7 @@ impl GraphDef {
         let order = self.load_order(file)?;
         let mut g = Graph::new();
         for i in order {
-            add_def(&mut g, &self.nodes[i]).map_err(|e| in_file(file, e))?;
+            add_def(&mut g, &self.nodes[i], library).map_err(|e| in_file(file, e))?;
         }
         for v in &self.variables {
             let node = g.node_id(&v.name).map_err(|e| in_file(file, e))?;
@@ -207,7 +213,7 @@ fn input_node(tensor: &str) -> &str {
     }
 }
 
-fn add_def(g: &mut Graph, def: &NodeDef) -> Result<()> {
+fn add_def(g: &mut Graph, def: &NodeDef, library: &Library) -> Result<()> {
     let mut inputs: Vec<Output> = Vec::new();
     let mut controls: Vec<NodeId> = Vec::new();
     for (name, control) in def.all_inputs() {
@@ -218,11 +224,14 @@ fn add_def(g: &mut Graph, def: &NodeDef) -> Result<()> {
         }
     }
     let attrs = if def.attrs.is_null() { Value::Object(Default::default()) } else { def.attrs.clone() };
+    let attrs_error =
+        |msg: String| Error::Node { node: def.name.clone(), op: def.op.clone(), source: crate::invalid!("{msg}") };
     match op_from_json(&def.op, attrs.clone()) {
-        Some(Ok(op)) => g.add_shared(NodeName::Exact(&def.name), op, &inputs, &controls).map(|_| ()),
-        Some(Err(msg)) => {
-            Err(Error::Node { node: def.name.clone(), op: def.op.clone(), source: crate::invalid!("attrs: {msg}") })
+        Some(Ok(op)) => {
+            let op = op.bind(library).map_err(attrs_error)?.unwrap_or(op);
+            g.add_shared(NodeName::Exact(&def.name), op, &inputs, &controls).map(|_| ())
         }
+        Some(Err(msg)) => Err(attrs_error(format!("attrs: {msg}"))),
         None => functions::build(g, def, &inputs, &controls, attrs),
     }
 }

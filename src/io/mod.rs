@@ -38,11 +38,28 @@ impl Graph {
         def.to_graph(file)
     }
 
-    /// Loads a graph file.
+    /// Loads a graph file: stepflow's own JSON, or any file TensorFlow writes a graph in (a
+    /// GraphDef as JSON, `.pbtxt` or `.pb`, a MetaGraphDef `.meta`, or a JSON document holding a
+    /// GraphDef under `graph_def`), told apart by content; a `.meta` extension selects the
+    /// MetaGraphDef's variable collections.
     pub fn load(path: impl AsRef<Path>) -> Result<Graph> {
         let path = path.as_ref();
-        let text = read_text(path)?;
-        Graph::from_json(&text, &path.display().to_string())
+        let file = path.display().to_string();
+        let bytes = read_bytes(path)?;
+        if tf::Form::detect(&bytes) == tf::Form::Json {
+            let value: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| Error::format(&file, e.to_string()))?;
+            let is_tf = ["node", "graph_def", "graphDef", "library", "versions"].iter().any(|k| value.get(k).is_some());
+            if is_tf {
+                return Graph::from_tf(&tf::TfGraph::from_json_value(&value, &file)?, &file);
+            }
+            let text = std::str::from_utf8(&bytes).map_err(|e| Error::format(&file, e.to_string()))?;
+            return Graph::from_json(text, &file);
+        }
+        if path.extension().is_some_and(|e| e == "meta") {
+            return Graph::from_tf_meta(&tf::TfMetaGraph::parse(&bytes, &file)?, &file);
+        }
+        Graph::from_tf(&tf::TfGraph::parse(&bytes, &file)?, &file)
     }
 
     /// Saves the graph to a file atomically (a temporary file, flushed, then renamed), so a
@@ -50,6 +67,16 @@ impl Graph {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), self.to_json().as_bytes())
     }
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`].
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_FILE_BYTES {
+        let message = format!("{} bytes is larger than the {MAX_FILE_BYTES} stepflow reads", meta.len());
+        return Err(Error::format(path.display().to_string(), message));
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 /// Reads a text file of at most [`MAX_FILE_BYTES`].

@@ -77,6 +77,11 @@ impl<'a> Kernel<'a> {
         self.vars.read(index).ok_or_else(|| crate::invalid!("variable {} is not initialized", self.vars.name(index)))
     }
 
+    /// Whether the variable named by ref `r` holds a value.
+    pub fn var_is_initialized(&self, r: usize) -> OpResult<bool> {
+        Ok(self.vars.read(self.var_index(r)?).is_some())
+    }
+
     /// Updates the variables named by every ref input at once, holding their locks (taken in a
     /// fixed order) for the duration, so a read-modify-write is atomic against concurrent runs.
     /// `f` receives the current values in ref order.

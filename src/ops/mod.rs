@@ -12,20 +12,23 @@ mod skeleton;
 
 pub mod argmax;
 pub mod array;
+pub mod bias;
 pub mod binary;
 pub mod compare;
+pub mod control;
 pub mod conv;
 pub mod linalg;
 pub mod nn;
 pub mod random;
 pub mod reduce;
+pub mod resource;
 pub mod state;
 pub mod train;
 pub mod unary;
 pub mod xent;
 
 pub use kernel::{Kernel, Outputs, one};
-pub use registry::{OP_TYPES, op_from_json};
+pub use registry::{OP_TYPES, op_attrs, op_from_json};
 pub(crate) use skeleton::op;
 
 use crate::error::{OpError, OpResult, Result};
@@ -135,6 +138,16 @@ pub enum Access {
     /// Writes a new value without reading the old one (`Assign`): it may be uninitialized, and
     /// such a node can be the variable's initializer.
     Overwrite,
+    /// Asks whether it holds a value, without reading it (`VarIsInitializedOp`): it may be
+    /// uninitialized.
+    Check,
+}
+
+impl Access {
+    /// Whether the access changes the variable's value.
+    pub fn writes(self) -> bool {
+        matches!(self, Access::Update | Access::Overwrite)
+    }
 }
 
 /// How an op touches anything beyond its inputs. The builder and the plan read this, never an
@@ -233,6 +246,20 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// executor runs cheap nodes inline and gives expensive ones their own task.
     fn cost(&self, _inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         outputs.iter().map(|o| o.shape.known_elements()).sum()
+    }
+
+    /// The op with the functions it names (its `func` attributes) taken from the graph's
+    /// function library, when it names any (`If`'s branches); `None` when it names none. The
+    /// loader calls this before wiring the node.
+    fn bind(&self, _library: &crate::graph::Library) -> std::result::Result<Option<std::sync::Arc<dyn Op>>, String> {
+        Ok(None)
+    }
+
+    /// The names of the op's output arguments in TensorFlow's op definition, in slot order, for
+    /// an op with several (`SoftmaxCrossEntropyWithLogits`: `loss`, `backprop`): function
+    /// bodies name outputs by argument. Empty for an op with one output argument.
+    fn output_args(&self) -> &'static [&'static str] {
+        &[]
     }
 }
 

@@ -1,5 +1,5 @@
-//! Activations: Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Softplus (with ReluGrad, the fused
-//! gradient of Relu), and Softmax / LogSoftmax over the last axis, in TF's stable forms.
+//! Activations: Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Softplus (with ReluGrad and TanhGrad,
+//! the fused gradients TF's graphs hold), and Softmax / LogSoftmax over the last axis, in TF's stable forms.
 
 use super::op;
 use super::unary::{infer_unary, times, unary_op, xyg};
@@ -127,6 +127,45 @@ impl Op for ReluGrad {
 /// positive gives NaN, as in TF, not 0.
 fn relu_grad<T: Real>(g: T, f: T) -> T {
     g * if f > T::ZERO { T::ONE } else { T::ZERO }
+}
+
+op! {
+    /// The gradient of Tanh from its output: `TanhGrad(y, dy) = dy · (1 − y²)` (what TF's
+    /// gradient graphs hold; a primitive so TF's graphs import one to one).
+    TanhGrad derive(Copy, Default) {}
+}
+
+impl Op for TanhGrad {
+    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
+        infer_same_float_pair(cx)
+    }
+    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        let par = k.parallel();
+        let (y, dy) = (k.take(0)?, k.take(1)?);
+        if y.shape() != dy.shape() {
+            return Err(crate::invalid!("y {:?} and dy {:?} differ in shape", y.shape(), dy.shape()));
+        }
+        one(match (y, dy) {
+            (Tensor::F32(y), Tensor::F32(d)) => Tensor::F32(super::elementwise::zip_same(y, d, par, tanh_grad)?),
+            (Tensor::F64(y), Tensor::F64(d)) => Tensor::F64(super::elementwise::zip_same(y, d, par, tanh_grad)?),
+            (y, _) => return Err(crate::invalid!("TanhGrad needs float inputs, got {}", y.dtype())),
+        })
+    }
+    // d/dy = −2·y·dy·g; d/ddy = TanhGrad(y, g)
+    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
+        let (y, dy, g) = (gx.input(0), gx.input(1), gx.grad(0));
+        let dt = gx.g.try_spec(y)?.dtype;
+        let minus_two = gx.g.scalar(dt, -2.0)?;
+        let ydy = gx.g.mul(y, dy)?;
+        let ydyg = gx.g.mul(ydy, g)?;
+        let d_y = gx.g.mul(minus_two, ydyg)?;
+        let d_dy = gx.g.op("TanhGrad", TanhGrad {}, &[y, g])?;
+        Ok(vec![Some(d_y), Some(d_dy)])
+    }
+}
+
+fn tanh_grad<T: Real>(y: T, dy: T) -> T {
+    dy * (T::ONE - y * y)
 }
 
 op! {

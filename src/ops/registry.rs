@@ -3,7 +3,9 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{argmax, array, binary, compare, linalg, nn, random, reduce, state, train, unary, xent};
+use super::{
+    argmax, array, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary, xent,
+};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -23,6 +25,15 @@ macro_rules! registry {
                 _ => None,
             }
         }
+
+        /// The attribute names the op `op_type` accepts (see the `op!` skeleton); `None` for an
+        /// unknown op type.
+        pub fn op_attrs(op_type: &str) -> Option<&'static [&'static str]> {
+            match op_type {
+                $($name => Some(<$ty>::ATTRS),)*
+                _ => None,
+            }
+        }
     };
 }
 
@@ -38,6 +49,8 @@ registry! {
     "AssignSub" => state::AssignSub,
     "Identity" => state::Identity,
     "NoOp" => state::NoOp,
+    "If" => control::If,
+    "StatelessIf" => control::StatelessIf,
     "StopGradient" => state::StopGradient,
     "RandomStandardNormal" => random::RandomStandardNormal,
     "TruncatedNormal" => random::TruncatedNormal,
@@ -97,6 +110,7 @@ registry! {
     "Tile" => array::Tile,
     "Pad" => array::Pad,
     "ConcatV2" => array::ConcatV2,
+    "Pack" => array::Pack,
     "Slice" => array::Slice,
     "GatherV2" => array::GatherV2,
     "UnsortedSegmentSum" => array::UnsortedSegmentSum,
@@ -111,6 +125,9 @@ registry! {
     // neural networks
     "Relu" => nn::Relu,
     "ReluGrad" => nn::ReluGrad,
+    "TanhGrad" => nn::TanhGrad,
+    "BiasAdd" => bias::BiasAdd,
+    "BiasAddGrad" => bias::BiasAddGrad,
     "Relu6" => nn::Relu6,
     "LeakyRelu" => nn::LeakyRelu,
     "Elu" => nn::Elu,
@@ -128,4 +145,16 @@ registry! {
     "ApplyAdagrad" => train::ApplyAdagrad,
     "ApplyRMSProp" => train::ApplyRMSProp,
     "ApplyCenteredRMSProp" => train::ApplyCenteredRMSProp,
+    // resource variables
+    "VarHandleOp" => resource::VarHandleOp,
+    "AssignVariableOp" => resource::AssignVariableOp,
+    "AssignAddVariableOp" => resource::AssignAddVariableOp,
+    "AssignSubVariableOp" => resource::AssignSubVariableOp,
+    "VarIsInitializedOp" => resource::VarIsInitializedOp,
+    "ResourceApplyGradientDescent" => resource::ResourceApplyGradientDescent,
+    "ResourceApplyMomentum" => resource::ResourceApplyMomentum,
+    "ResourceApplyAdam" => resource::ResourceApplyAdam,
+    "ResourceApplyAdagrad" => resource::ResourceApplyAdagrad,
+    "ResourceApplyRMSProp" => resource::ResourceApplyRMSProp,
+    "ResourceApplyCenteredRMSProp" => resource::ResourceApplyCenteredRMSProp,
 }

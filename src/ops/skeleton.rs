@@ -15,21 +15,31 @@
 //! ```
 //!
 //! The struct is named after the op type; `derive(...)` adds derives to the `Debug, Clone,
-//! Serialize, Deserialize` every op has. `builder m(a, b)` writes `Graph::m(&mut self, a: Output,
+//! Serialize, Deserialize` every op has. A field written `dtype as "DstT": DType` also reads
+//! TensorFlow's name for it; `ATTRS` lists every attribute name the op accepts, which is how the
+//! GraphDef importer tells an attribute the op honours from one it may drop. `builder m(a, b)` writes `Graph::m(&mut self, a: Output,
 //! b: Output) -> Result<Output>`, naming the node `named` (default: the op type), with the op's
 //! doc comment.
 
 macro_rules! op {
     (
         $(#[doc = $doc:literal])*
-        $name:ident $(derive($($derive:ident),*))? { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }
+        $name:ident $(derive($($derive:ident),*))? {
+            $($(#[$fmeta:meta])* $field:ident $(as $tf:literal)? : $ty:ty),* $(,)?
+        }
         $($builder:tt)*
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, serde::Serialize, serde::Deserialize $($(, $derive)*)?)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $($(#[$fmeta])* pub $field: $ty,)*
+            $($(#[$fmeta])* $(#[serde(alias = $tf)])? pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The attributes this op reads from a graph file: its fields, and the TensorFlow
+            /// name of any field stepflow names otherwise.
+            pub const ATTRS: &'static [&'static str] = &[$(stringify!($field), $($tf,)?)*];
         }
 
         impl $crate::ops::OpType for $name {

@@ -82,13 +82,18 @@ op! {
     VariableV2 { dtype: DType, shape: Shape }
 }
 
+/// The spec of a variable's value: its dtype and its fully known shape.
+pub(super) fn infer_variable(cx: &InferCx, dtype: DType, shape: &Shape) -> OpResult<Vec<TensorSpec>> {
+    cx.arity(0)?;
+    if shape.to_known().is_none() {
+        return Err(crate::invalid!("a variable needs a fully known shape, got {shape}"));
+    }
+    single(dtype, shape.clone())
+}
+
 impl Op for VariableV2 {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(0)?;
-        if self.shape.to_known().is_none() {
-            return Err(crate::invalid!("a variable needs a fully known shape, got {}", self.shape));
-        }
-        single(self.dtype, self.shape.clone())
+        infer_variable(cx, self.dtype, &self.shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         one(k.read_var(0)?)
@@ -124,7 +129,7 @@ impl Op for ReadVariableOp {
     }
 }
 
-fn infer_assign(cx: &InferCx, exact_shape: bool) -> OpResult<Vec<TensorSpec>> {
+pub(super) fn infer_assign(cx: &InferCx, exact_shape: bool) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
     let (var, value) = (cx.input(0), cx.input(1));
     cx.same_dtype(0, 1)?;
@@ -138,7 +143,10 @@ fn infer_assign(cx: &InferCx, exact_shape: bool) -> OpResult<Vec<TensorSpec>> {
 /// variable is touched, and `combine` gets the old value only by reference, so a failure leaves
 /// the variable as it was. The old value is taken out first only when nothing can fail after it,
 /// so an update of the only reference happens in place.
-fn compute_assign(k: &mut Kernel, combine: Option<fn(Tensor, &Tensor) -> OpResult<Tensor>>) -> OpResult<Outputs> {
+pub(super) fn compute_assign(
+    k: &mut Kernel,
+    combine: Option<fn(Tensor, &Tensor) -> OpResult<Tensor>>,
+) -> OpResult<Outputs> {
     let value = k.take(1)?;
     let spec = k.var_spec(0)?;
     if !spec.shape.is_compatible_with(value.shape()) || spec.dtype != value.dtype() {

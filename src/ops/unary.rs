@@ -232,7 +232,7 @@ impl Op for LogicalNot {
 
 op! {
     /// Converts to another dtype with TF's rules (see [`Tensor::cast`]).
-    Cast derive(Copy) { dtype: DType }
+    Cast derive(Copy) { dtype as "DstT": DType }
 }
 
 impl Op for Cast {

@@ -96,6 +96,9 @@ fn dense_xent<T: Real>(logits: &ArcArrayD<T>, labels: &ArcArrayD<T>) -> OpResult
 }
 
 impl Op for SoftmaxCrossEntropyWithLogits {
+    fn output_args(&self) -> &'static [&'static str] {
+        &["loss", "backprop"]
+    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, false)
     }
@@ -156,6 +159,9 @@ fn sparse_xent<T: Real>(logits: &ArcArrayD<T>, labels: &[i64]) -> OpResult<Outpu
 }
 
 impl Op for SparseSoftmaxCrossEntropyWithLogits {
+    fn output_args(&self) -> &'static [&'static str] {
+        &["loss", "backprop"]
+    }
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         infer_xent(cx, true)
     }

@@ -311,6 +311,18 @@ def optimizers():
                                   ("epsilon", s(1e-7)), ("grad", grad)], refs=4)
 
 
+def dense_layers():
+    """The forward and gradient ops of TF's dense-layer training graphs."""
+    case("Pack", [("values", [f32(2, 3), f32(2, 3), f32(2, 3)])], {"axis": 1})
+    case("Pack", [("values", [i32(4), i32(4)])], {"axis": -1}, name="Pack int32 last axis")
+    y = np.tanh(f32(2, 5))
+    case("TanhGrad", [("y", y), ("dy", f32(2, 5))])
+    case("BiasAdd", [("value", f32(3, 4)), ("bias", f32(4))])
+    case("BiasAdd", [("value", f32(2, 3, 2, 2)), ("bias", f32(3))], {"data_format": "NCHW"}, name="BiasAdd NCHW")
+    case("BiasAddGrad", [("out_backprop", f32(5, 3, 4))])
+    case("BiasAddGrad", [("out_backprop", f64(2, 3, 2))], {"data_format": "NCHW"}, name="BiasAddGrad NCHW float64")
+
+
 def edges():
     """Special values and empty or degenerate shapes."""
     special = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, np.inf, np.nan], np.float32)
@@ -422,7 +434,8 @@ def more_layouts():
 
 
 if __name__ == "__main__":
-    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, edges, int64s, more_layouts]:
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
+                 int64s, more_layouts]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -217,6 +217,29 @@ pub fn broadcast_gradient_args() {
     assert_exact(&r[1], &[1], &[0.]);
 }
 
+pub fn pack() {
+    let t = eval1(|g| {
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[2], &[3, 4]))?;
+        g.stack(&[a, b], 1)
+    })
+    .unwrap();
+    assert_exact(&t, &[2, 2], &[1.0, 3.0, 2.0, 4.0]);
+    let t = eval1(|g| {
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[2], &[3, 4]))?;
+        g.stack(&[a, b], -2)
+    })
+    .unwrap();
+    assert_exact(&t, &[2, 2], &[1.0, 2.0, 3.0, 4.0]);
+    let mismatched = eval1(|g| {
+        let a = feed(g, i32s(&[2], &[1, 2]))?;
+        let b = feed(g, i32s(&[3], &[3, 4, 5]))?;
+        g.stack(&[a, b], 0)
+    });
+    assert!(mismatched.is_err(), "[2] and [3] do not stack");
+}
+
 /// Squeezing every size-1 dimension of a shape with unknown dimensions builds, with unknown rank
 /// (as TF), and the kernel squeezes what the fed value has.
 pub fn squeeze_unknown_dims() {

@@ -5,9 +5,11 @@
 //! `golden` (from `tests/golden/ops.json`).
 
 mod array;
+mod control;
 mod golden;
 mod math;
 mod nn;
+mod resource;
 mod run;
 mod state;
 mod tiles;
@@ -30,6 +32,8 @@ const FORWARD: &[(&str, Check)] = &[
     ("AssignSub", state::assign_sub),
     ("Identity", state::identity),
     ("NoOp", state::no_op),
+    ("If", control::if_op),
+    ("StatelessIf", control::stateless_if),
     ("StopGradient", state::stop_gradient),
     ("RandomStandardNormal", state::random_standard_normal),
     ("TruncatedNormal", state::truncated_normal),
@@ -86,6 +90,7 @@ const FORWARD: &[(&str, Check)] = &[
     ("Tile", array::tile),
     ("Pad", array::pad),
     ("ConcatV2", array::concat),
+    ("Pack", array::pack),
     ("Slice", array::slice),
     ("GatherV2", array::gather),
     ("UnsortedSegmentSum", array::unsorted_segment_sum),
@@ -99,6 +104,9 @@ const FORWARD: &[(&str, Check)] = &[
     ("BroadcastGradientArgs", array::broadcast_gradient_args),
     ("Relu", nn::relu),
     ("ReluGrad", nn::relu_grad),
+    ("TanhGrad", nn::tanh_grad),
+    ("BiasAdd", nn::bias_add),
+    ("BiasAddGrad", nn::bias_add_grad),
     ("Relu6", nn::relu6),
     ("LeakyRelu", nn::leaky_relu),
     ("Elu", nn::elu),
@@ -115,6 +123,17 @@ const FORWARD: &[(&str, Check)] = &[
     ("ApplyAdagrad", train::adagrad),
     ("ApplyRMSProp", train::rmsprop),
     ("ApplyCenteredRMSProp", train::centered_rmsprop),
+    ("VarHandleOp", resource::var_handle_op),
+    ("AssignVariableOp", resource::assign_variable_op),
+    ("AssignAddVariableOp", resource::assign_add_variable_op),
+    ("AssignSubVariableOp", resource::assign_sub_variable_op),
+    ("VarIsInitializedOp", resource::var_is_initialized_op),
+    ("ResourceApplyGradientDescent", resource::resource_apply_gradient_descent),
+    ("ResourceApplyMomentum", resource::resource_apply_momentum),
+    ("ResourceApplyAdam", resource::resource_apply_adam),
+    ("ResourceApplyAdagrad", resource::resource_apply_adagrad),
+    ("ResourceApplyRMSProp", resource::resource_apply_rmsprop),
+    ("ResourceApplyCenteredRMSProp", resource::resource_apply_centered_rmsprop),
 ];
 
 #[test]

@@ -16,6 +16,51 @@ pub fn relu_grad() {
     assert_close(&t, &[3], &[0., 0., 5.]);
 }
 
+pub fn tanh_grad() {
+    // dy · (1 − y²): 2·(1 − 0.25), 4·(1 − 0), −1·(1 − 0.81)
+    let t = eval1(|g| {
+        let y = feed(g, f32s(&[3], &[0.5, 0., -0.9]))?;
+        let dy = feed(g, f32s(&[3], &[2., 4., -1.]))?;
+        g.op("TanhGrad", stepflow::ops::nn::TanhGrad {}, &[y, dy])
+    })
+    .unwrap();
+    assert_close(&t, &[3], &[1.5, 4., -0.19]);
+}
+
+pub fn bias_add() {
+    let t = eval1(|g| {
+        let x = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        let b = feed(g, f32s(&[3], &[10., 20., 30.]))?;
+        g.bias_add(x, b)
+    })
+    .unwrap();
+    assert_close(&t, &[2, 3], &[11., 22., 33., 14., 25., 36.]);
+    // NCHW: the bias runs along axis 1 of a [1, 2, 2] value.
+    let t = eval1(|g| {
+        let x = feed(g, f32s(&[1, 2, 2], &[1., 2., 3., 4.]))?;
+        let b = feed(g, f32s(&[2], &[10., 20.]))?;
+        let nchw = stepflow::ops::bias::BiasAdd { data_format: stepflow::ops::conv::DataFormat::Nchw };
+        g.op("BiasAdd", nchw, &[x, b])
+    })
+    .unwrap();
+    assert_close(&t, &[1, 2, 2], &[11., 12., 23., 24.]);
+    let wrong = eval1(|g| {
+        let x = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        let b = feed(g, f32s(&[2], &[10., 20.]))?;
+        g.bias_add(x, b)
+    });
+    assert!(wrong.is_err(), "a bias of 2 for 3 channels");
+}
+
+pub fn bias_add_grad() {
+    let t = eval1(|g| {
+        let dy = feed(g, f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]))?;
+        g.op("BiasAddGrad", stepflow::ops::bias::BiasAddGrad::default(), &[dy])
+    })
+    .unwrap();
+    assert_close(&t, &[3], &[5., 7., 9.]);
+}
+
 pub fn relu6() {
     assert_close(&un(f32s(&[3], &[-1., 3., 7.]), Graph::relu6), &[3], &[0., 3., 6.]);
 }

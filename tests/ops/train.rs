@@ -49,7 +49,7 @@ fn update(
 /// One update of one-element variables, the same under both executors; then the same update of
 /// variables past the split threshold, the same under both executors and, element by element,
 /// equal to the one-element update with that element's gradient. Returns the one-element result.
-fn step(op: impl Op + Clone, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
+pub fn step(op: impl Op + Clone, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<f64> {
     let small = |scale: f64| {
         let mut rest = rest.to_vec();
         rest[grad_at - vars.len()] *= scale;
@@ -73,7 +73,7 @@ fn step(op: impl Op + Clone, grad_at: usize, vars: &[f64], rest: &[f64]) -> Vec<
 }
 
 #[track_caller]
-fn close(got: &[f64], want: &[f64]) {
+pub fn close(got: &[f64], want: &[f64]) {
     assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() <= 1e-9 * w.abs().max(1.0)), "got {got:?}, want {want:?}");
 }
 

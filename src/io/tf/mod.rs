@@ -1,7 +1,7 @@
 //! TensorFlow's graph files, read and written as plain structs: a GraphDef in its binary
 //! (`.pb`), text (`.pbtxt`) or JSON form, and the MetaGraphDef a `tf.train.Saver` writes
-//! (`.meta`). This is the format layer only; building a stepflow [`Graph`](crate::Graph) from a
-//! [`TfGraph`] is the importer's job.
+//! (`.meta`), as plain structs; [`Graph::from_tf`](crate::Graph::from_tf) and
+//! [`Graph::from_tf_meta`](crate::Graph::from_tf_meta) import them.
 //!
 //! The form is told from the content (the file extension is not needed), and a MetaGraphDef or a
 //! JSON run spec with a `graph_def` member is accepted wherever a graph is expected. Every problem
@@ -30,6 +30,7 @@
 mod decode;
 mod encode;
 mod forms;
+mod import;
 mod meta;
 mod proto;
 mod tensor;
@@ -42,6 +43,7 @@ pub use types::{
     AttrList, AttrValue, OtherTensor, TfArg, TfArgType, TfFunc, TfFunction, TfGraph, TfNode, TfTensor, TfType,
 };
 
+use super::read_bytes;
 use crate::error::{Error, Result};
 use crate::shape::MAX_ELEMENTS;
 use decode::Context;
@@ -232,14 +234,4 @@ fn is_meta_text(data: &[u8]) -> bool {
     const META_FIELDS: [&str; 6] =
         ["meta_info_def", "graph_def", "saver_def", "collection_def", "signature_def", "asset_file_def"];
     forms::first_text_field(data).is_some_and(|f| META_FIELDS.contains(&f))
-}
-
-/// Reads a file of at most [`MAX_FILE_BYTES`](super::MAX_FILE_BYTES).
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > super::MAX_FILE_BYTES {
-        let message = format!("{} bytes is larger than the {} stepflow reads", meta.len(), super::MAX_FILE_BYTES);
-        return Err(Error::format(path.display().to_string(), message));
-    }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
 }

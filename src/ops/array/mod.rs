@@ -7,6 +7,7 @@
 //! | `transpose` | Transpose: axes permuted |
 //! | `broadcast` | BroadcastTo, Tile: elements repeated |
 //! | `slice` | Slice, Pad, ConcatV2: cut and joined along axes |
+//! | `pack` | Pack: stacked along a new axis |
 //! | `gather` | GatherV2, UnsortedSegmentSum, OneHot: selected by index |
 //! | `shape` | Shape, Size, Rank, BroadcastGradientArgs: shapes as integer tensors |
 //! | `fill` | Fill, ZerosLike, OnesLike: tensors of one value |
@@ -14,6 +15,7 @@
 mod broadcast;
 mod fill;
 mod gather;
+mod pack;
 mod reshape;
 mod shape;
 mod slice;
@@ -22,6 +24,7 @@ mod transpose;
 pub use broadcast::{BroadcastTo, Tile};
 pub use fill::{Fill, OnesLike, ZerosLike};
 pub use gather::{GatherV2, OneHot, UnsortedSegmentSum};
+pub use pack::Pack;
 pub use reshape::{ExpandDims, Reshape, Squeeze};
 pub use shape::{BroadcastGradientArgs, Rank, Shape, Size};
 pub use slice::{ConcatV2, Pad, Slice};

@@ -7,11 +7,14 @@ use crate::error::OpResult;
 use crate::ops::elementwise::vectorized;
 
 /// Where the channels of a 4-D (or any rank >= 2) tensor are, as TF's `data_format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum DataFormat {
     /// Channels last (`NHWC`, and `N...C` for other ranks).
+    #[default]
+    #[serde(rename = "NHWC")]
     Nhwc,
     /// Channels second (`NCHW`, and `NC...`); needs rank 3 or more, as in TF.
+    #[serde(rename = "NCHW")]
     Nchw,
 }
 

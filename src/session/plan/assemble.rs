@@ -173,11 +173,13 @@ impl SlotTable {
 fn uninitialized_checks(g: &Graph, order: &[NodeId]) -> Vec<usize> {
     let mut overwritten: Vec<usize> = Vec::new();
     let mut needs: Vec<usize> = Vec::new();
-    let mut touch = |v: usize, access: Access| {
-        if access == Access::Overwrite {
-            overwritten.push(v);
-        } else if !overwritten.contains(&v) && !needs.contains(&v) {
-            needs.push(v);
+    let mut touch = |v: usize, access: Access| match access {
+        Access::Overwrite => overwritten.push(v),
+        Access::Check => {}
+        Access::Read | Access::Update => {
+            if !overwritten.contains(&v) && !needs.contains(&v) {
+                needs.push(v);
+            }
         }
     };
     for &id in order {

@@ -6,7 +6,6 @@
 use super::Needed;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};
-use crate::ops::Access;
 use std::collections::HashMap;
 
 /// Dependencies between the nodes to run: data and control edges, plus the implicit edges that
@@ -49,7 +48,7 @@ impl Edges {
             }
             for (i, access) in node.op().state().refs().iter().enumerate() {
                 let Some(v) = node.ref_variable(g, i) else { continue };
-                let list = if *access == Access::Read { &mut readers } else { &mut writers };
+                let list = if access.writes() { &mut writers } else { &mut readers };
                 list.entry(v).or_default().push(id);
             }
         }
