@@ -10,6 +10,7 @@ mod kernel;
 mod registry;
 mod skeleton;
 
+pub mod argmax;
 pub mod array;
 pub mod bias;
 pub mod binary;

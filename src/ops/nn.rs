@@ -12,13 +12,13 @@ use ndarray::Axis;
 
 unary_op!(
     /// `max(x, 0)`.
-    Relu, relu, Real, |x| if x > T::ZERO { x } else { T::ZERO },
+    Relu, relu, Real, |x| if x > T::ZERO || x.is_nan() { x } else { T::ZERO },
     // dy/dx = 1 where y > 0 (fused as ReluGrad)
     grad(|gx| { let (_, y, g) = xyg(gx); Some(gx.g.op("ReluGrad", ReluGrad {}, &[g, y])?) })
 );
 unary_op!(
     /// `min(max(x, 0), 6)`.
-    Relu6, relu6, Real, |x| num_traits::Float::min(num_traits::Float::max(x, T::ZERO), T::from_f64(6.0)),
+    Relu6, relu6, Real, |x| if x.is_nan() { x } else { num_traits::Float::min(num_traits::Float::max(x, T::ZERO), T::from_f64(6.0)) },
     // dy/dx = 1 where 0 < x < 6
     grad(|gx| {
         let (x, _, g) = xyg(gx);
@@ -123,8 +123,10 @@ impl Op for ReluGrad {
     }
 }
 
+/// TF's `gradients * (features > 0)`: a NaN or infinite gradient where the feature is not
+/// positive gives NaN, as in TF, not 0.
 fn relu_grad<T: Real>(g: T, f: T) -> T {
-    if f > T::ZERO { g } else { T::ZERO }
+    g * if f > T::ZERO { T::ONE } else { T::ZERO }
 }
 
 op! {

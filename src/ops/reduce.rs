@@ -1,4 +1,5 @@
-//! Reductions over axes with `keep_dims`: Sum, Mean, Max, Min, Prod, ArgMax, ArgMin.
+//! Reductions over axes with `keep_dims`: Sum, Mean, Max, Min, Prod (ArgMax and ArgMin are in
+//! `argmax`).
 //!
 //! The axes are an int32/int64 input, as in TF (`reduction_indices`); builder functions make it a
 //! constant. Reductions fold one axis at a time, last axis first, each in index order, so a result
@@ -24,7 +25,7 @@ pub(crate) fn reduction_axes(axes: &[i64], rank: usize) -> OpResult<Vec<usize>> 
 }
 
 /// The static shape of a reduction's result.
-fn reduced_shape(input: &Shape, axes: Option<&[i64]>, keep_dims: bool) -> OpResult<Shape> {
+pub(super) fn reduced_shape(input: &Shape, axes: Option<&[i64]>, keep_dims: bool) -> OpResult<Shape> {
     let Some(dims) = input.dims() else {
         return Ok(Shape::unknown());
     };
@@ -336,98 +337,5 @@ impl Graph {
             }
         };
         self.constant_vec(axes)
-    }
-}
-
-op! {
-    /// Index of the largest (ArgMax) or smallest (ArgMin) element along one axis; ties go to the first.
-    ArgMax derive(Copy) { #[serde(default = "int64")] output_type: DType }
-}
-
-op! {
-    /// See [`ArgMax`].
-    ArgMin derive(Copy) { #[serde(default = "int64")] output_type: DType }
-}
-
-fn int64() -> DType {
-    DType::Int64
-}
-
-fn infer_arg(cx: &InferCx, output_type: DType) -> OpResult<Vec<TensorSpec>> {
-    cx.arity(2)?;
-    cx.dtype_in(0, NUMBERS)?;
-    cx.dtype_in(1, super::INTS)?;
-    cx.scalar(1, "dimension")?;
-    if !output_type.is_int() {
-        return Err(crate::invalid!("output_type must be int32 or int64, got {output_type}"));
-    }
-    let axis = cx.ints(1)?.and_then(|v| v.first().copied());
-    let shape = match axis {
-        Some(a) => reduced_shape(&cx.input(0).shape, Some(&[a]), false)?,
-        None => Shape::unknown(),
-    };
-    single(output_type, shape)
-}
-
-fn arg_index<T: Element>(a: &ArcArrayD<T>, axis: usize, better: fn(f64, f64) -> bool) -> ArrayD<i64> {
-    a.map_axis(Axis(axis), |lane| {
-        let mut best = 0usize;
-        for (i, v) in lane.iter().enumerate() {
-            if better(v.to_f64(), lane[best].to_f64()) {
-                best = i;
-            }
-        }
-        best as i64
-    })
-}
-
-fn compute_arg(k: &Kernel, output_type: DType, better: fn(f64, f64) -> bool) -> OpResult<Outputs> {
-    let x = k.input(0)?;
-    let axis = k.input(1)?.ints()?.first().copied().unwrap_or(0);
-    let axis = normalize_axis(axis, x.rank())?;
-    if x.shape()[axis] == 0 {
-        return Err(crate::invalid!("reduction axis {axis} is empty"));
-    }
-    let idx = crate::with_array!(x, a => arg_index(a, axis, better));
-    one(Tensor::I64(idx.into_shared()).cast(output_type))
-}
-
-impl Op for ArgMax {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_arg(cx, self.output_type)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| v > best || (v.is_nan() && !best.is_nan()))
-    }
-    // not differentiable
-    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        Ok(vec![None, None])
-    }
-}
-
-impl Op for ArgMin {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_arg(cx, self.output_type)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        compute_arg(k, self.output_type, |v, best| v < best || (v.is_nan() && !best.is_nan()))
-    }
-    // not differentiable
-    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        Ok(vec![None, None])
-    }
-}
-
-impl Graph {
-    /// `ArgMax(x, axis)` with an int64 result.
-    pub fn argmax(&mut self, x: Output, axis: i64) -> Result<Output> {
-        let a = self.constant(axis as i32)?;
-        self.op("ArgMax", ArgMax { output_type: DType::Int64 }, &[x, a])
-    }
-
-    /// `ArgMin(x, axis)` with an int64 result.
-    pub fn argmin(&mut self, x: Output, axis: i64) -> Result<Output> {
-        let a = self.constant(axis as i32)?;
-        self.op("ArgMin", ArgMin { output_type: DType::Int64 }, &[x, a])
     }
 }

@@ -3,7 +3,9 @@
 //! has a forward test and, when differentiable, passes the gradient check.
 
 use super::Op;
-use super::{array, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary, xent};
+use super::{
+    argmax, array, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary, xent,
+};
 use std::sync::Arc;
 
 macro_rules! registry {
@@ -96,8 +98,8 @@ registry! {
     "Max" => reduce::Max,
     "Min" => reduce::Min,
     "Prod" => reduce::Prod,
-    "ArgMax" => reduce::ArgMax,
-    "ArgMin" => reduce::ArgMin,
+    "ArgMax" => argmax::ArgMax,
+    "ArgMin" => argmax::ArgMin,
     // arrays
     "Reshape" => array::Reshape,
     "Transpose" => array::Transpose,

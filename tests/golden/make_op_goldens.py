@@ -323,8 +323,119 @@ def dense_layers():
     case("BiasAddGrad", [("out_backprop", f64(2, 3, 2))], {"data_format": "NCHW"}, name="BiasAddGrad NCHW float64")
 
 
+def edges():
+    """Special values and empty or degenerate shapes."""
+    special = np.array([-np.inf, -2.0, -0.0, 0.0, 0.25, np.inf, np.nan], np.float32)
+    for op in ["Sqrt", "Rsqrt", "Log", "Log1p", "Exp", "Floor", "Ceil", "Round", "Abs", "Neg", "Square", "Sin",
+               "Cos", "Tanh", "Sigmoid"]:
+        case(op, [("x", special)], name=op + " special")
+    for op in ["Relu", "Relu6", "Elu", "Softplus"]:
+        case(op, [("features", special)], name=op + " special")
+    case("LeakyRelu", [("features", special)], {"alpha": 0.2}, name="LeakyRelu special")
+    case("ReluGrad", [("gradients", np.array([np.nan, 1.0, np.nan, np.inf, 2.0], np.float32)),
+                      ("features", np.array([-1.0, np.nan, 2.0, -1.0, 0.0], np.float32))], name="ReluGrad special")
+    case("Pow", [("x", np.array([-2.0, -2.0, 0.0, 0.0, 4.0, -8.0], np.float32)),
+                 ("y", np.array([3.0, 0.5, 0.0, -1.0, 0.5, 1.0 / 3.0], np.float32))], name="Pow special")
+    case("FloorDiv", [("x", np.array([6.0, -6.0, -0.0, 1.0], np.float32)),
+                      ("y", np.array([-3.0, 4.0, 3.0, 0.0], np.float32))], name="FloorDiv float32 special")
+    case("FloorMod", [("x", np.array([6.0, -6.0, -0.0, 5.0], np.float32)),
+                      ("y", np.array([-3.0, 4.0, 3.0, np.inf], np.float32))], name="FloorMod float32 special")
+    case("Maximum", [("x", i32(5)), ("y", np.int32(0))], name="Maximum int32 scalar")
+    empty = np.zeros((0, 3), np.float32)
+    for op in ["Sum", "Mean", "Max", "Min", "Prod"]:
+        case(op, [("input", empty), ("axis", np.array([0], np.int32))], {"keep_dims": False}, name=op + " empty")
+    nanrow = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 0.0]], np.float32)
+    for op in ["Max", "Min", "Sum"]:
+        case(op, [("input", nanrow), ("axis", np.array([1], np.int32))], {"keep_dims": False}, name=op + " nan")
+    case("MatMul", [("a", np.zeros((2, 0), np.float32)), ("b", np.zeros((0, 3), np.float32))], name="MatMul k=0")
+    case("MatMul", [("a", np.zeros((0, 3), np.float32)), ("b", f32(3, 2))], name="MatMul m=0")
+    case("Softmax", [("logits", np.array([[-np.inf, 0.0, 1.0], [5.0, -np.inf, -np.inf]], np.float32))],
+         name="Softmax -inf")
+    case("LogSoftmax", [("logits", np.array([[-np.inf, 0.0, 1.0], [5.0, -np.inf, -np.inf]], np.float32))],
+         name="LogSoftmax -inf")
+    case("Transpose", [("x", f32(2, 1, 3, 2)), ("perm", np.array([3, 1, 0, 2], np.int32))], name="Transpose rank 4")
+    case("ConcatV2", [("values", [f32(0, 2), f32(2, 2)]), ("axis", np.int32(0))], name="ConcatV2 with empty")
+    case("Slice", [("input", f32(3, 2)), ("begin", np.array([1, 0], np.int32)), ("size", np.array([0, 2], np.int32))],
+         name="Slice empty")
+    case("GatherV2", [("params", f32(3, 2)), ("indices", np.zeros((0,), np.int32)), ("axis", np.int32(0))],
+         name="GatherV2 no indices")
+    case("Tile", [("input", f32(2, 2)), ("multiples", np.array([0, 3], np.int32))], name="Tile zero")
+    case("Pad", [("input", f32(1, 2, 1)), ("paddings", np.array([[0, 1], [2, 0], [1, 1]], np.int32))],
+         name="Pad rank 3")
+    case("Reshape", [("tensor", f32(1, 1)), ("shape", np.zeros((0,), np.int32))], name="Reshape to scalar")
+    case("ExpandDims", [("input", np.float32(2.0)), ("axis", np.int32(0))], name="ExpandDims scalar")
+    case("ExpandDims", [("input", f32(2, 3)), ("axis", np.int32(2))], name="ExpandDims at rank")
+    case("BroadcastTo", [("input", np.float32(1.5)), ("shape", np.array([2, 3], np.int32))], name="BroadcastTo scalar")
+    case("Select", [("condition", np.array(False)), ("x", f32(2, 2)), ("y", f32(2, 2))], name="Select scalar condition")
+    case("Cast", [("x", np.array([True, False], np.bool_))], {"dtype": "int32"}, {"DstT": tf.int32},
+         name="Cast bool to int32")
+    case("Cast", [("x", np.array([0, -3, 2], np.int32))], {"dtype": "bool"}, {"DstT": tf.bool},
+         name="Cast int32 to bool")
+    for a, b in [([1, 1], [1]), ([2, 1], [2, 1]), ([1], [1]), ([3, 1], [])]:
+        case("BroadcastGradientArgs", [("s0", np.array(a, np.int32)), ("s1", np.array(b, np.int32))], outputs=2,
+             name="BroadcastGradientArgs %s %s" % (a, b))
+    case("UnsortedSegmentSum", [("data", i32(3, 2)), ("segment_ids", np.array([1, 1, -2], np.int64)),
+                                ("num_segments", np.int64(3))], name="UnsortedSegmentSum int32 int64 ids")
+    case("OneHot", [("indices", np.array([0, 1], np.int32)), ("depth", np.int32(0)),
+                    ("on_value", np.float32(1.0)), ("off_value", np.float32(0.0))], {"axis": -1}, name="OneHot depth 0")
+    case("ArgMax", [("input", nanrow), ("dimension", np.int32(1))], {"output_type": "int64"}, {"output_type": tf.int64},
+         name="ArgMax nan")
+
+
+def int64s():
+    """int64 arithmetic, past the range of float64's exact integers."""
+    big = np.array([2**53 + 1, -(2**60), 7, -7], np.int64)
+    small = np.array([3, 2, -2, 2], np.int64)
+    for op in ["AddV2", "Sub", "Mul", "FloorDiv", "FloorMod", "Maximum", "Minimum"]:
+        case(op, [("x", big), ("y", small)], name=op + " int64")
+    case("Pow", [("x", np.array([3, -2, 10], np.int64)), ("y", np.array([39, 61, 18], np.int64))], name="Pow int64")
+    case("Neg", [("x", big)], name="Neg int64")
+    case("Abs", [("x", big)], name="Abs int64")
+    case("Sum", [("input", big.reshape(2, 2)), ("axis", np.array([0], np.int64))], {"keep_dims": False},
+         name="Sum int64")
+    case("Prod", [("input", np.array([[2**31, 3], [-5, 2**20]], np.int64)), ("axis", np.array([1], np.int32))],
+         {"keep_dims": True}, name="Prod int64")
+    case("MatMul", [("a", np.array([[2**40, 1]], np.int64)), ("b", np.array([[3], [5]], np.int64))], name="MatMul int64")
+    case("Cast", [("x", i32(4))], {"dtype": "int64"}, {"DstT": tf.int64}, name="Cast int32 to int64")
+
+
+def more_layouts():
+    """Other axes, ranks and dtypes of the array ops."""
+    case("Select", [("condition", np.array([False, True])), ("x", f32(2, 2, 2)), ("y", f32(2, 2, 2))],
+         name="Select rows of rank 3")
+    case("GatherV2", [("params", f32(2, 3, 2)), ("indices", np.array([1, 0, 1], np.int32)), ("axis", np.int32(-1))],
+         name="GatherV2 axis -1")
+    case("GatherV2", [("params", i32(4)), ("indices", np.array(2, np.int32)), ("axis", np.int32(0))],
+         name="GatherV2 scalar index int32")
+    case("OneHot", [("indices", np.array([2, 0], np.int32)), ("depth", np.int32(3)),
+                    ("on_value", np.int32(7)), ("off_value", np.int32(-7))], {"axis": -1}, name="OneHot int32 values")
+    case("OneHot", [("indices", np.array([[0, 2], [1, 1]], np.int32)), ("depth", np.int32(3)),
+                    ("on_value", np.float64(1.0)), ("off_value", np.float64(0.0))], {"axis": 1}, name="OneHot axis 1")
+    case("Tile", [("input", i32(1, 2, 1)), ("multiples", np.array([2, 1, 3], np.int64))], name="Tile int64 multiples")
+    case("Pad", [("input", i32(2)), ("paddings", np.array([[3, 1]], np.int64))], name="Pad int32 int64 paddings")
+    case("Transpose", [("x", np.array([[True, False, True]])), ("perm", np.array([1, 0], np.int64))],
+         name="Transpose bool")
+    case("Reshape", [("tensor", np.arange(6, dtype=np.int64)), ("shape", np.array([-1, 2, 1], np.int64))],
+         name="Reshape int64 shape")
+    case("Sum", [("input", f32(2, 3)), ("axis", np.array([-2, 1], np.int64))], {"keep_dims": True},
+         name="Sum negative int64 axes")
+    case("Mean", [("input", f64(4, 2)), ("axis", np.array(0, np.int32))], {"keep_dims": False},
+         name="Mean scalar axis float64")
+    case("ConcatV2", [("values", [np.array([True]), np.array([False, True])]), ("axis", np.int64(0))],
+         name="ConcatV2 bool int64 axis")
+    case("Slice", [("input", i32(4, 3)), ("begin", np.array([2, 1], np.int64)), ("size", np.array([-1, -1], np.int64))],
+         name="Slice int64 to end")
+    case("BroadcastTo", [("input", np.array([[True], [False]])), ("shape", np.array([2, 3], np.int64))],
+         name="BroadcastTo bool int64 shape")
+    case("ExpandDims", [("input", i32(2)), ("axis", np.int64(-2))], name="ExpandDims int64 axis -2")
+    case("Fill", [("dims", np.array([3], np.int64)), ("value", np.array(True))], name="Fill bool")
+    case("ZerosLike", [("x", np.array([True, False]))], name="ZerosLike bool")
+    case("SelectV2", [("condition", np.array(True)), ("t", i32(2, 2)), ("e", i32(2))], name="SelectV2 scalar condition")
+
+
 if __name__ == "__main__":
-    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers]:
+    for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
+                 int64s, more_layouts]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

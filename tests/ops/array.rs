@@ -266,3 +266,28 @@ pub fn segment_sum_drops_negative_ids() {
     assert_close(&sum(&[0, -1, 1, -5]).unwrap(), &[2], &[1., 3.]);
     assert!(sum(&[0, 2, 1, 1]).is_err(), "id 2 of 2 segments");
 }
+
+/// TF's BroadcastGradientArgs: an axis of size 1 in both shapes is reduced in both, and equal
+/// shapes need no reduction at all.
+pub fn broadcast_gradient_args_of_ones() {
+    let args = |a: &[i32], b: &[i32]| {
+        eval(|g| {
+            let x = feed(g, i32s(&[a.len()], a))?;
+            let y = feed(g, i32s(&[b.len()], b))?;
+            let n = g.add_node(
+                stepflow::NodeName::Default("bga"),
+                stepflow::ops::array::BroadcastGradientArgs {},
+                &[x, y],
+                &[],
+            )?;
+            Ok(vec![stepflow::Output { node: n, slot: 0 }, stepflow::Output { node: n, slot: 1 }])
+        })
+        .unwrap()
+    };
+    let r = args(&[1, 1], &[1]);
+    assert_exact(&r[0], &[2], &[0., 1.]);
+    assert_exact(&r[1], &[2], &[0., 1.]);
+    let r = args(&[2, 1], &[2, 1]);
+    assert_exact(&r[0], &[0], &[]);
+    assert_exact(&r[1], &[0], &[]);
+}

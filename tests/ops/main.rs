@@ -1,7 +1,8 @@
 //! Forward tests for every op, with values worked out by hand, run on fed values through both
 //! executors and every schedule (see `run`). The table [`FORWARD`] must name every op type of
 //! the registry: a new op fails `every_op_has_a_forward_test` until it has one, and each test
-//! must build the op it is listed for.
+//! must build the op it is listed for. TensorFlow's values for the same ops are checked in
+//! `golden` (from `tests/golden/ops.json`).
 
 mod array;
 mod control;
@@ -185,4 +186,19 @@ fn unsorted_segment_sum_drops_negative_ids() {
 #[test]
 fn softmax_xent_of_large_logits_keeps_precision() {
     nn::xent_of_large_logits();
+}
+
+#[test]
+fn relu_passes_nan_and_relu_grad_multiplies() {
+    nn::relu_nan();
+}
+
+#[test]
+fn argmax_and_argmin_never_choose_nan() {
+    math::arg_extremes_skip_nan();
+}
+
+#[test]
+fn broadcast_gradient_args_reduces_common_ones() {
+    array::broadcast_gradient_args_of_ones();
 }

@@ -297,3 +297,27 @@ pub fn argmin() {
     .unwrap();
     assert_exact(&t, &[3], &[0., 1., 0.]);
 }
+
+/// ArgMax and ArgMin never choose NaN (TF's scan compares with `>` / `<`), and compare int64
+/// values exactly beyond 2^53.
+pub fn arg_extremes_skip_nan() {
+    let x = f32s(&[2, 3], &[1., f32::NAN, 3., f32::NAN, 2., 0.]);
+    let max = eval1(|g| {
+        let x = feed(g, x.clone())?;
+        g.argmax(x, 1)
+    })
+    .unwrap();
+    assert_exact(&max, &[2], &[2., 1.]);
+    let min = eval1(|g| {
+        let x = feed(g, x.clone())?;
+        g.argmin(x, 1)
+    })
+    .unwrap();
+    assert_exact(&min, &[2], &[0., 2.]);
+    let big = eval1(|g| {
+        let x = feed(g, Tensor::from_vec(&[2], vec![1i64 << 53, (1i64 << 53) + 1])?)?;
+        g.argmax(x, 0)
+    })
+    .unwrap();
+    assert_exact(&big, &[], &[1.]);
+}

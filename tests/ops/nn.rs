@@ -156,3 +156,14 @@ pub fn xent_of_large_logits() {
     assert_close(&out[0], &[1], &[3f64.ln()]);
     assert_close(&out[1], &[1], &[3f64.ln()]);
 }
+
+/// Relu and Relu6 pass NaN through, and ReluGrad is `gradients * (features > 0)`, so a NaN or
+/// infinite gradient at a non-positive feature is NaN: TF's values.
+pub fn relu_nan() {
+    let x = f32s(&[3], &[f32::NAN, -1., 7.]);
+    assert_close(&un(x.clone(), Graph::relu), &[3], &[f64::NAN, 0., 7.]);
+    assert_close(&un(x, Graph::relu6), &[3], &[f64::NAN, 0., 6.]);
+    let inputs = [f32s(&[3], &[f32::NAN, f32::INFINITY, 2.]), f32s(&[3], &[-1., 0., f32::NAN])];
+    let t = eval_tiled(&inputs, |g, x| g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, x)).unwrap();
+    assert_close(&t, &[3], &[f64::NAN, f64::NAN, 0.]);
+}

@@ -96,9 +96,11 @@ op! {
     BroadcastGradientArgs derive(Copy, Default) {}
 }
 
+/// TF's rule: every axis where `s`, padded with leading 1s to the rank of `out`, has size 1 (an
+/// axis of size 1 in both shapes is reduced in both; a sum over it changes nothing).
 fn broadcast_axes(s: &[usize], out: &[usize]) -> Vec<i32> {
     let lead = out.len() - s.len();
-    (0..out.len()).filter(|&i| i < lead || (s[i - lead] == 1 && out[i] != 1)).map(|i| i as i32).collect()
+    (0..out.len()).filter(|&i| i < lead || s[i - lead] == 1).map(|i| i as i32).collect()
 }
 
 impl Op for BroadcastGradientArgs {
@@ -113,7 +115,11 @@ impl Op for BroadcastGradientArgs {
         let s0: Vec<usize> = dims_from(&k.input(0)?.ints()?)?;
         let s1: Vec<usize> = dims_from(&k.input(1)?.ints()?)?;
         let out = broadcast_dims(&s0, &s1)?;
-        let (r0, r1) = (broadcast_axes(&s0, &out), broadcast_axes(&s1, &out));
+        // Equal shapes need no reduction at all, size-1 axes included (TF's fast path).
+        let (r0, r1) = match s0 == s1 {
+            true => (Vec::new(), Vec::new()),
+            false => (broadcast_axes(&s0, &out), broadcast_axes(&s1, &out)),
+        };
         let (n0, n1) = (r0.len(), r1.len());
         Ok(smallvec::smallvec![Tensor::from_vec(&[n0], r0)?, Tensor::from_vec(&[n1], r1)?])
     }
