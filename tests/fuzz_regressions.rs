@@ -209,3 +209,26 @@ fn gradient_of_an_empty_mean_of_unknown_shape_runs() {
     let out = s.run_with(options, &feeds, &[dx], &[]).unwrap();
     assert_eq!(out[0].shape(), &[0, 4, 4, 3]);
 }
+
+/// TF's Slice takes `begin` and `size` as vectors; scalars were read as one-entry vectors, and
+/// the gradient then failed on their shape.
+#[test]
+fn slice_with_scalar_begin_or_size_is_an_error() {
+    let x = || placeholder("x", "float32", json!([0]));
+    let msg = message(graph(json!([
+        x(),
+        constant("b", json!({"dtype": "int32", "data": [0]})),
+        constant("n", json!({"dtype": "int32", "data": 0})),
+        node("s", "Slice", &["x", "b", "n"]),
+    ])));
+    assert!(msg.contains("node 's' (Slice): size must be a vector, got shape []"), "{msg}");
+    let nodes = json!([
+        x(),
+        placeholder("b", "int32", json!(null)),
+        constant("n", json!({"dtype": "int32", "data": [0]})),
+        node("s", "Slice", &["x", "b", "n"]),
+    ]);
+    let feeds = [("x", Tensor::from_vec(&[0], Vec::<f32>::new()).unwrap()), ("b", Tensor::scalar(0i32))];
+    let msg = message(run(nodes, &feeds, "s"));
+    assert!(msg.contains("node 's' (Slice): begin must be a vector, got shape []"), "{msg}");
+}
