@@ -59,7 +59,9 @@ impl Op for PlaceholderWithDefault {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
         let input = cx.input(0);
-        single(input.dtype, input.shape.merge(&self.shape)?)
+        // The output has the declared shape: a feed may differ from the default where it is unknown.
+        input.shape.merge(&self.shape)?;
+        single(input.dtype, self.shape.clone())
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let t = k.take(0)?;
