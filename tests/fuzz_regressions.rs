@@ -190,3 +190,45 @@ fn concat_of_scalars_is_an_error() {
     let msg = message(graph(nodes));
     assert!(msg.contains("node 'x' (ConcatV2)"), "{msg}");
 }
+
+/// The gradient of a mean over an empty input divides by `max(size(y), 1)`, as TF's
+/// `_safe_shape_div`, instead of failing with an integer division by zero.
+#[test]
+fn gradient_of_an_empty_mean_of_unknown_shape_runs() {
+    let mut g = graph(json!([
+        placeholder("x", "float32", json!([0, null, 4, null])),
+        constant("axis", json!({"dtype": "int32", "data": 1})),
+        node("m", "Mean", &["x", "axis"]),
+    ]))
+    .unwrap();
+    let (x, m) = (g.output("x").unwrap(), g.output("m").unwrap());
+    let dx = stepflow::grad::gradients(&mut g, &[m], &[x], None).unwrap()[0].unwrap();
+    let s = Session::new(g);
+    let options = RunOptions { check_outputs: true, ..RunOptions::default() };
+    let feeds = [(x, Tensor::from_vec(&[0, 4, 4, 3], Vec::<f32>::new()).unwrap())];
+    let out = s.run_with(options, &feeds, &[dx], &[]).unwrap();
+    assert_eq!(out[0].shape(), &[0, 4, 4, 3]);
+}
+
+/// TF's Slice takes `begin` and `size` as vectors; scalars were read as one-entry vectors, and
+/// the gradient then failed on their shape.
+#[test]
+fn slice_with_scalar_begin_or_size_is_an_error() {
+    let x = || placeholder("x", "float32", json!([0]));
+    let msg = message(graph(json!([
+        x(),
+        constant("b", json!({"dtype": "int32", "data": [0]})),
+        constant("n", json!({"dtype": "int32", "data": 0})),
+        node("s", "Slice", &["x", "b", "n"]),
+    ])));
+    assert!(msg.contains("node 's' (Slice): size must be a vector, got shape []"), "{msg}");
+    let nodes = json!([
+        x(),
+        placeholder("b", "int32", json!(null)),
+        constant("n", json!({"dtype": "int32", "data": [0]})),
+        node("s", "Slice", &["x", "b", "n"]),
+    ]);
+    let feeds = [("x", Tensor::from_vec(&[0], Vec::<f32>::new()).unwrap()), ("b", Tensor::scalar(0i32))];
+    let msg = message(run(nodes, &feeds, "s"));
+    assert!(msg.contains("node 's' (Slice): begin must be a vector, got shape []"), "{msg}");
+}

@@ -271,7 +271,10 @@ reduce_op!(
                 gx.g.cast(sx, dt)?
             }
             _ => {
+                // TF's safe shape division: an empty mean divides by max(size(y), 1).
                 let (sx, sy) = (gx.g.size_of(x)?, gx.g.size_of(y)?);
+                let one = gx.g.scalar(gx.g.try_spec(sy)?.dtype, 1.0)?;
+                let sy = gx.g.maximum(sy, one)?;
                 let q = gx.g.floor_div(sx, sy)?;
                 gx.g.cast(q, dt)?
             }

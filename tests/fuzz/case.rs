@@ -63,6 +63,9 @@ pub struct Case {
     pub unknown_attr: bool,
     /// Runs on the serial reference executor instead of the parallel one.
     pub serial: bool,
+    /// Also builds and runs the gradient of the node's first output with respect to its float
+    /// inputs.
+    pub grad: bool,
 }
 
 fn dtype() -> impl Strategy<Value = DType> {
@@ -147,13 +150,15 @@ pub fn case() -> impl Strategy<Value = Case> {
             prop::collection::vec(attr_draw(), 6),
             prop::bool::weighted(0.03),
             prop::bool::weighted(0.2),
+            prop::bool::weighted(0.3),
         )
-            .prop_map(|(op, inputs, attrs, unknown_attr, serial)| Case {
+            .prop_map(|(op, inputs, attrs, unknown_attr, serial, grad)| Case {
                 op,
                 inputs,
                 attrs,
                 unknown_attr,
                 serial,
+                grad,
             })
     })
 }

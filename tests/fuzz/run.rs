@@ -3,7 +3,7 @@
 //! and its op, and every output with the dtype and shape that shape inference promised.
 
 use super::bounded::within;
-use super::case::{Case, NODE};
+use super::case::{Case, NODE, Source};
 use std::time::Duration;
 use stepflow::{Error, Executor, Graph, RunOptions, Session};
 
@@ -21,10 +21,11 @@ pub enum Outcome {
 /// Loads and runs `case`, checking every invariant but time.
 pub fn check(case: &Case) -> Result<Outcome, String> {
     let doc = case.document().to_string();
-    let g = match Graph::from_json(&doc, "fuzz case") {
+    let mut g = match Graph::from_json(&doc, "fuzz case") {
         Ok(g) => g,
         Err(e) => return well_formed(&e, case.op).map(|()| Outcome::Refused),
     };
+    let grads = if case.grad { gradient(&mut g, case)? } else { Vec::new() };
     let s = Session::new(g);
     s.initialize().map_err(|e| format!("the inputs' initializers failed: {e}"))?;
     let g = s.graph();
@@ -55,9 +56,32 @@ pub fn check(case: &Case) -> Result<Outcome, String> {
                     ));
                 }
             }
+            if !grads.is_empty() {
+                // The forward node ran, so its gradient must run too.
+                s.run_with(options, &feeds, &grads, &[]).map_err(|e| format!("the gradient failed: {e}"))?;
+            }
             Ok(Outcome::Ran)
         }
         Err(e) => well_formed(&e, case.op).map(|()| Outcome::Failed),
+    }
+}
+
+/// The gradient of the node's first output, when it is a float, with respect to its float inputs
+/// (none when the op has no gradient or refuses these inputs, which must say so in one line).
+fn gradient(g: &mut Graph, case: &Case) -> Result<Vec<stepflow::Output>, String> {
+    let id = g.node_id(NODE).map_err(|e| e.to_string())?;
+    let Some(spec) = g.node(id).outputs().first() else { return Ok(Vec::new()) };
+    if !spec.dtype.is_float() {
+        return Ok(Vec::new());
+    }
+    let xs: Vec<_> = (0..case.inputs.len())
+        .filter(|&i| case.inputs[i].dtype.is_float() && !matches!(case.inputs[i].source, Source::Variable))
+        .filter_map(|i| g.output(&Case::input_name(i)).ok())
+        .collect();
+    match stepflow::grad::gradients(g, &[stepflow::Output { node: id, slot: 0 }], &xs, None) {
+        Ok(dxs) => Ok(dxs.into_iter().flatten().collect()),
+        Err(e) if e.to_string().contains('\n') => Err(format!("badly formed gradient error: {e}")),
+        Err(_) => Ok(Vec::new()),
     }
 }
 

@@ -66,7 +66,7 @@ fn pick<T: Copy>(draw: u8, small: &[T], extreme: &[T]) -> T {
 /// within the size limit (3^18 elements of f64 is 3 GB, and slow to fill), while each extreme
 /// value alone is past the limit.
 fn sized(v: i64, n: usize) -> i64 {
-    if n > 6 && v.abs() <= 5 { v.clamp(-1, 1) } else { v }
+    if n > 6 && v.unsigned_abs() <= 5 { v.clamp(-1, 1) } else { v }
 }
 
 /// A tensor of `dtype` and `dims` whose element `i` comes from `draws[i % len]` (zeros when there

@@ -216,6 +216,11 @@ impl Op for Slice {
         cx.arity(3)?;
         cx.dtype_in(1, INTS)?;
         cx.dtype_in(2, INTS)?;
+        for (i, what) in [(1, "begin"), (2, "size")] {
+            if cx.input(i).shape.rank().is_some_and(|r| r != 1) {
+                return Err(crate::invalid!("{what} must be a vector, got shape {}", cx.input(i).shape));
+            }
+        }
         let x = cx.input(0);
         let (begin, size) = (cx.ints(1)?, cx.ints(2)?);
         let rank = x.shape.rank().or(begin.as_ref().map(Vec::len)).or(size.as_ref().map(Vec::len));
@@ -250,6 +255,11 @@ impl Op for Slice {
         single(x.dtype, Shape::partial(&out))
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
+        for (i, what) in [(1, "begin"), (2, "size")] {
+            if k.input(i)?.rank() != 1 {
+                return Err(crate::invalid!("{what} must be a vector, got shape {:?}", k.input(i)?.shape()));
+            }
+        }
         let (begin, size) = (k.input(1)?.ints()?, k.input(2)?.ints()?);
         let x = k.take(0)?;
         let bounds = slice_bounds(x.shape(), &begin, &size)?;
