@@ -6,7 +6,7 @@
 //!
 //! `ReadVariableOp` is shared with reference variables and lives in [`super::state`].
 
-use super::state::{compute_assign, infer_assign, infer_variable};
+use super::state::{compute_assign, infer_assign};
 use super::train::{ApplyAdagrad, ApplyAdam, ApplyCenteredRMSProp, ApplyGradientDescent, ApplyMomentum, ApplyRMSProp};
 use super::{Access, InferCx, Kernel, Op, Outputs, State, TensorSpec, one, op, single};
 use crate::error::OpResult;
@@ -20,20 +20,7 @@ op! {
     VarHandleOp { dtype: DType, shape: Shape }
 }
 
-impl Op for VarHandleOp {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_variable(cx, self.dtype, &self.shape)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.read_var(0)?)
-    }
-    fn state(&self) -> State {
-        State::Variable
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+super::state::variable_op!(VarHandleOp);
 
 op! {
     /// `handle = value` (TF's `AssignVariableOp`); no outputs. Can be the variable's initializer.

@@ -89,29 +89,34 @@ op! {
     VariableV2 { dtype: DType, shape: Shape }
 }
 
-/// The spec of a variable's value: its dtype and its fully known shape.
-pub(super) fn infer_variable(cx: &InferCx, dtype: DType, shape: &Shape) -> OpResult<Vec<TensorSpec>> {
-    cx.arity(0)?;
-    if shape.to_known().is_none() {
-        return Err(crate::invalid!("a variable needs a fully known shape, got {shape}"));
-    }
-    single(dtype, shape.clone())
+/// The `Op` impl of a variable declaration (a struct with `dtype` and `shape`): no inputs, a
+/// fully known shape, and running the node reads a snapshot of the session's value.
+macro_rules! variable_op {
+    ($name:ident) => {
+        impl $crate::ops::Op for $name {
+            fn infer(&self, cx: &$crate::ops::InferCx) -> $crate::error::OpResult<Vec<$crate::ops::TensorSpec>> {
+                cx.arity(0)?;
+                if self.shape.to_known().is_none() {
+                    return Err($crate::invalid!("a variable needs a fully known shape, got {}", self.shape));
+                }
+                $crate::ops::single(self.dtype, self.shape.clone())
+            }
+            fn compute(&self, k: &mut $crate::ops::Kernel) -> $crate::error::OpResult<$crate::ops::Outputs> {
+                $crate::ops::one(k.read_var(0)?)
+            }
+            fn state(&self) -> $crate::ops::State {
+                $crate::ops::State::Variable
+            }
+            fn cost(&self, _: &[$crate::ops::TensorSpec], _: &[$crate::ops::TensorSpec]) -> usize {
+                1
+            }
+        }
+    };
 }
 
-impl Op for VariableV2 {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        infer_variable(cx, self.dtype, &self.shape)
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.read_var(0)?)
-    }
-    fn state(&self) -> State {
-        State::Variable
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+pub(super) use variable_op;
+
+variable_op!(VariableV2);
 
 op! {
     /// Reads a snapshot of a variable when it runs, ordered by its control inputs (TF's
