@@ -4,7 +4,7 @@
 //! workload's total for these kernels.
 //!
 //! usage: cargo run --release --example conv_kernels [-- serial]
-//! (compare the GFLOP/s with the machine's sgemm ceiling: ../shared/bench/ceiling.py)
+//! (compare the GFLOP/s with the machine's sgemm ceiling, as measured by an optimized BLAS)
 
 #[path = "common/timing.rs"]
 mod timing;
