@@ -210,6 +210,34 @@ fn gradient_of_an_empty_mean_of_unknown_shape_runs() {
     assert_eq!(out[0].shape(), &[0, 4, 4, 3]);
 }
 
+/// The gradient of UnsortedSegmentSum whose rows are all dropped (negative ids) into no
+/// segments runs and is zero: a dropped row gathers an appended zero row, not segment 0.
+#[test]
+fn gradient_of_a_segment_sum_into_no_segments_runs() {
+    let mut g = graph(json!([
+        placeholder("data", "float32", json!([2])),
+        placeholder("ids", "int32", json!([2])),
+        placeholder("n", "int32", json!([])),
+        node("s", "UnsortedSegmentSum", &["data", "ids", "n"]),
+    ]))
+    .unwrap();
+    let (data, ids, n, s_out) =
+        (g.output("data").unwrap(), g.output("ids").unwrap(), g.output("n").unwrap(), g.output("s").unwrap());
+    let dx = stepflow::grad::gradients(&mut g, &[s_out], &[data], None).unwrap()[0].unwrap();
+    let s = Session::new(g);
+    let options = RunOptions { check_outputs: true, ..RunOptions::default() };
+    let run = |id: Vec<i32>, segments: i32| {
+        let feeds = [
+            (data, Tensor::from_vec(&[2], vec![1.0f32, 2.0]).unwrap()),
+            (ids, Tensor::from_vec(&[2], id).unwrap()),
+            (n, Tensor::scalar(segments)),
+        ];
+        s.run_with(options, &feeds, &[dx], &[]).unwrap()[0].to_f64_vec()
+    };
+    assert_eq!(run(vec![-1, -3], 0), vec![0.0, 0.0]);
+    assert_eq!(run(vec![1, -1], 2), vec![1.0, 0.0]);
+}
+
 /// TF's Slice takes `begin` and `size` as vectors; scalars were read as one-entry vectors, and
 /// the gradient then failed on their shape.
 #[test]

@@ -21,7 +21,7 @@ use fuzz::case::case;
 use fuzz::run::{Outcome, bounded, peak_memory, reset_peak_memory};
 use fuzz::values::valid_attr;
 use proptest::prelude::*;
-use proptest::test_runner::TestRunner;
+use proptest::test_runner::{RngSeed, TestRunner};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -46,9 +46,26 @@ fn record(op: &'static str, o: Outcome) {
     m.entry(op).or_default()[o as usize] += 1;
 }
 
+/// The default run draws the same cases every time, so a red CI is a change's doing; a soak
+/// (`STEPFLOW_FUZZ_CASES` set) or `STEPFLOW_FUZZ_SEED=random` draws new ones, and
+/// `STEPFLOW_FUZZ_SEED=N` repeats a seed.
+fn seed() -> RngSeed {
+    match std::env::var("STEPFLOW_FUZZ_SEED").ok() {
+        Some(v) if v == "random" => RngSeed::Random,
+        Some(v) => v.parse().map_or(RngSeed::Random, RngSeed::Fixed),
+        None if std::env::var("STEPFLOW_FUZZ_CASES").is_ok() => RngSeed::Random,
+        None => RngSeed::Fixed(0x5eed_f10e),
+    }
+}
+
 #[test]
 fn every_op_keeps_the_invariants_on_hostile_inputs() {
-    let config = ProptestConfig { cases: cases_to_run(), failure_persistence: None, ..ProptestConfig::default() };
+    let config = ProptestConfig {
+        cases: cases_to_run(),
+        failure_persistence: None,
+        rng_seed: seed(),
+        ..ProptestConfig::default()
+    };
     let mut runner = TestRunner::new(config);
     let result = runner.run(&case(), |c| {
         reset_peak_memory();

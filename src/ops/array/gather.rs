@@ -164,22 +164,24 @@ impl Op for UnsortedSegmentSum {
         })
     }
     // d/ddata = gather(g, segment_ids), zero for the dropped rows (negative ids), as TF's
-    // _GatherDropNegatives
+    // _GatherDropNegatives; a dropped row gathers a zero row appended to g, so the gradient
+    // needs no segment to exist (num_segments may be 0)
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        let (ids, g) = (gx.input(1), gx.grad(0));
-        let zero = gx.g.zeros_like(ids)?;
-        let kept = gx.g.greater_equal(ids, zero)?;
-        let clipped = gx.g.maximum(ids, zero)?;
-        let gathered = gx.g.gather(g, clipped, 0)?;
-        // The mask as shape(ids) + [1] * (rank(g) - 1), to broadcast over each row.
+        let (ids, n, g) = (gx.input(1), gx.input(2), gx.grad(0));
+        let (dt, id_dt) = (gx.g.try_spec(g)?.dtype, gx.g.try_spec(ids)?.dtype);
         let g_shape = gx.g.shape_of(g)?;
-        let row = gx.g.slice(g_shape, &[1], &[-1])?;
-        let ones = gx.g.ones_like(row)?;
-        let ids_shape = gx.g.shape_of(ids)?;
-        let mask_shape = gx.g.concat(&[ids_shape, ones], 0)?;
-        let mask = gx.g.reshape_dynamic(kept, mask_shape)?;
-        let none = gx.g.zeros_like(gathered)?;
-        Ok(vec![Some(gx.g.select(mask, gathered, none)?), None, None])
+        let rest = gx.g.slice(g_shape, &[1], &[-1])?;
+        let one = gx.g.constant_vec(vec![1i32])?;
+        let row_shape = gx.g.concat(&[one, rest], 0)?;
+        let zero = gx.g.scalar(dt, 0.0)?;
+        let zero_row = gx.g.fill(row_shape, zero)?;
+        let padded = gx.g.concat(&[g, zero_row], 0)?;
+        let no_id = gx.g.zeros_like(ids)?;
+        let kept = gx.g.greater_equal(ids, no_id)?;
+        let n = gx.g.cast(n, id_dt)?;
+        let past_end = gx.g.add(no_id, n)?;
+        let index = gx.g.select(kept, ids, past_end)?;
+        Ok(vec![Some(gx.g.gather(padded, index, 0)?), None, None])
     }
 }
 
