@@ -238,6 +238,27 @@ fn gradient_of_a_segment_sum_into_no_segments_runs() {
     assert_eq!(run(vec![1, -1], 2), vec![1.0, 0.0]);
 }
 
+/// UnsortedSegmentSum's `num_segments` must be a scalar, as in TF, also when its rank is only
+/// known at run time (a vector was read as its first element, and the gradient then failed).
+#[test]
+fn segment_sum_with_a_fed_vector_of_segments_is_an_error() {
+    let g = graph(json!([
+        placeholder("data", "float32", json!([2])),
+        placeholder("ids", "int32", json!([2])),
+        {"name": "n", "op": "Placeholder", "attrs": {"dtype": "int32"}},
+        node("s", "UnsortedSegmentSum", &["data", "ids", "n"]),
+    ]))
+    .unwrap();
+    let s = Session::new(g);
+    let feeds = [
+        ("data", Tensor::from_vec(&[2], vec![1.0f32, 2.0]).unwrap()),
+        ("ids", Tensor::from_vec(&[2], vec![0i32, 1]).unwrap()),
+        ("n", Tensor::from_vec(&[2], vec![2i32, 1]).unwrap()),
+    ];
+    let e = s.run_by_name(&feeds, &["s"], &[]).unwrap_err().to_string();
+    assert!(e.contains("num_segments must be a scalar"), "{e}");
+}
+
 /// TF's Slice takes `begin` and `size` as vectors; scalars were read as one-entry vectors, and
 /// the gradient then failed on their shape.
 #[test]

@@ -143,8 +143,11 @@ impl Op for UnsortedSegmentSum {
         single(d, shape)
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        let (data, ids) = (k.input(0)?, k.input(1)?);
-        let n = k.input(2)?.ints()?.first().copied().unwrap_or(0);
+        let (data, ids, n) = (k.input(0)?, k.input(1)?, k.input(2)?);
+        if n.rank() != 0 {
+            return Err(crate::invalid!("num_segments must be a scalar, got shape {:?}", n.shape()));
+        }
+        let n = n.ints()?.first().copied().unwrap_or(0);
         let n = usize::try_from(n).map_err(|_| crate::invalid!("num_segments {n} is negative"))?;
         if ids.shape() != &data.shape()[..ids.rank().min(data.rank())] {
             return Err(crate::invalid!(
