@@ -194,21 +194,24 @@ pub fn zeros_ones_like() {
     assert_exact(&out[1], &[2], &[1., 1.]);
 }
 
+/// Both outputs of `BroadcastGradientArgs(a, b)`, the shapes fed.
+fn broadcast_gradient_args_of(a: &[i32], b: &[i32]) -> Vec<Tensor> {
+    eval(|g| {
+        let x = feed(g, i32s(&[a.len()], a))?;
+        let y = feed(g, i32s(&[b.len()], b))?;
+        let n = g.add_node(
+            stepflow::NodeName::Default("bga"),
+            stepflow::ops::array::BroadcastGradientArgs {},
+            &[x, y],
+            &[],
+        )?;
+        Ok(vec![stepflow::Output { node: n, slot: 0 }, stepflow::Output { node: n, slot: 1 }])
+    })
+    .unwrap()
+}
+
 pub fn broadcast_gradient_args() {
-    let args = |a: &[i32], b: &[i32]| {
-        eval(|g| {
-            let x = feed(g, i32s(&[a.len()], a))?;
-            let y = feed(g, i32s(&[b.len()], b))?;
-            let n = g.add_node(
-                stepflow::NodeName::Default("bga"),
-                stepflow::ops::array::BroadcastGradientArgs {},
-                &[x, y],
-                &[],
-            )?;
-            Ok(vec![stepflow::Output { node: n, slot: 0 }, stepflow::Output { node: n, slot: 1 }])
-        })
-        .unwrap()
-    };
+    let args = broadcast_gradient_args_of;
     let r = args(&[2, 3], &[3]);
     assert_exact(&r[0], &[0], &[]);
     assert_exact(&r[1], &[1], &[0.]);
@@ -270,20 +273,7 @@ pub fn segment_sum_drops_negative_ids() {
 /// TF's BroadcastGradientArgs: an axis of size 1 in both shapes is reduced in both, and equal
 /// shapes need no reduction at all.
 pub fn broadcast_gradient_args_of_ones() {
-    let args = |a: &[i32], b: &[i32]| {
-        eval(|g| {
-            let x = feed(g, i32s(&[a.len()], a))?;
-            let y = feed(g, i32s(&[b.len()], b))?;
-            let n = g.add_node(
-                stepflow::NodeName::Default("bga"),
-                stepflow::ops::array::BroadcastGradientArgs {},
-                &[x, y],
-                &[],
-            )?;
-            Ok(vec![stepflow::Output { node: n, slot: 0 }, stepflow::Output { node: n, slot: 1 }])
-        })
-        .unwrap()
-    };
+    let args = broadcast_gradient_args_of;
     let r = args(&[1, 1], &[1]);
     assert_exact(&r[0], &[2], &[0., 1.]);
     assert_exact(&r[1], &[2], &[0., 1.]);
