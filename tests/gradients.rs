@@ -372,6 +372,7 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("AssignAdd", "a state update"),
     ("AssignSub", "a state update"),
     ("NoOp", "no outputs"),
+    ("Assert", "no outputs"),
     ("If", "no gradient through a branch (TF's If gradient is not implemented)"),
     ("StatelessIf", "no gradient through a branch (TF's If gradient is not implemented)"),
     ("StopGradient", "stops gradients by definition (checked below)"),

@@ -12,6 +12,7 @@ mod skeleton;
 
 pub mod argmax;
 pub mod array;
+pub mod assert;
 pub mod bias;
 pub mod binary;
 pub mod compare;

@@ -4,7 +4,8 @@
 
 use super::Op;
 use super::{
-    argmax, array, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary, xent,
+    argmax, array, assert, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary,
+    xent,
 };
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ registry! {
     "AssignSub" => state::AssignSub,
     "Identity" => state::Identity,
     "NoOp" => state::NoOp,
+    "Assert" => assert::Assert,
     "If" => control::If,
     "StatelessIf" => control::StatelessIf,
     "StopGradient" => state::StopGradient,

@@ -116,6 +116,7 @@ pub fn valid_attr(kind: &str, draw: u8) -> Option<Value> {
             let lists = [json!([]), json!([0]), json!([-1]), json!([1, 0]), json!([5, 5, 5, 5, 5])];
             if i < lists.len() * 16 { lists[i % lists.len()].clone() } else { json!([int(draw), int(!draw)]) }
         }
+        "Vec<String>" => json!([[], ["failed"], ["a", "", "\u{1F600}"]])[i % 3].clone(),
         "i64" => json!(int(draw)),
         "u64" => json!([0u64, 1, 42, u64::MAX][i % 4]),
         "f32" => {

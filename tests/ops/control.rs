@@ -53,3 +53,27 @@ pub fn if_op() {
 pub fn stateless_if() {
     check("StatelessIf");
 }
+
+/// Assert as TF writes it: a string constant and a tensor as its data. A true condition runs
+/// without output, a false one fails with the message and the tensor's value; a condition that
+/// is no scalar is an error.
+pub fn assert() {
+    let text = r#"
+      node { name: "c" op: "Placeholder" attr { key: "dtype" value { type: DT_BOOL } } }
+      node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_INT32 } } }
+      node { name: "msg" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
+             attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape {} string_val: "x is" } } } }
+      node { name: "check" op: "Assert" input: "c" input: "msg" input: "x"
+             attr { key: "T" value { list { type: DT_STRING type: DT_INT32 } } }
+             attr { key: "summarize" value { i: 3 } } }
+    "#;
+    let g = Graph::from_tf(&TfGraph::parse(text.as_bytes(), "assert.pbtxt").unwrap(), "assert.pbtxt").unwrap();
+    let (c, x, check) = (g.output("c").unwrap(), g.output("x").unwrap(), g.node_id("check").unwrap());
+    let s = session(g);
+    let x_is = |v: Vec<i32>| Tensor::from_vec(&[v.len()], v).unwrap();
+    assert!(s.run(&[(c, Tensor::from(true)), (x, x_is(vec![1, 2]))], &[], &[check]).unwrap().is_empty());
+    let e = s.run(&[(c, Tensor::from(false)), (x, x_is(vec![1, 2]))], &[], &[check]).unwrap_err().to_string();
+    assert!(e.contains("check") && e.contains("assertion failed: [x is] [[1, 2]]"), "{e}");
+    let e = s.run(&[(c, Tensor::from_vec(&[2], vec![true, true]).unwrap()), (x, x_is(vec![1]))], &[], &[check]);
+    assert!(e.unwrap_err().to_string().contains("bool scalar"));
+}

@@ -33,6 +33,7 @@ const FORWARD: &[(&str, Check)] = &[
     ("Identity", state::identity),
     ("NoOp", state::no_op),
     ("If", control::if_op),
+    ("Assert", control::assert),
     ("StatelessIf", control::stateless_if),
     ("StopGradient", state::stop_gradient),
     ("RandomStandardNormal", state::random_standard_normal),

@@ -47,7 +47,8 @@ fn import(
     }
     let in_function = |e: Error| Error::format(file, format!("function '{}': {e}", f.name));
     let mut nodes = f.inputs.iter().map(|a| arg(a, &f.name, file)).collect::<Result<Vec<_>>>()?;
-    let body = f.nodes.iter().map(|n| node(n, file)).collect::<Result<Vec<_>>>()?;
+    let body =
+        super::messages::fold_into_asserts(&f.nodes).iter().map(|n| node(n, file)).collect::<Result<Vec<_>>>()?;
     let slots = output_slots(&body);
     for mut n in body {
         n.inputs = n.inputs.iter().map(|i| tensor_name(i, &slots)).collect();

@@ -25,6 +25,7 @@
 
 mod attrs;
 mod functions;
+mod messages;
 
 use functions::library;
 
@@ -71,7 +72,7 @@ impl Graph {
 
 /// The graph in stepflow's own file form.
 fn native(tf: &TfGraph, file: &str, variables: Vec<VariableDef>) -> Result<GraphDef> {
-    let nodes = tf.nodes.iter().map(|n| node(n, file)).collect::<Result<Vec<_>>>()?;
+    let nodes = messages::fold_into_asserts(&tf.nodes).iter().map(|n| node(n, file)).collect::<Result<Vec<_>>>()?;
     Ok(GraphDef { format: "stepflow.graph".into(), version: VERSION, nodes, variables })
 }
 
