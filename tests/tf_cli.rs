@@ -48,3 +48,19 @@ fn run_and_plot_take_tf_files_and_tf_tensor_names() {
     let listing = ok(&stepflow(&["inspect", "graphs/tf/digits_softmax.meta"]));
     assert!(listing.contains("ResourceApplyGradientDescent"), "{listing}");
 }
+
+#[test]
+fn export_writes_each_form_and_the_export_runs() {
+    let dir = scratch("tf-export");
+    for name in ["model.pb", "model.pbtxt", "model.json"] {
+        let out = dir.join(name);
+        ok(&stepflow(&["export", "graphs/exponential_decay.json", "-o", s(&out)]));
+        // The exported schedule runs as the original: 0.1 · 0.96^floor(250000 / 100000).
+        let o = stepflow(&["run", s(&out), "--fetch", "learning_rate", "--feed", "global_step=250000"]);
+        let v = number_after(&ok(&o), "learning_rate=");
+        assert!((v - 0.09216).abs() < 1e-6, "{name}: {v}");
+    }
+    let e = stepflow(&["export", "graphs/exponential_decay.json", "-o", s(&dir.join("model.txt"))]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert!(!e.status.success() && err.contains("--output") && err.lines().count() == 1, "{err}");
+}

@@ -2,6 +2,7 @@
 //! and a non-zero exit status.
 
 mod dot;
+mod export;
 mod feed;
 mod inspect;
 mod lr_find;
@@ -35,6 +36,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Print the graph in Graphviz DOT.
     Dot(dot::DotArgs),
+    /// Write the graph as a TensorFlow GraphDef (.pb, .pbtxt or .json).
+    Export(export::ExportArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => done(run::run(a)),
         Command::Inspect(a) => done(inspect::inspect(a)),
         Command::Dot(a) => done(dot::dot(a)),
+        Command::Export(a) => done(export::export(a)),
         Command::Train(a) => train::train(a),
         Command::LrFind(a) => done(lr_find::lr_find(a)),
         Command::PlotSchedule(a) => done(plot_schedule::plot_schedule(a)),

@@ -6,6 +6,7 @@
 //! `|ours − tf| ≤ 1e-5·|tf| + 1e-8`; a training value when `|ours − tf| ≤ 1e-4·|tf| + 1e-6`.
 
 pub mod graphdef;
+pub mod probe;
 mod schedules;
 mod training;
 

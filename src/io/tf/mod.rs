@@ -29,6 +29,7 @@
 
 mod decode;
 mod encode;
+mod export;
 mod forms;
 mod import;
 mod meta;

@@ -138,6 +138,18 @@ fn dim(size: i64) -> pb::tensor_shape_proto::Dim {
     pb::tensor_shape_proto::Dim { size, name: String::new() }
 }
 
+/// A scalar `DT_STRING` tensor (what stepflow writes for an `Assert`'s message).
+pub(super) fn string_scalar(s: &[u8]) -> OtherTensor {
+    let p = pb::TensorProto {
+        dtype: pb::DataType::DtString as i32,
+        tensor_shape: Some(dims_to_proto(&[])),
+        string_val: vec![s.to_vec()],
+        ..Default::default()
+    };
+    let dtype = TfType::Other("DT_STRING".into());
+    OtherTensor { dtype, shape: Vec::new(), strings: vec![s.to_vec()], encoded: p.encode_to_vec() }
+}
+
 fn dims_to_proto(dims: &[usize]) -> pb::TensorShapeProto {
     pb::TensorShapeProto { dim: dims.iter().map(|&d| dim(d as i64)).collect(), unknown_rank: false }
 }
