@@ -32,8 +32,9 @@ unary_op!(
     })
 );
 unary_op!(
-    /// `x` if `x > 0`, else `e^x - 1`.
-    Elu, elu, Real, |x| if x > T::ZERO { x } else { x.exp_m1() },
+    /// `x` if `x >= 0`, else `e^x − 1`, computed as TF's kernel does (`exp(x) − 1`, not
+    /// `expm1`: TF's values near 0 carry the rounding of `exp`), so `-0` stays `-0`.
+    Elu, elu, Real, |x| if x < T::ZERO { x.exp() - T::ONE } else { x },
     // dy/dx = 1 where y > 0, else y + 1
     grad(|gx| {
         let (_, y, g) = xyg(gx);

@@ -210,6 +210,11 @@ fn relu_passes_nan_and_relu_grad_multiplies() {
 }
 
 #[test]
+fn elu_is_tf_exp_minus_one_near_zero() {
+    nn::elu_near_zero();
+}
+
+#[test]
 fn argmax_and_argmin_never_choose_nan() {
     math::arg_extremes_skip_nan();
 }
