@@ -63,6 +63,10 @@ pub enum Error {
     /// A gradient was requested through an op that has none.
     #[error("no gradient defined for op {op} (node '{node}')")]
     NoGradient { node: String, op: String },
+    /// A gradient was requested through an op that forbids one (`PreventGradient`), with the
+    /// reason the graph gives (TF's "Gradient explicitly disabled").
+    #[error("gradient explicitly disabled at node '{node}' ({op}); reason: {message}")]
+    GradientDisabled { node: String, op: String, message: String },
     /// The graph (or a plan over it) has a cycle, or an ordering of variable reads and writes
     /// that cannot be satisfied.
     #[error("cycle in the graph at node '{node}'")]

@@ -7,6 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use stepflow::grad::gradients;
 use stepflow::ops::OP_TYPES;
+use stepflow::ops::{fused_grad, nn_grad};
 use stepflow::{DType, Graph, Output, Result, Session, Shape, Tensor};
 
 /// One input of a check: its shape, the range its values are drawn from, and whether the
@@ -253,6 +254,55 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
                 g.select(cond, x[0], x[1])
             })],
         ),
+        // The fused gradients of TF's training graphs, each differentiated again, and the losses.
+        (
+            "Relu6Grad",
+            vec![
+                c(&[any(M23), inp(M23, 0.3, 5.7)], |g, x| g.op("Relu6Grad", nn_grad::Relu6Grad {}, x)),
+                c(&[any(V3), inp(V3, 6.3, 8.0)], |g, x| g.op("Relu6Grad", nn_grad::Relu6Grad {}, x)),
+            ],
+        ),
+        (
+            "EluGrad",
+            vec![
+                c(&[any(M23), inp(M23, -0.9, -0.1)], |g, x| g.op("EluGrad", nn_grad::EluGrad {}, x)),
+                c(&[any(M23), inp(M23, 0.2, 2.0)], |g, x| g.op("EluGrad", nn_grad::EluGrad {}, x)),
+            ],
+        ),
+        (
+            "SeluGrad",
+            vec![
+                c(&[any(M23), inp(M23, -1.5, -0.1)], |g, x| g.op("SeluGrad", nn_grad::SeluGrad {}, x)),
+                c(&[any(M23), inp(M23, 0.2, 2.0)], |g, x| g.op("SeluGrad", nn_grad::SeluGrad {}, x)),
+            ],
+        ),
+        ("SoftplusGrad", vec![c(&[any(M23), any(M23)], |g, x| g.op("SoftplusGrad", nn_grad::SoftplusGrad {}, x))]),
+        (
+            "LeakyReluGrad",
+            vec![
+                c(&[any(M23), signed(M23, 0.2, 2.0)], |g, x| {
+                    g.op("LeakyReluGrad", nn_grad::LeakyReluGrad { alpha: 0.3 }, x)
+                }),
+                c(&[any(M23), pos(M23)], |g, x| g.op("LeakyReluGrad", nn_grad::LeakyReluGrad { alpha: 0.3 }, x)),
+            ],
+        ),
+        (
+            "SigmoidGrad",
+            vec![c(&[inp(M23, 0.1, 0.9), any(M23)], |g, x| g.op("SigmoidGrad", fused_grad::SigmoidGrad {}, x))],
+        ),
+        ("SqrtGrad", vec![c(&[pos(M23), any(M23)], |g, x| g.op("SqrtGrad", fused_grad::SqrtGrad {}, x))]),
+        ("RsqrtGrad", vec![c(&[pos(M23), any(M23)], |g, x| g.op("RsqrtGrad", fused_grad::RsqrtGrad {}, x))]),
+        (
+            "ReciprocalGrad",
+            vec![c(&[any(M23), any(M23)], |g, x| g.op("ReciprocalGrad", fused_grad::ReciprocalGrad {}, x))],
+        ),
+        ("Selu", vec![c(&[signed(M23, 0.2, 2.0)], |g, x| g.selu(x[0])), c(&[pos(M23)], |g, x| g.selu(x[0]))]),
+        (
+            "Reciprocal",
+            vec![c(&[pos(M23)], |g, x| g.reciprocal(x[0])), c(&[signed(M23, 0.5, 2.0)], |g, x| g.reciprocal(x[0]))],
+        ),
+        ("L2Loss", vec![c(&[any(M23)], |g, x| g.l2_loss(x[0])), c(&[unknown(M23, -2.0, 2.0)], |g, x| g.l2_loss(x[0]))]),
+        ("SquaredDifference", binary_checks(|g, x| g.squared_difference(x[0], x[1]), any, any)),
     ]
 }
 
@@ -419,6 +469,8 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("ResourceApplyAdagrad", "an optimizer update"),
     ("ResourceApplyRMSProp", "an optimizer update"),
     ("ResourceApplyCenteredRMSProp", "an optimizer update"),
+    ("Snapshot", "TF registers no gradient for it: a gradient through it is an error (checked below)"),
+    ("PreventGradient", "a gradient through it is an error carrying its message, by definition (checked below)"),
 ];
 
 #[test]
@@ -499,4 +551,31 @@ fn gradients_can_be_differentiated_again() {
     let th = 0.7f64.tanh();
     assert!((out[0].to_f64_vec()[0] - (-2.0 * th * (1.0 - th * th))).abs() < 1e-12);
     assert!((out[1].to_f64_vec()[0] - 4.2).abs() < 1e-12);
+}
+
+#[test]
+fn prevent_gradient_is_an_error_naming_the_node_and_its_message() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::known(&[2])).unwrap();
+    let p = g.prevent_gradient(x, "second derivative not supported").unwrap();
+    let y = g.square(p).unwrap();
+    let e = gradients(&mut g, &[y], &[x], None).unwrap_err();
+    assert!(matches!(e, stepflow::Error::GradientDisabled { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "gradient explicitly disabled at node 'PreventGradient' (PreventGradient); \
+         reason: second derivative not supported"
+    );
+    // Off the path from x to y, it is no error.
+    let z = g.square(x).unwrap();
+    assert!(gradients(&mut g, &[z], &[x], None).unwrap()[0].is_some());
+}
+
+#[test]
+fn snapshot_has_no_gradient_as_in_tf() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::known(&[2])).unwrap();
+    let s = g.snapshot(x).unwrap();
+    let e = gradients(&mut g, &[s], &[x], None).unwrap_err().to_string();
+    assert_eq!(e, "no gradient defined for op Snapshot (node 'Snapshot')");
 }

@@ -107,3 +107,39 @@ fn unknown_and_recursive_functions_are_errors() {
     );
     assert!(import_text(&recursive).contains("nest more than"), "{}", import_text(&recursive));
 }
+
+/// A TF graph with the fused gradients, losses and pass-throughs of training graphs imports with
+/// their attributes (`alpha` as a float, `message` as a string) and runs; values worked by hand.
+#[test]
+fn training_graph_ops_import_and_run() {
+    let float = |name: &str| {
+        format!(r#"node {{ name: "{name}" op: "Placeholder" attr {{ key: "dtype" value {{ type: DT_FLOAT }} }} }}"#)
+    };
+    let text = format!(
+        r#"{x} {y} {s}
+        node {{ name: "sd" op: "SquaredDifference" input: "x" input: "y" {FLOAT} }}
+        node {{ name: "loss" op: "L2Loss" input: "sd" {FLOAT} }}
+        node {{ name: "snap" op: "Snapshot" input: "loss" {FLOAT} }}
+        node {{ name: "kept" op: "PreventGradient" input: "sd" {FLOAT}
+               attr {{ key: "message" value {{ s: "no second derivative" }} }} }}
+        node {{ name: "dsig" op: "SigmoidGrad" input: "s" input: "x" {FLOAT} }}
+        node {{ name: "negy" op: "Neg" input: "y" {FLOAT} }}
+        node {{ name: "leaky" op: "LeakyReluGrad" input: "x" input: "negy" {FLOAT}
+               attr {{ key: "alpha" value {{ f: 0.5 }} }} }}"#,
+        x = float("x"),
+        y = float("y"),
+        s = float("s"),
+    );
+    let tf = stepflow::io::tf::TfGraph::parse(text.as_bytes(), "train.pbtxt").unwrap();
+    let mut g = stepflow::Graph::from_tf(&tf, "train.pbtxt").unwrap();
+    let (kept, x) = (g.output("kept").unwrap(), g.output("x").unwrap());
+    let e = stepflow::grad::gradients(&mut g, &[kept], &[x], None).unwrap_err().to_string();
+    assert!(e.contains("node 'kept'") && e.ends_with("reason: no second derivative"), "{e}");
+    let v = |x: &[f32]| stepflow::Tensor::from_vec(&[x.len()], x.to_vec()).unwrap();
+    let s = stepflow::Session::new(g);
+    let feeds = [("x:0", v(&[1., 3.])), ("y:0", v(&[2., 1.])), ("s:0", v(&[0.5, 0.25]))];
+    let out = s.run_by_name(&feeds, &["sd:0", "snap:0", "kept:0", "dsig:0", "leaky:0"], &[]).unwrap();
+    let got: Vec<Vec<f64>> = out.iter().map(|t| t.to_f64_vec()).collect();
+    // (x − y)² = [1, 4]; (1 + 16) / 2; x · s · (1 − s) = [0.25, 0.5625]; features −y < 0: 0.5 · x
+    assert_eq!(got, vec![vec![1., 4.], vec![8.5], vec![1., 4.], vec![0.25, 0.5625], vec![0.5, 1.5]]);
+}

@@ -1,5 +1,5 @@
 //! Element-wise arithmetic of two tensors with NumPy broadcasting: AddV2, Sub, Mul, RealDiv,
-//! FloorDiv, FloorMod, Pow, Maximum, Minimum; and AddN over any number of same-shaped tensors.
+//! FloorDiv, FloorMod, Pow, Maximum, Minimum, SquaredDifference; and AddN over any number of same-shaped tensors.
 //!
 //! The gradient of a broadcast input is summed back to its shape ([`GradCx::sum_to_input`]).
 
@@ -220,6 +220,21 @@ binary_op!(
     Minimum, minimum, "Minimum", NUMBERS, check no_check, |a, b| a.min_(b),
     // d/dx = 1 where x <= y, d/dy = 1 where x > y
     grad(|gx| { let (x, y, g) = xyg(gx); let m = gx.g.less_equal(x, y)?; masked(gx, m, g) })
+);
+binary_op!(
+    /// `(x − y)²` with broadcasting (TF `SquaredDifference`); integers wrap, as TF's kernel.
+    SquaredDifference, squared_difference, "SquaredDifference", NUMBERS, check no_check,
+    |a, b| { let d = a.sub(b); d.mul(d) },
+    // d/dx = 2g·(x − y), d/dy = −2g·(x − y)
+    grad(|gx| {
+        let (x, y, g) = xyg(gx);
+        let two = gx.g.scalar(gx.g.try_spec(x)?.dtype, 2.0)?;
+        let g2 = gx.g.mul(two, g)?;
+        let d = gx.g.sub(x, y)?;
+        let dx = gx.g.mul(g2, d)?;
+        let dy = gx.g.neg(dx)?;
+        both(gx, Some(dx), Some(dy))
+    })
 );
 
 /// Routes `g` to x where `mask` holds and to y elsewhere (Maximum/Minimum).

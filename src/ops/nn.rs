@@ -1,4 +1,4 @@
-//! Activations: Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Softplus (with ReluGrad and TanhGrad,
+//! Activations: Relu, Relu6, LeakyRelu, Elu, Selu, Sigmoid, Tanh, Softplus (with ReluGrad and TanhGrad,
 //! the fused gradients TF's graphs hold), and Softmax / LogSoftmax over the last axis, in TF's stable forms.
 
 use super::op;
@@ -32,8 +32,9 @@ unary_op!(
     })
 );
 unary_op!(
-    /// `x` if `x > 0`, else `e^x - 1`.
-    Elu, elu, Real, |x| if x > T::ZERO { x } else { x.exp_m1() },
+    /// `x` if `x >= 0`, else `e^x − 1`, computed as TF's kernel does (`exp(x) − 1`, not
+    /// `expm1`: TF's values near 0 carry the rounding of `exp`), so `-0` stays `-0`.
+    Elu, elu, Real, |x| if x < T::ZERO { x.exp() - T::ONE } else { x },
     // dy/dx = 1 where y > 0, else y + 1
     grad(|gx| {
         let (_, y, g) = xyg(gx);
@@ -72,6 +73,20 @@ unary_op!(
     // dy/dx = sigmoid(x)
     grad(|gx| times(gx, |g, x, _| g.sigmoid(x))?)
 );
+
+unary_op!(
+    /// Scaled exponential linear unit: `scale · x` if `x >= 0`, else `scale · alpha · (e^x − 1)`,
+    /// with TF's constants and its `e^x − 1` (not `expm1`), so `-0` stays `-0`.
+    Selu, selu, Real,
+    |x| if x < T::ZERO { T::from_f64(SELU_SCALE_ALPHA) * (x.exp() - T::ONE) } else { T::from_f64(SELU_SCALE) * x },
+    // dy/dx = scale where y >= 0, else y + scale·alpha (fused as SeluGrad)
+    grad(|gx| { let (_, y, g) = xyg(gx); Some(gx.g.op("SeluGrad", super::nn_grad::SeluGrad {}, &[g, y])?) })
+);
+
+/// Selu's `scale` (TF's constant, rounded to the dtype).
+pub(crate) const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+/// Selu's `scale · alpha` (TF's constant, rounded to the dtype).
+pub(crate) const SELU_SCALE_ALPHA: f64 = 1.758_099_340_847_376_9;
 
 fn sigmoid<T: Real>(x: T) -> T {
     if x >= T::ZERO {

@@ -59,7 +59,7 @@ const ACCUMULATORS: usize = 16;
 
 /// Reduces one contiguous lane with `f`, using [`ACCUMULATORS`] partial results combined in a
 /// fixed order.
-fn reduce_lane<T: Element>(lane: &[T], init: T, f: &impl Fn(T, T) -> T) -> T {
+pub(crate) fn reduce_lane<T: Element>(lane: &[T], init: T, f: &impl Fn(T, T) -> T) -> T {
     let mut acc = [init; ACCUMULATORS];
     let chunks = lane.chunks_exact(ACCUMULATORS);
     let rest = chunks.remainder();

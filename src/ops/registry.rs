@@ -4,8 +4,8 @@
 
 use super::Op;
 use super::{
-    argmax, array, assert, bias, binary, compare, control, linalg, nn, random, reduce, resource, state, train, unary,
-    xent,
+    argmax, array, assert, bias, binary, compare, control, fused_grad, linalg, loss, nn, nn_grad, passthrough, random,
+    reduce, resource, state, train, unary, xent,
 };
 use std::sync::Arc;
 
@@ -139,6 +139,22 @@ registry! {
     "LogSoftmax" => nn::LogSoftmax,
     "SoftmaxCrossEntropyWithLogits" => xent::SoftmaxCrossEntropyWithLogits,
     "SparseSoftmaxCrossEntropyWithLogits" => xent::SparseSoftmaxCrossEntropyWithLogits,
+    // training-graph gradients, losses and pass-throughs
+    "Relu6Grad" => nn_grad::Relu6Grad,
+    "EluGrad" => nn_grad::EluGrad,
+    "SeluGrad" => nn_grad::SeluGrad,
+    "SoftplusGrad" => nn_grad::SoftplusGrad,
+    "LeakyReluGrad" => nn_grad::LeakyReluGrad,
+    "SigmoidGrad" => fused_grad::SigmoidGrad,
+    "SqrtGrad" => fused_grad::SqrtGrad,
+    "RsqrtGrad" => fused_grad::RsqrtGrad,
+    "ReciprocalGrad" => fused_grad::ReciprocalGrad,
+    "Selu" => nn::Selu,
+    "Reciprocal" => unary::Reciprocal,
+    "L2Loss" => loss::L2Loss,
+    "SquaredDifference" => binary::SquaredDifference,
+    "Snapshot" => passthrough::Snapshot,
+    "PreventGradient" => passthrough::PreventGradient,
     // optimizer updates
     "ApplyGradientDescent" => train::ApplyGradientDescent,
     "ApplyMomentum" => train::ApplyMomentum,

@@ -1,4 +1,4 @@
-//! Element-wise functions of one tensor: Neg, Abs, Sign, Square, Sqrt, Rsqrt, Exp, Log, Log1p,
+//! Element-wise functions of one tensor: Neg, Abs, Sign, Square, Sqrt, Rsqrt, Reciprocal, Exp, Log, Log1p,
 //! Floor, Ceil, Round, Sin, Cos, LogicalNot, Cast.
 //!
 //! Each op is one `unary_op!` block: its function, its builder method and its gradient, with the
@@ -150,6 +150,16 @@ unary_op!(
         let y3 = g.mul(y2, y)?;
         g.mul(h, y3)
     })?)
+);
+unary_op!(
+    /// `1 / x` (TF `Reciprocal`). TF's op definition also lists integer types, but TF has no CPU
+    /// kernel for them, so a graph with one cannot run in TF either: floats only.
+    Reciprocal, reciprocal, Real, |x| x.recip(),
+    // dy/dx = −y² (fused as ReciprocalGrad)
+    grad(|gx| {
+        let (_, y, g) = xyg(gx);
+        Some(gx.g.op("ReciprocalGrad", super::fused_grad::ReciprocalGrad {}, &[y, g])?)
+    })
 );
 unary_op!(
     /// `e^x`.

@@ -123,6 +123,7 @@ pub fn valid_attr(kind: &str, draw: u8) -> Option<Value> {
             let x = float(draw);
             if x.is_finite() { json!(x) } else { json!(1e39) }
         }
+        "String" => json!(["", "gradient disabled", "é ü \u{0}"][i % 3]),
         "DataFormat" => json!(["NHWC", "NCHW"][i % 2]),
         // No function library in a fuzzed graph: binding fails with an error naming the function.
         "FuncName" => json!({ "name": if i.is_multiple_of(2) { "f" } else { "" } }),

@@ -433,9 +433,56 @@ def more_layouts():
     case("SelectV2", [("condition", np.array(True)), ("t", i32(2, 2)), ("e", i32(2))], name="SelectV2 scalar condition")
 
 
+def training_grads():
+    """The fused gradients, losses and pass-throughs of TF's training graphs, at their kinks too."""
+    grads, wide = f32(2, 5), f32(2, 5, lo=-8.0, hi=8.0)
+    kinks = np.array([-1.0, 0.0, 3.0, 6.0, 7.0, np.nan, 0.0, 6.0], np.float32)
+    g8 = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 5.0, np.inf, -np.inf], np.float32)
+    case("Relu6Grad", [("gradients", grads), ("features", wide)])
+    case("Relu6Grad", [("gradients", g8), ("features", kinks)], name="Relu6Grad kinks")
+    case("Relu6Grad", [("gradients", i32(6)), ("features", np.array([-1, 0, 3, 6, 7, 5], np.int32))],
+         name="Relu6Grad int32")
+    elu_out = np.where(wide < 0, np.expm1(wide), wide).astype(np.float32)
+    case("EluGrad", [("gradients", grads), ("outputs", elu_out)])
+    case("EluGrad", [("gradients", f64(4)), ("outputs", np.array([-0.5, 0.0, -0.0, 2.0]))], name="EluGrad float64 zero")
+    case("SeluGrad", [("gradients", grads), ("outputs", f32(2, 5, lo=-1.7, hi=3.0))])
+    case("SeluGrad", [("gradients", f64(4)), ("outputs", np.array([-1.5, 0.0, -0.0, 2.0]))], name="SeluGrad float64 zero")
+    case("SoftplusGrad", [("gradients", grads), ("features", wide)])
+    case("SoftplusGrad", [("gradients", np.ones(9, np.float32)), ("features", np.array(
+        [-100.0, -30.0, -5.0, -1e-3, 0.0, 1e-3, 5.0, 30.0, 100.0], np.float32))], name="SoftplusGrad wide")
+    case("LeakyReluGrad", [("gradients", grads), ("features", np.array([-1, 0, 1, 2, -3] * 2, np.float32).reshape(2, 5))],
+         {"alpha": 0.3})
+    case("LeakyReluGrad", [("gradients", f64(3)), ("features", np.array([-1.0, 0.0, 1.0]))], name="LeakyReluGrad default")
+    case("SigmoidGrad", [("y", f32(2, 5, lo=0.0, hi=1.0)), ("dy", grads)])
+    case("SigmoidGrad", [("y", f64(3, lo=0.0, hi=1.0)), ("dy", f64(3))], name="SigmoidGrad float64")
+    pos = f32(2, 5, lo=0.01, hi=9.0)
+    for op in ["SqrtGrad", "RsqrtGrad", "ReciprocalGrad"]:
+        case(op, [("y", pos), ("dy", grads)])
+        case(op, [("y", np.array([0.0, 0.0, np.inf, 2.0], np.float32)), ("dy", np.array([0.0, 1.0, 0.0, -0.0], np.float32))],
+             name=op + " zero dy")
+    case("RsqrtGrad", [("y", f64(3, lo=0.1, hi=4.0)), ("dy", f64(3))], name="RsqrtGrad float64")
+    case("Selu", [("features", wide)])
+    case("Selu", [("features", np.array([-100.0, -1e-7, -0.0, 0.0, 1e-7, 30.0, np.nan], np.float32))], name="Selu edges")
+    case("Selu", [("features", f64(6))], name="Selu float64")
+    case("Reciprocal", [("x", nonzero(f32(2, 5)))])
+    case("Reciprocal", [("x", np.array([0.0, -0.0, np.inf, np.nan, 3.0], np.float64))], name="Reciprocal float64 edges")
+    case("L2Loss", [("t", f32(3, 4))])
+    case("L2Loss", [("t", f32(1000, lo=0.0, hi=1.0))], name="L2Loss long")
+    case("L2Loss", [("t", np.zeros((0, 3), np.float64))], name="L2Loss empty float64")
+    case("SquaredDifference", [("x", f32(3, 4)), ("y", f32(4))], name="SquaredDifference row broadcast")
+    case("SquaredDifference", [("x", f64(2, 1)), ("y", f64(3))], name="SquaredDifference float64 outer broadcast")
+    case("SquaredDifference", [("x", np.array([2**31 - 1, -7, 3], np.int32)), ("y", np.array([-(2**31), 2, 3], np.int32))],
+         name="SquaredDifference int32 wraps")
+    case("SquaredDifference", [("x", np.array([2**40, -5], np.int64)), ("y", np.array([3, 2**33], np.int64))],
+         name="SquaredDifference int64")
+    case("Snapshot", [("input", f32(2, 3))])
+    case("Snapshot", [("input", np.array([True, False]))], name="Snapshot bool")
+    case("PreventGradient", [("input", i32(4))], {"message": "no second derivative"})
+
+
 if __name__ == "__main__":
     for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
-                 int64s, more_layouts]:
+                 int64s, more_layouts, training_grads]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -7,6 +7,7 @@
 mod array;
 mod control;
 mod golden;
+mod grads;
 mod math;
 mod nn;
 mod resource;
@@ -118,6 +119,21 @@ const FORWARD: &[(&str, Check)] = &[
     ("LogSoftmax", nn::log_softmax),
     ("SoftmaxCrossEntropyWithLogits", nn::softmax_xent),
     ("SparseSoftmaxCrossEntropyWithLogits", nn::sparse_softmax_xent),
+    ("Relu6Grad", grads::relu6_grad),
+    ("EluGrad", grads::elu_grad),
+    ("SeluGrad", grads::selu_grad),
+    ("SoftplusGrad", grads::softplus_grad),
+    ("LeakyReluGrad", grads::leaky_relu_grad),
+    ("SigmoidGrad", grads::sigmoid_grad),
+    ("SqrtGrad", grads::sqrt_grad),
+    ("RsqrtGrad", grads::rsqrt_grad),
+    ("ReciprocalGrad", grads::reciprocal_grad),
+    ("Selu", grads::selu),
+    ("Reciprocal", grads::reciprocal),
+    ("L2Loss", grads::l2_loss),
+    ("SquaredDifference", grads::squared_difference),
+    ("Snapshot", grads::snapshot),
+    ("PreventGradient", grads::prevent_gradient),
     ("ApplyGradientDescent", train::gradient_descent),
     ("ApplyMomentum", train::momentum),
     ("ApplyAdam", train::adam),
@@ -192,6 +208,11 @@ fn softmax_xent_of_large_logits_keeps_precision() {
 #[test]
 fn relu_passes_nan_and_relu_grad_multiplies() {
     nn::relu_nan();
+}
+
+#[test]
+fn elu_is_tf_exp_minus_one_near_zero() {
+    nn::elu_near_zero();
 }
 
 #[test]

@@ -167,3 +167,12 @@ pub fn relu_nan() {
     let t = eval_tiled(&inputs, |g, x| g.op("ReluGrad", stepflow::ops::nn::ReluGrad {}, x)).unwrap();
     assert_close(&t, &[3], &[f64::NAN, f64::NAN, 0.]);
 }
+
+/// Elu is TF's `exp(x) − 1`, not `expm1`: at −1e-7 in f32, `exp` rounds to 1 − 2⁻²³, so TF's
+/// value is −2⁻²³ = −1.1920928955078125e-7 (expm1 would give −1e-7); and −0 stays −0.
+pub fn elu_near_zero() {
+    let t = un(f32s(&[3], &[-1e-7, -0.0, 1e-7]), Graph::elu);
+    // Exact: the two differ by less than the tolerance of `assert_close`.
+    assert_eq!(t.to_f64_vec(), vec![-1.1920928955078125e-7, 0., 1e-7_f32 as f64], "{t}");
+    assert!(t.to_f64_vec()[1].is_sign_negative(), "Elu(−0) is −0, as TF: {t}");
+}
