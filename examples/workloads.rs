@@ -2,6 +2,8 @@
 //! initializes its variables once, then times only `Session::run` calls.
 //!
 //! usage: cargo run --release --example workloads -- [NAME ...]
+//! `linreg_train_tf` and `mlp_digits_train_tf` (not in the default list) run those workloads on
+//! the graphs TensorFlow builds for them, imported (`bench/tf/`), to compare with the native ones.
 //! prints one line per workload: `NAME MICROSECONDS us/run`, the median over 5 timed rounds
 //! (after one warm-up round) of the mean time of one run in that round.
 
@@ -24,7 +26,9 @@ fn main() -> Result<()> {
             "lr_fetch" => lr_fetch()?,
             "step_and_lr" => step_and_lr()?,
             "linreg_train" => linreg_train()?,
+            "linreg_train_tf" => linreg_train_tf()?,
             "mlp_digits_train" => mlp_digits_train()?,
+            "mlp_digits_train_tf" => time_mlp(models::digits_mlp_imported()?, 1000)?,
             "mlp_big_train" => mlp_big_train()?,
             "wide_parallel" => wide_parallel()?,
             other => {
@@ -47,11 +51,28 @@ fn step_and_lr() -> Result<f64> {
     timing::time(2000, || s.run(&[], &[lr, inc], &[]).map(drop))
 }
 
-/// Linear regression trained with gradient descent on `exponential_decay`, 32 fixed rows fed.
-fn linreg_train() -> Result<f64> {
+/// The 32 fixed rows of linreg_train.
+fn linreg_rows() -> Result<(Tensor, Tensor)> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let xs = Tensor::from_vec(&[32, 3], (0..96).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect())?;
     let ys = Tensor::from_vec(&[32, 1], (0..32).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect())?;
+    Ok((xs, ys))
+}
+
+/// linreg_train on the graph TensorFlow builds for it (`bench/tf/linreg_train.pbtxt`), imported.
+fn linreg_train_tf() -> Result<f64> {
+    let g = Graph::load(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/tf/linreg_train.pbtxt"))?;
+    let (x, y, train, init) = (g.output("x")?, g.output("y")?, g.node_id("train")?, g.node_id("init")?);
+    let s = Session::new(g);
+    s.run(&[], &[], &[init])?;
+    let (xs, ys) = linreg_rows()?;
+    let feeds = [(x, xs), (y, ys)];
+    timing::time(1000, || s.run(&feeds, &[], &[train]).map(drop))
+}
+
+/// Linear regression trained with gradient descent on `exponential_decay`, 32 fixed rows fed.
+fn linreg_train() -> Result<f64> {
+    let (xs, ys) = linreg_rows()?;
     let mut g = Graph::new();
     let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(3)]))?;
     let y = g.placeholder(DType::Float32, Shape::partial(&[None, Some(1)]))?;

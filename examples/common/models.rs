@@ -55,8 +55,13 @@ pub fn mlp(sizes: &[usize], adam: bool, xs: Vec<f32>, labels: Vec<usize>, batch:
     };
     let session = Session::new(g);
     session.initialize()?;
+    Ok(Mlp { session, x, y, train, batches: batches(&xs, &labels, d, k, batch)? })
+}
+
+/// The rows cut into batches of `batch`, labels one-hot over `k` classes.
+fn batches(xs: &[f32], labels: &[usize], d: usize, k: usize, batch: usize) -> Result<Vec<(Tensor, Tensor)>> {
     let rows = labels.len() / batch;
-    let batches = (0..rows)
+    (0..rows)
         .map(|i| {
             let bx = xs[i * batch * d..(i + 1) * batch * d].to_vec();
             let by: Vec<f32> = labels[i * batch..(i + 1) * batch]
@@ -65,15 +70,32 @@ pub fn mlp(sizes: &[usize], adam: bool, xs: Vec<f32>, labels: Vec<usize>, batch:
                 .collect();
             Ok((Tensor::from_vec(&[batch, d], bx)?, Tensor::from_vec(&[batch, k], by)?))
         })
-        .collect::<Result<_>>()?;
-    Ok(Mlp { session, x, y, train, batches })
+        .collect()
+}
+
+/// The digits as 64 pixels scaled to [0, 1] and integer labels.
+fn digits() -> Result<(Vec<f32>, Vec<usize>)> {
+    let t = Table::from_csv(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
+    let xs: Vec<f32> = t.rows.iter().flat_map(|r| r[..64].iter().map(|&p| p as f32 / 16.0)).collect();
+    let labels: Vec<usize> = t.rows.iter().map(|r| r[64] as usize).collect();
+    Ok((xs, labels))
+}
+
+/// mlp_digits_train on the graph TensorFlow builds for it (`bench/tf/mlp_digits_train.pbtxt`),
+/// imported: placeholders `x`, `y`, train op `train`, initialized by the graph's `init`.
+pub fn digits_mlp_imported() -> Result<Mlp> {
+    let g = Graph::load(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/tf/mlp_digits_train.pbtxt"))?;
+    let (x, y, train) = (g.output("x")?, g.output("y")?, g.node_id("train")?);
+    let init = g.node_id("init")?;
+    let session = Session::new(g);
+    session.run(&[], &[], &[init])?;
+    let (xs, labels) = digits()?;
+    Ok(Mlp { session, x, y, train, batches: batches(&xs, &labels, 64, 10, 64)? })
 }
 
 /// 64→128→10 on the digits data with Adam, batches of 64 (the mlp_digits_train workload).
 pub fn digits_mlp() -> Result<Mlp> {
-    let t = Table::from_csv(concat!(env!("CARGO_MANIFEST_DIR"), "/data/digits.csv"))?;
-    let xs: Vec<f32> = t.rows.iter().flat_map(|r| r[..64].iter().map(|&p| p as f32 / 16.0)).collect();
-    let labels: Vec<usize> = t.rows.iter().map(|r| r[64] as usize).collect();
+    let (xs, labels) = digits()?;
     mlp(&[64, 128, 10], true, xs, labels, 64)
 }
 
