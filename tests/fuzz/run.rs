@@ -25,6 +25,7 @@ pub fn check(case: &Case) -> Result<Outcome, String> {
         Ok(g) => g,
         Err(e) => return well_formed(&e, case.op).map(|()| Outcome::Refused),
     };
+    round_trip(&g)?;
     let grads = if case.grad { gradient(&mut g, case)? } else { Vec::new() };
     let s = Session::new(g);
     s.initialize().map_err(|e| format!("the inputs' initializers failed: {e}"))?;
@@ -64,6 +65,27 @@ pub fn check(case: &Case) -> Result<Outcome, String> {
         }
         Err(e) => well_formed(&e, case.op).map(|()| Outcome::Failed),
     }
+}
+
+/// A graph that loads exports to TensorFlow's GraphDef (or says in one line, naming the node,
+/// what TF cannot hold), and the export imports back with the same output specs.
+fn round_trip(g: &Graph) -> Result<(), String> {
+    let tf = match g.to_tf() {
+        Ok(tf) => tf,
+        Err(e) if e.to_string().contains('\n') || !e.to_string().contains(&format!("'{NODE}'")) => {
+            return Err(format!("badly formed export error: {e}"));
+        }
+        Err(_) => return Ok(()),
+    };
+    let bytes = tf.encode(stepflow::io::tf::Form::Binary).map_err(|e| format!("the export does not encode: {e}"))?;
+    let back =
+        stepflow::io::tf::TfGraph::parse(&bytes, "export").map_err(|e| format!("the export does not parse: {e}"))?;
+    let g2 = Graph::from_tf(&back, "export").map_err(|e| format!("the export does not import: {e}"))?;
+    let specs = |g: &Graph| g.node_id(NODE).map(|id| g.node(id).outputs().to_vec()).map_err(|e| e.to_string());
+    if specs(g)? != specs(&g2)? {
+        return Err(format!("the export imports with other outputs: {:?} against {:?}", specs(g)?, specs(&g2)?));
+    }
+    Ok(())
 }
 
 /// The gradient of the node's first output, when it is a float, with respect to its float inputs

@@ -1,11 +1,11 @@
-"""Writes src/io/tf/export/op_defs.json: TensorFlow's own definition (OpDef) of every op stepflow
+"""Writes src/io/tf/op_defs.json: TensorFlow's own definition (OpDef) of every op stepflow
 registers, cut to what writing a GraphDef needs: each input and output argument's name and how its
 type is given (a fixed type, a type attribute, a list-of-types attribute, a count attribute), and
 each attribute's name, kind and whether TF has a default for it. stepflow's exporter derives TF's
 type and count attributes (`T`, `N`, `Tidx`, ...) from these, as TensorFlow's own graph builder does.
 
 usage (from the crate's root, in a Python venv with tensorflow-cpu==2.21.0):
-  python tests/tf/make_op_defs.py > src/io/tf/export/op_defs.json
+  python tests/tf/make_op_defs.py > src/io/tf/op_defs.json
 """
 
 import json

@@ -33,6 +33,7 @@ mod export;
 mod forms;
 mod import;
 mod meta;
+mod op_defs;
 mod proto;
 mod tensor;
 mod types;

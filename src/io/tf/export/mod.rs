@@ -3,7 +3,7 @@
 //!
 //! Every node keeps its name, op type, inputs and control inputs; composites of stepflow's graph
 //! files were expanded to TF's ops when the graph was built. Attributes take TF's names and kinds
-//! from TF's op definitions ([`op_defs`]), which also give the type and count attributes TF needs
+//! from TF's op definitions (`op_defs.json`), which also give the type and count attributes TF needs
 //! (`T`, `N`, `Tidx`, ...), derived from the dtypes stepflow inferred. Variables are TF variables
 //! with their `w/Assign` initializers, and an `init` op runs all of them when the graph has none.
 //! An `Assert`'s message becomes TF's string constants again, and stepflow's order of unordered
@@ -27,14 +27,13 @@
 //! ```
 
 mod attrs;
-mod op_defs;
 mod order;
 
+use super::op_defs::op_def;
 use super::{AttrValue, TfGraph, TfNode, TfTensor, TfType, tensor::string_scalar};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
 use crate::ops::op_attributes;
-use op_defs::op_def;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

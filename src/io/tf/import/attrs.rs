@@ -3,13 +3,15 @@
 //! An op reads the attributes it honours through its own struct (`ATTRIBUTES` lists them). Of the
 //! rest, a node may carry:
 //! - TensorFlow's internal attributes (`_class`, `_output_shapes`, ...), which never change a result;
-//! - type attributes (`T`, `Tidx`, `SrcT`, ...): stepflow infers dtypes from the inputs and checks
+//! - type attributes (`T`, `Tidx`, `SrcT`, ..., by TF's op definition or by value, an empty list
+//!   included): stepflow infers dtypes from the inputs and checks
 //!   them when the node is wired;
 //! - the attributes of [`NO_EFFECT`], which do not change a result whatever their value;
 //! - the attributes of [`DEFAULT_ONLY`] at the one value stepflow implements.
 //!
 //! Anything else is an error naming the attribute and its value.
 
+use crate::io::tf::op_defs::op_def;
 use crate::io::tf::{AttrList, AttrValue, TfTensor};
 use crate::ops::Attribute;
 use serde_json::{Map, Value};
@@ -46,9 +48,12 @@ fn default_only(name: &str) -> Option<Value> {
 /// The attributes of a node of type `op` for its stepflow op: the ones in `accepted`, converted;
 /// `Err` names the first attribute stepflow cannot honour.
 pub(super) fn op_attrs<'a>(
+    op: &str,
     attrs: impl Iterator<Item = (&'a String, &'a AttrValue)>,
     accepted: &[Attribute],
 ) -> Result<Map<String, Value>, String> {
+    let tf_kind =
+        |name: &str| op_def(op).and_then(|d| d.attrs.iter().find(|a| a.name == name)).map(|a| a.kind.as_str());
     let mut out = Map::new();
     for (name, value) in attrs {
         if name.starts_with('_') {
@@ -58,7 +63,8 @@ pub(super) fn op_attrs<'a>(
             out.insert(name.clone(), to_json(value).map_err(|e| format!("attr '{name}': {e}"))?);
             continue;
         }
-        if is_type(value) || NO_EFFECT.contains(&name.as_str()) {
+        let type_attr = matches!(tf_kind(name), Some("type" | "list(type)"));
+        if type_attr || is_type(value) || NO_EFFECT.contains(&name.as_str()) {
             continue;
         }
         let shown = to_json(value).unwrap_or(Value::Null);

@@ -79,7 +79,7 @@ fn native(tf: &TfGraph, file: &str, variables: Vec<VariableDef>) -> Result<Graph
 pub(super) fn node(n: &TfNode, file: &str) -> Result<NodeDef> {
     let accepted = op_attributes(&n.op)
         .ok_or_else(|| Error::format(file, format!("node '{}': unknown op type '{}'", n.name, n.op)))?;
-    let attrs = attrs::op_attrs(n.attrs.iter(), accepted)
+    let attrs = attrs::op_attrs(&n.op, n.attrs.iter(), accepted)
         .map_err(|e| Error::format(file, format!("node '{}' ({}): {e}", n.name, n.op)))?;
     Ok(NodeDef {
         name: n.name.clone(),

@@ -1,5 +1,6 @@
 //! TensorFlow's definitions of stepflow's ops (`op_defs.json`, written from TF's own op registry
 //! by `tests/tf/make_op_defs.py`): the argument lists and attributes a GraphDef node must carry.
+//! The importer reads from them which attributes are TF's type attributes, which it drops.
 //! From them the exporter derives TF's type and count attributes (`T`, `N`, `Tidx`, `Tin`, ...)
 //! from the dtypes and number of a node's inputs and outputs, as TF's graph builder does.
 
@@ -9,15 +10,15 @@ use std::sync::OnceLock;
 
 /// One op's definition, cut to what export needs.
 #[derive(Debug, serde::Deserialize)]
-pub(super) struct OpDef {
-    pub(super) inputs: Vec<ArgDef>,
-    pub(super) outputs: Vec<ArgDef>,
-    pub(super) attrs: Vec<AttrDef>,
+pub(crate) struct OpDef {
+    pub(crate) inputs: Vec<ArgDef>,
+    pub(crate) outputs: Vec<ArgDef>,
+    pub(crate) attrs: Vec<AttrDef>,
 }
 
 /// An input or output argument.
 #[derive(Debug, serde::Deserialize)]
-pub(super) struct ArgDef {
+pub(crate) struct ArgDef {
     type_attr: Option<String>,
     number_attr: Option<String>,
     type_list_attr: Option<String>,
@@ -25,11 +26,11 @@ pub(super) struct ArgDef {
 
 /// An attribute: its name, TF kind (`int`, `list(type)`, ...) and whether TF has a default.
 #[derive(Debug, serde::Deserialize)]
-pub(super) struct AttrDef {
-    pub(super) name: String,
+pub(crate) struct AttrDef {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub(super) kind: String,
-    pub(super) default: bool,
+    pub(crate) kind: String,
+    pub(crate) default: bool,
 }
 
 impl ArgDef {
@@ -40,7 +41,7 @@ impl ArgDef {
 }
 
 /// TF's definition of op `op_type`, `None` for an op TF does not have.
-pub(super) fn op_def(op_type: &str) -> Option<&'static OpDef> {
+pub(crate) fn op_def(op_type: &str) -> Option<&'static OpDef> {
     static DEFS: OnceLock<HashMap<String, OpDef>> = OnceLock::new();
     DEFS.get_or_init(|| serde_json::from_str(include_str!("op_defs.json")).unwrap_or_default()).get(op_type)
 }
@@ -49,7 +50,7 @@ impl OpDef {
     /// How `n` tensors fall into the arguments `args`: the count of each. Fixed arguments take
     /// one; the repeated ones share the rest equally (TF's ops have at most one repeated argument,
     /// or several with the same count, as DynamicStitch).
-    pub(super) fn split(args: &[ArgDef], n: usize) -> Result<Vec<usize>, String> {
+    pub(crate) fn split(args: &[ArgDef], n: usize) -> Result<Vec<usize>, String> {
         let repeated = args.iter().filter(|a| a.repeated()).count();
         let fixed = args.len() - repeated;
         let rest = n.checked_sub(fixed).ok_or_else(|| format!("has {n} tensors where TF's op needs {fixed}"))?;
@@ -60,7 +61,7 @@ impl OpDef {
     }
 
     /// The type and count attributes of a node whose inputs and outputs have these types.
-    pub(super) fn type_attrs(
+    pub(crate) fn type_attrs(
         &self,
         inputs: &[TfType],
         outputs: &[TfType],
