@@ -11,6 +11,7 @@ mod math;
 mod nn;
 mod resource;
 mod run;
+mod slicing;
 mod state;
 mod tiles;
 mod train;
@@ -102,6 +103,16 @@ const FORWARD: &[(&str, Check)] = &[
     ("ZerosLike", array::zeros_ones_like),
     ("OnesLike", array::zeros_ones_like),
     ("BroadcastGradientArgs", array::broadcast_gradient_args),
+    ("Unpack", slicing::unpack),
+    ("StridedSlice", slicing::strided_slice),
+    ("StridedSliceGrad", slicing::strided_slice_grad),
+    ("Range", slicing::range),
+    ("ShapeN", slicing::shape_n),
+    ("ConcatOffset", slicing::concat_offset),
+    ("InvertPermutation", slicing::invert_permutation),
+    ("DynamicStitch", slicing::dynamic_stitch),
+    ("Split", slicing::split),
+    ("SplitV", slicing::split_v_op),
     ("Relu", nn::relu),
     ("ReluGrad", nn::relu_grad),
     ("TanhGrad", nn::tanh_grad),
