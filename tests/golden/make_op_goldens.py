@@ -433,9 +433,64 @@ def more_layouts():
     case("SelectV2", [("condition", np.array(True)), ("t", i32(2, 2)), ("e", i32(2))], name="SelectV2 scalar condition")
 
 
+def slicing():
+    """The array ops of TF's training graphs: unstack, strided slices, ranges, splits, stitches."""
+    x = f32(3, 4, 2)
+    case("Unpack", [("value", x)], {"num": 4, "axis": 1}, outputs=4)
+    case("Unpack", [("value", i32(2, 3))], {"num": 3, "axis": -1}, outputs=3, name="Unpack int32 axis -1")
+    i32v = lambda *v: np.array(v, np.int32)  # noqa: E731
+    for name, b, e, st, masks in [
+        ("StridedSlice", [0, 1], [0, 0], [-1, 2], {"begin_mask": 1, "end_mask": 3}),
+        ("StridedSlice shrink", [1], [2], [1], {"shrink_axis_mask": 1}),
+        ("StridedSlice ellipsis new axis", [0, 0, -1], [0, 0, 0], [1, 1, 1],
+         {"ellipsis_mask": 1, "new_axis_mask": 2, "shrink_axis_mask": 4}),
+        ("StridedSlice clamped", [-2, 0, 5], [10, -3, 0], [1, 1, -2], {"begin_mask": 2}),
+        ("StridedSlice negative stride shrink", [2, -1, 1], [0, 0, 2], [-1, -2, 1],
+         {"end_mask": 3, "shrink_axis_mask": 4}),
+        ("StridedSlice middle ellipsis", [1, 0, 1], [3, 0, 2], [1, 1, 1], {"ellipsis_mask": 2}),
+    ]:
+        case("StridedSlice", [("input", x), ("begin", i32v(*b)), ("end", i32v(*e)), ("strides", i32v(*st))],
+             masks, name=name)
+    case("StridedSlice", [("input", i32(5)), ("begin", np.array([-1], np.int64)), ("end", np.array([0], np.int64)),
+                          ("strides", np.array([-2], np.int64))], {"end_mask": 1}, name="StridedSlice int64 spec")
+    case("StridedSliceGrad", [("shape", i32v(3, 4, 2)), ("begin", i32v(0, 1)), ("end", i32v(0, 0)),
+                              ("strides", i32v(-1, 2)), ("dy", f32(3, 2, 2))], {"begin_mask": 1, "end_mask": 3})
+    case("StridedSliceGrad", [("shape", i32v(3, 4, 2)), ("begin", i32v(0, -1)), ("end", i32v(0, 0)),
+                              ("strides", i32v(1, 1)), ("dy", f64(3, 4, 1))], {"ellipsis_mask": 1, "end_mask": 2},
+         name="StridedSliceGrad ellipsis float64")
+    case("Range", [("start", np.int32(5)), ("limit", np.int32(-2)), ("delta", np.int32(-3))])
+    case("Range", [("start", np.float32(0.1)), ("limit", np.float32(2.0)), ("delta", np.float32(0.1))],
+         name="Range float32")
+    case("Range", [("start", np.float32(0.0)), ("limit", np.float32(1.0)), ("delta", np.float32(0.1))],
+         name="Range float32 size rule")
+    case("Range", [("start", np.float64(-1.0)), ("limit", np.float64(1.0)), ("delta", np.float64(0.3))],
+         name="Range float64")
+    case("Range", [("start", np.int64(-7)), ("limit", np.int64(8)), ("delta", np.int64(4))], name="Range int64")
+    case("ShapeN", [("input", [x, f32(2), np.float32(1.0)])], outputs=3)
+    case("ShapeN", [("input", [x, f32(0, 2)])], {"out_type": "int64"}, {"out_type": tf.int64}, outputs=2,
+         name="ShapeN int64")
+    case("ConcatOffset", [("concat_dim", np.int32(1)), ("shape", [i32v(2, 3, 5), i32v(2, 1, 5), i32v(2, 4, 5)])],
+         outputs=3)
+    case("ConcatOffset", [("concat_dim", np.int32(-3)), ("shape", [i32v(2, 3, 5), i32v(6, 3, 5)])], outputs=2,
+         name="ConcatOffset negative axis")
+    case("InvertPermutation", [("x", i32v(3, 0, 4, 1, 2))])
+    case("InvertPermutation", [("x", np.array([1, 2, 0], np.int64))], name="InvertPermutation int64")
+    case("DynamicStitch", [("indices", [i32v(0, 4), np.array([[1, 4], [2, 6]], np.int32)]),
+                           ("data", [f32(2, 3), f32(2, 2, 3)])])
+    case("DynamicStitch", [("indices", [np.array(2, np.int32), i32v(0, 1)]), ("data", [i32(), i32(2)])],
+         name="DynamicStitch scalar index int32")
+    case("Split", [("axis", np.int32(1)), ("value", x)], {"num_split": 2}, outputs=2)
+    case("Split", [("axis", np.int32(-1)), ("value", i32(2, 3))], {"num_split": 3}, outputs=3,
+         name="Split int32 axis -1")
+    case("SplitV", [("value", x), ("size_splits", i32v(1, -1, 1)), ("axis", np.int32(1))], {"num_split": 3},
+         outputs=3)
+    case("SplitV", [("value", f64(5, 2)), ("size_splits", np.array([2, 0, 3], np.int64)), ("axis", np.int32(0))],
+         {"num_split": 3}, outputs=3, name="SplitV int64 sizes")
+
+
 if __name__ == "__main__":
     for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
-                 int64s, more_layouts]:
+                 int64s, more_layouts, slicing]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -128,7 +128,7 @@ pub fn range() {
 pub fn shape_n() {
     let out = eval(|g| {
         let x = feed(g, grid())?;
-        let y = feed(g, Tensor::scalar(1i32))?;
+        let y = feed(g, Tensor::scalar(1.0f32))?;
         g.shape_n(&[x, y])
     })
     .unwrap();

@@ -19,7 +19,8 @@ fn int_vector(dtype: DType, values: Vec<i64>) -> OpResult<Tensor> {
 }
 
 op! {
-    /// The shape of each of its N inputs, as N integer vectors of `out_type` (`tf.shape_n`).
+    /// The shape of each of its N inputs (of one dtype), as N integer vectors of `out_type`
+    /// (`tf.shape_n`).
     ShapeN derive(Copy) { #[serde(default = "int32")] out_type: DType }
 }
 
@@ -30,6 +31,9 @@ impl Op for ShapeN {
         }
         if !self.out_type.is_int() {
             return Err(crate::invalid!("out_type must be int32 or int64, got {}", self.out_type));
+        }
+        for i in 1..cx.len() {
+            cx.same_dtype(0, i)?;
         }
         Ok((0..cx.len()).map(|i| TensorSpec::new(self.out_type, Shape::partial(&[cx.input(i).shape.rank()]))).collect())
     }
