@@ -6,7 +6,8 @@
 //! through the library's loader and run through a session with its placeholders fed.
 //!
 //! Invariants: no panic, no hang (each case has a time limit), no memory beyond a bound far below
-//! the tensor size limit, every error one line naming the node and its op, and every kernel's
+//! the tensor size limit (plus what the node's outputs hold: a Range up to an int32 limit may
+//! legitimately fill a gigabyte), every error one line naming the node and its op, and every kernel's
 //! outputs of the dtype and shape that shape inference promised (checked by the executor with
 //! `RunOptions::check_outputs` and again here). Failures found are pinned in
 //! `tests/fuzz_regressions.rs`.
@@ -69,11 +70,13 @@ fn every_op_keeps_the_invariants_on_hostile_inputs() {
     let mut runner = TestRunner::new(config);
     let result = runner.run(&case(), |c| {
         reset_peak_memory();
-        let outcome = bounded(&c, CASE_TIME_LIMIT).map_err(TestCaseError::fail)?;
+        let ended = bounded(&c, CASE_TIME_LIMIT).map_err(TestCaseError::fail)?;
         if let Some(peak) = peak_memory() {
-            prop_assert!(peak < PEAK_MEMORY_LIMIT, "peak memory {peak} bytes");
+            // A node whose outputs are large (a Range up to an int32 limit) may hold them twice.
+            let allowed = PEAK_MEMORY_LIMIT + 2 * ended.output_bytes;
+            prop_assert!(peak < allowed, "peak memory {peak} bytes, outputs {} bytes", ended.output_bytes);
         }
-        record(c.op, outcome);
+        record(c.op, ended.outcome);
         Ok(())
     });
     print_outcomes();
@@ -126,8 +129,8 @@ fn survey_of_failures() {
                 .or_insert_with(|| (0, format!("{c:?}")))
                 .0 += 1;
         }
-        if let Ok(o) = result {
-            record(c.op, o);
+        if let Ok(e) = result {
+            record(c.op, e.outcome);
         }
         if let Err(e) = result {
             let key: String = format!("{} {}", c.op, e.chars().take(70).collect::<String>());

@@ -18,12 +18,26 @@ pub enum Outcome {
     Ran,
 }
 
+/// How a case ended, and the bytes its node's outputs hold (when it ran): memory the case
+/// legitimately needs, beyond what its inputs' values bound (a `Range` of an int32 limit).
+#[derive(Clone, Copy, Debug)]
+pub struct Ended {
+    pub outcome: Outcome,
+    pub output_bytes: u64,
+}
+
+impl From<Outcome> for Ended {
+    fn from(outcome: Outcome) -> Self {
+        Ended { outcome, output_bytes: 0 }
+    }
+}
+
 /// Loads and runs `case`, checking every invariant but time.
-pub fn check(case: &Case) -> Result<Outcome, String> {
+pub fn check(case: &Case) -> Result<Ended, String> {
     let doc = case.document().to_string();
     let mut g = match Graph::from_json(&doc, "fuzz case") {
         Ok(g) => g,
-        Err(e) => return well_formed(&e, case.op).map(|()| Outcome::Refused),
+        Err(e) => return well_formed(&e, case.op).map(|()| Outcome::Refused.into()),
     };
     let grads = if case.grad { gradient(&mut g, case)? } else { Vec::new() };
     let s = Session::new(g);
@@ -60,9 +74,10 @@ pub fn check(case: &Case) -> Result<Outcome, String> {
                 // The forward node ran, so its gradient must run too.
                 s.run_with(options, &feeds, &grads, &[]).map_err(|e| format!("the gradient failed: {e}"))?;
             }
-            Ok(Outcome::Ran)
+            let output_bytes = out.iter().map(|t| t.nbytes() as u64).sum();
+            Ok(Ended { outcome: Outcome::Ran, output_bytes })
         }
-        Err(e) => well_formed(&e, case.op).map(|()| Outcome::Failed),
+        Err(e) => well_formed(&e, case.op).map(|()| Outcome::Failed.into()),
     }
 }
 
@@ -102,7 +117,7 @@ fn well_formed(e: &Error, op: &str) -> Result<(), String> {
 }
 
 /// [`check`] on a thread of its own, failing when it panics or takes longer than `limit`.
-pub fn bounded(case: &Case, limit: Duration) -> Result<Outcome, String> {
+pub fn bounded(case: &Case, limit: Duration) -> Result<Ended, String> {
     let owned = case.clone();
     within(limit, move || check(&owned))
 }
