@@ -206,12 +206,23 @@ impl Case {
 
     /// The case as a graph file.
     pub fn document(&self) -> Value {
+        self.document_as(false)
+    }
+
+    /// The case as a graph file with every input a constant of the value it would hold or be
+    /// fed: shape inference then sees what the run would.
+    pub fn constant_document(&self) -> Value {
+        self.document_as(true)
+    }
+
+    fn document_as(&self, constants: bool) -> Value {
         let mut nodes = Vec::new();
         let mut variables = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
             let name = Self::input_name(i);
             let dtype = input.dtype.name();
-            match input.source {
+            let source = if constants { Source::Const } else { input.source };
+            match source {
                 Source::Const => nodes.push(json!({"name": name, "op": "Const", "attrs": {"value": input.value()}})),
                 Source::Placeholder => nodes.push(json!({"name": name, "op": "Placeholder",
                     "attrs": {"dtype": dtype, "shape": input.declared_shape()}})),
