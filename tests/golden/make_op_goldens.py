@@ -486,6 +486,34 @@ def slicing():
          outputs=3)
     case("SplitV", [("value", f64(5, 2)), ("size_splits", np.array([2, 0, 3], np.int64)), ("axis", np.int32(0))],
          {"num_split": 3}, outputs=3, name="SplitV int64 sizes")
+    random_strided_slices()
+
+
+def random_strided_slices(count=60):
+    """Random slice specs (masks, negative and clamped indices, strides of both signs) on a
+    [4, 3, 5] input, each with its gradient; the specs TF refuses are left out."""
+    x = f32(4, 3, 5)
+    made = 0
+    while made < count:
+        n = rng.randint(1, 5)
+        b, e = rng.randint(-6, 7, size=n).astype(np.int32), rng.randint(-6, 7, size=n).astype(np.int32)
+        st = rng.choice([1, 1, 2, 3], size=n).astype(np.int32)
+        # Mostly walking from begin towards end (of the same sign, so the direction holds).
+        st = np.where((np.sign(b) == np.sign(e)) & (b > e) & (rng.rand(n) < 0.8), -st, st).astype(np.int32)
+        st = np.where(rng.rand(n) < 0.15, -st, st).astype(np.int32)
+        bits = lambda p: int(sum(1 << i for i in range(n) if rng.rand() < p))  # noqa: E731
+        masks = {"begin_mask": bits(0.3), "end_mask": bits(0.3), "new_axis_mask": bits(0.15),
+                 "shrink_axis_mask": bits(0.25), "ellipsis_mask": (1 << rng.randint(n)) if rng.rand() < 0.3 else 0}
+        name = "StridedSlice random %d" % made
+        spec = [("begin", b), ("end", e), ("strides", st)]
+        try:
+            case("StridedSlice", [("input", x)] + spec, masks, name=name)
+        except (tf.errors.InvalidArgumentError, ValueError):
+            continue
+        dy = rng.uniform(-3, 3, size=CASES[-1]["outputs"][0]["shape"]).astype(np.float32)
+        case("StridedSliceGrad", [("shape", np.array(x.shape, np.int32))] + spec + [("dy", dy)], masks,
+             name="StridedSliceGrad random %d" % made)
+        made += 1
 
 
 if __name__ == "__main__":
