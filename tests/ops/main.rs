@@ -210,6 +210,11 @@ fn argmax_and_argmin_never_choose_nan() {
 }
 
 #[test]
+fn slices_splits_and_ranges_of_constants_have_tf_static_shapes() {
+    slicing::static_shapes();
+}
+
+#[test]
 fn broadcast_gradient_args_reduces_common_ones() {
     array::broadcast_gradient_args_of_ones();
 }

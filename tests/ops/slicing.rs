@@ -238,3 +238,54 @@ pub fn split_v_op() {
     assert!(split_v(&[-1, -1], 1).is_err(), "two -1s");
     assert!(split_v(&[-1], 1).is_err(), "one output must take the whole axis, as TF's kernel");
 }
+
+/// The static shape of `out`.
+fn shape_of(g: &stepflow::Graph, out: Output) -> Vec<Option<usize>> {
+    g.spec(out).shape.dims().expect("a known rank").to_vec()
+}
+
+/// TF's static shapes (as `tf.compat.v1` graphs report them) where the slice specs, split sizes
+/// and range bounds are constants but some input dimensions are unknown.
+pub fn static_shapes() {
+    use stepflow::{DType, Shape};
+    let mut g = stepflow::Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(4), Some(5)])).unwrap();
+    let mut slice = |b: &[i64], e: &[i64], s: &[i64], spec: StridedSlice| {
+        let y = g.strided_slice(x, b, e, s, spec).unwrap();
+        shape_of(&g, y)
+    };
+    let d = StridedSlice::default;
+    // x[:, 1:3]
+    assert_eq!(
+        slice(&[0, 1], &[0, 3], &[1, 1], StridedSlice { begin_mask: 1, end_mask: 1, ..d() }),
+        [None, Some(2), Some(5)]
+    );
+    // x[1]
+    assert_eq!(slice(&[1], &[2], &[1], StridedSlice { shrink_axis_mask: 1, ..d() }), [Some(4), Some(5)]);
+    // x[..., 0]
+    let spec = StridedSlice { ellipsis_mask: 1, shrink_axis_mask: 2, ..d() };
+    assert_eq!(slice(&[0, 0], &[0, 1], &[1, 1], spec), [None, Some(4)]);
+    // x[::-1, ::2, tf.newaxis]
+    let spec = StridedSlice { begin_mask: 3, end_mask: 3, new_axis_mask: 4, ..d() };
+    assert_eq!(slice(&[0, 0, 0], &[0, 0, 0], &[-1, 2, 1], spec), [None, Some(2), Some(1), Some(5)]);
+    // x[-1:, -9:9:3, 4:0:-2]
+    let spec = StridedSlice { end_mask: 1, ..d() };
+    assert_eq!(slice(&[-1, -9, 4], &[0, 9, 0], &[1, 3, -2], spec), [None, Some(2), Some(2)]);
+
+    let y = g.placeholder(DType::Float32, Shape::partial(&[None, Some(6)])).unwrap();
+    let thirds = g.split(y, 3, 1).unwrap();
+    assert_eq!(shape_of(&g, thirds[2]), [None, Some(2)]);
+    let parts = g.split_v(y, &[1, -1], 1).unwrap();
+    assert_eq!((shape_of(&g, parts[0]), shape_of(&g, parts[1])), (vec![None, Some(1)], vec![None, Some(5)]));
+    let cols = g.unstack(thirds[0], None, 1).unwrap();
+    assert_eq!((cols.len(), shape_of(&g, cols[1])), (2, vec![None]));
+    let (a, b, c) = (g.constant(0.0f32).unwrap(), g.constant(1.0f32).unwrap(), g.constant(0.25f32).unwrap());
+    let r = g.range(a, b, c).unwrap();
+    assert_eq!(shape_of(&g, r), [Some(4)]);
+    let i0 = g.constant(i32s(&[2], &[0, 5])).unwrap();
+    let i1 = g.constant(i32s(&[2, 1], &[2, 3])).unwrap();
+    let d0 = g.placeholder(DType::Float32, Shape::partial(&[Some(2), None])).unwrap();
+    let d1 = g.placeholder(DType::Float32, Shape::known(&[2, 1, 7])).unwrap();
+    let s = g.dynamic_stitch(&[i0, i1], &[d0, d1]).unwrap();
+    assert_eq!(shape_of(&g, s), [Some(6), Some(7)]);
+}
