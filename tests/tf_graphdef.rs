@@ -10,6 +10,7 @@ const CASES: &[&str] = &[
     "seed_step_decay_resource",
     "seed_plateau_placeholder",
     "mlp_rmsprop_cosine_restarts_resource",
+    "arrays_slices_splits_sgd_ref",
 ];
 
 #[test]
