@@ -14,7 +14,7 @@
 //!
 //! `cargo test --release --test op_fuzz` runs 20,000 cases (about 3 s on 2 cores). A long soak:
 //! `STEPFLOW_FUZZ_CASES=1000000 cargo test --release --test op_fuzz -- --nocapture`
-//! (prints how the cases ended, per op).
+//! (prints how the cases ended, per op); `STEPFLOW_FUZZ_OPS=Split,SplitV` soaks only those ops.
 
 mod fuzz;
 
