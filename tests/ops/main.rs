@@ -215,6 +215,11 @@ fn slices_splits_and_ranges_of_constants_have_tf_static_shapes() {
 }
 
 #[test]
+fn every_output_of_a_multi_output_op_of_constants_is_known_at_build_time() {
+    slicing::multi_output_values();
+}
+
+#[test]
 fn broadcast_gradient_args_reduces_common_ones() {
     array::broadcast_gradient_args_of_ones();
 }

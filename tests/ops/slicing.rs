@@ -289,3 +289,26 @@ pub fn static_shapes() {
     let s = g.dynamic_stitch(&[i0, i1], &[d0, d1]).unwrap();
     assert_eq!(shape_of(&g, s), [Some(6), Some(7)]);
 }
+
+/// Every output of a multi-output op of constants is known when the graph is built, as TF's shape
+/// inference evaluates them: `unstack(shape(x))` gives a reshape a static shape, and a gradient
+/// that needs a constant (Transpose's perm) reads the slot it was given.
+pub fn multi_output_values() {
+    use stepflow::{DType, Shape, grad::gradients};
+    let mut g = stepflow::Graph::new();
+    let x = g.placeholder(DType::Float64, Shape::known(&[2, 3, 4])).unwrap();
+    let s = g.shape_of(x).unwrap();
+    let d = g.unstack(s, None, 0).unwrap();
+    let rest = g.mul(d[1], d[2]).unwrap();
+    let target = g.stack(&[d[0], rest], 0).unwrap();
+    let flat = g.reshape_dynamic(x, target).unwrap();
+    assert_eq!(shape_of(&g, flat), [Some(2), Some(12)]);
+    assert_eq!(g.value_of(d[2]).map(|t| t.to_f64_vec()), Some(vec![4.0]));
+    // perms [2, 0, 1] and [1, 2, 0]; y = transpose(x, [1, 2, 0]) is [3, 4, 2]
+    let both = g.constant(i32s(&[6], &[2, 0, 1, 1, 2, 0])).unwrap();
+    let perms = g.split(both, 2, 0).unwrap();
+    let y = g.op("Transpose", stepflow::ops::array::Transpose {}, &[x, perms[1]]).unwrap();
+    assert_eq!(shape_of(&g, y), [Some(3), Some(4), Some(2)]);
+    let dx = gradients(&mut g, &[y], &[x], None).unwrap()[0].unwrap();
+    assert_eq!(shape_of(&g, dx), [Some(2), Some(3), Some(4)]);
+}
