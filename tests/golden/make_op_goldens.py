@@ -487,6 +487,11 @@ def slicing():
     case("SplitV", [("value", f64(5, 2)), ("size_splits", np.array([2, 0, 3], np.int64)), ("axis", np.int32(0))],
          {"num_split": 3}, outputs=3, name="SplitV int64 sizes")
     random_strided_slices()
+    i64v = lambda *v: np.array(v, np.int64)  # noqa: E731
+    case("ConcatOffset", [("concat_dim", np.int32(0)), ("shape", [i64v(1, 2), i64v(3, 2), i64v(0, 2)])], outputs=3,
+         name="ConcatOffset int64 shapes")
+    case("Range", [("start", np.float32(1.0)), ("limit", np.float32(-1.0)), ("delta", np.float32(-0.3))],
+         name="Range float32 negative delta")
 
 
 def random_strided_slices(count=60):
