@@ -496,9 +496,10 @@ def slicing():
 
 def random_strided_slices(count=60):
     """Random slice specs (masks, negative and clamped indices, strides of both signs) on a
-    [4, 3, 5] input, each with its gradient; the specs TF refuses are left out."""
+    [4, 3, 5] input, each with its gradient; the first 30 specs TF refuses are kept as refused
+    cases, which stepflow must refuse too."""
     x = f32(4, 3, 5)
-    made = 0
+    made = refused = 0
     while made < count:
         n = rng.randint(1, 5)
         b, e = rng.randint(-6, 7, size=n).astype(np.int32), rng.randint(-6, 7, size=n).astype(np.int32)
@@ -514,6 +515,10 @@ def random_strided_slices(count=60):
         try:
             case("StridedSlice", [("input", x)] + spec, masks, name=name)
         except (tf.errors.InvalidArgumentError, ValueError):
+            if refused < 30:
+                CASES.append({"name": "StridedSlice refused %d" % refused, "op": "StridedSlice", "attrs": masks,
+                              "refs": 0, "inputs": [to_json(v) for v in [x, b, e, st]], "refused": True})
+                refused += 1
             continue
         dy = rng.uniform(-3, 3, size=CASES[-1]["outputs"][0]["shape"]).astype(np.float32)
         case("StridedSliceGrad", [("shape", np.array(x.shape, np.int32))] + spec + [("dy", dy)], masks,

@@ -58,6 +58,9 @@ struct Case {
     outputs: Vec<Tensor>,
     #[serde(default)]
     variables: Vec<Tensor>,
+    /// TF refused these inputs (at graph construction or when running): stepflow must refuse too.
+    #[serde(default)]
+    refused: bool,
 }
 
 fn golden() -> File {
@@ -132,9 +135,31 @@ fn matches(got: &Tensor, want: &Tensor) -> Result<(), String> {
     Ok(())
 }
 
+/// A case TF refused: stepflow must refuse it when building the graph or when running it, with
+/// known and with unknown dimensions.
+fn check_refused(case: &Case) -> Result<(), String> {
+    for unknown_dims in [false, true] {
+        let Ok(g) = graph(case, unknown_dims) else { continue };
+        let s = Session::new(g);
+        let ran = (|| {
+            let feeds = (0..case.inputs.len())
+                .map(|i| Ok((s.graph().output(&format!("in{i}"))?, case.inputs[i].clone())))
+                .collect::<stepflow::Result<Vec<_>>>()?;
+            s.run(&feeds, &[s.graph().output("op")?], &[])
+        })();
+        if let Ok(out) = ran {
+            return Err(format!("TF refuses it, stepflow gives {out:?} (unknown dims: {unknown_dims})"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the case with placeholders of known shape under both executors, and of unknown
 /// dimensions under the parallel one.
 fn check(case: &Case) -> Result<(), String> {
+    if case.refused {
+        return check_refused(case);
+    }
     let want = if case.variables.is_empty() { &case.outputs } else { &case.variables };
     let known = Arc::new(graph(case, false).map_err(|e| format!("does not build: {e}"))?);
     let unknown = Arc::new(graph(case, true).map_err(|e| format!("does not build with unknown dims: {e}"))?);
