@@ -5,7 +5,8 @@ through placeholders, or held in reference variables for the ops that update one
 inputs and TF's outputs (for updates: every variable's value afterwards). tests/ops/golden.rs
 builds the same op in stepflow from the case's `op` and `attrs` (stepflow's attribute names,
 which are TF's except where noted), feeds the same inputs and compares within 1e-5 relative
-(exactly for integers and booleans).
+(exactly for integers and booleans). A case with "refused": true holds inputs TF rejected, which
+stepflow must reject too.
 
 Not here: Const, Placeholder, PlaceholderWithDefault, VariableV2 and NoOp compute nothing, and the
 random ops draw from another generator than TF's.

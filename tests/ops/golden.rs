@@ -1,7 +1,8 @@
 //! TensorFlow's forward values (`tests/golden/ops.json`, written by
 //! `tests/golden/make_op_goldens.py` with TF's raw ops in graph mode). Each case is loaded as a
 //! graph file, the op named by its TF op type and attributes, with its inputs as placeholders (or
-//! variables, for the ops that update one), and run under both executors.
+//! variables, for the ops that update one), and run under both executors. A case marked `refused`
+//! holds inputs TF rejected: stepflow must reject them too.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
