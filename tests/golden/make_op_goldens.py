@@ -493,6 +493,45 @@ def slicing():
          name="ConcatOffset int64 shapes")
     case("Range", [("start", np.float32(1.0)), ("limit", np.float32(-1.0)), ("delta", np.float32(-0.3))],
          name="Range float32 negative delta")
+    random_refusals()
+
+
+def try_case(op, inputs, attrs, outputs, name):
+    """`case`, or, when TF refuses the inputs, a refused case holding them."""
+    try:
+        case(op, inputs, attrs, outputs=outputs, name=name)
+    except (tf.errors.OpError, ValueError):
+        flat = [np.asarray(v) for _, value in inputs for v in (value if isinstance(value, list) else [value])]
+        CASES.append({"name": name + " refused", "op": op, "attrs": attrs, "refs": 0,
+                      "inputs": [to_json(v) for v in flat], "refused": True})
+
+
+def random_refusals(trials=12):
+    """Random small inputs, valid and not, of the ops with many ways to be wrong: TF's outputs where
+    it runs them, and the cases it refuses (which stepflow must refuse too)."""
+    ints = lambda n, lo, hi: rng.randint(lo, hi, size=n).astype(np.int32)  # noqa: E731
+    for k in range(trials):
+        n = int(rng.randint(1, 4))
+        try_case("SplitV", [("value", f32(int(rng.randint(1, 4)), 3)), ("size_splits", ints(n, -2, 4)),
+                            ("axis", np.int32(rng.randint(-2, 2)))], {"num_split": n}, n, "SplitV random %d" % k)
+        n = int(rng.randint(1, 5))
+        try_case("Split", [("axis", np.int32(rng.randint(-3, 3))), ("value", f32(2, 4))], {"num_split": n}, n,
+                 "Split random %d" % k)
+        n = int(rng.randint(1, 4))
+        try_case("Unpack", [("value", f32(2, 3))], {"num": n, "axis": int(rng.randint(-3, 3))}, n,
+                 "Unpack random %d" % k)
+        b = ints(3, -5, 6)
+        try_case("Range", [("start", b[0]), ("limit", b[1]), ("delta", np.int32(rng.randint(-3, 4)))], {}, 1,
+                 "Range random %d" % k)
+        h = (rng.randint(-6, 7, size=3) / 2).astype(np.float32)
+        try_case("Range", [("start", h[0]), ("limit", h[1]), ("delta", h[2])], {}, 1, "Range float32 random %d" % k)
+        try_case("InvertPermutation", [("x", ints(int(rng.randint(0, 5)), -1, 5))], {}, 1,
+                 "InvertPermutation random %d" % k)
+        i0, i1 = ints(int(rng.randint(0, 3)), -1, 5), ints(int(rng.randint(0, 3)), -1, 5)
+        try_case("DynamicStitch", [("indices", [i0, i1]), ("data", [f32(len(i0), 2), f32(len(i1), 2)])], {}, 1,
+                 "DynamicStitch random %d" % k)
+        try_case("ConcatOffset", [("concat_dim", np.int32(rng.randint(-3, 3))),
+                                  ("shape", [ints(2, 1, 3), ints(2, 1, 3)])], {}, 2, "ConcatOffset random %d" % k)
 
 
 def random_strided_slices(count=60):
