@@ -134,6 +134,16 @@ pub fn shape_n() {
     .unwrap();
     assert_exact(&out[0], &[2], &[2., 3.]);
     assert_exact(&out[1], &[0], &[]);
+    // TF's ShapeN takes N inputs of one dtype T
+    assert!(
+        eval(|g| {
+            let x = feed(g, grid())?;
+            let y = feed(g, Tensor::scalar(1i32))?;
+            g.shape_n(&[x, y])
+        })
+        .is_err(),
+        "inputs of two dtypes"
+    );
 }
 
 fn offsets(shapes: &[&[i32]], axis: i32) -> Result<Vec<Tensor>> {
