@@ -28,7 +28,7 @@ pub(crate) fn outputs_of(g: &Graph, id: NodeId) -> Vec<Output> {
     (0..g.node(id).outputs().len() as u32).map(|slot| Output { node: id, slot }).collect()
 }
 
-/// `specs` repeated `n` times: the outputs of a cut into pieces of one shape.
+/// `n` outputs of one dtype and shape: a cut into pieces of one shape.
 fn repeated(dtype: DType, shape: Shape, n: usize) -> OpResult<Vec<TensorSpec>> {
     Ok(vec![TensorSpec::new(dtype, shape); n])
 }
