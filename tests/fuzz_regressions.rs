@@ -281,3 +281,23 @@ fn slice_with_scalar_begin_or_size_is_an_error() {
     let msg = message(run(nodes, &feeds, "s"));
     assert!(msg.contains("node 's' (Slice): begin must be a vector, got shape []"), "{msg}");
 }
+
+/// Found by the op fuzzer: `Range(int32 min, 3, 4)` is half a billion elements, within the tensor
+/// size limit, and timed out on a loaded machine; the fuzzer now builds such cases without running
+/// them. Ranges across the whole int32 span count their elements without overflow.
+#[test]
+fn range_across_the_int32_span_counts_without_overflow() {
+    let range = |start: i32, limit: i32, delta: i32| {
+        let nodes = json!([
+            placeholder("start", "int32", json!([])),
+            constant("limit", json!({"dtype": "int32", "shape": [], "data": [limit]})),
+            constant("delta", json!({"dtype": "int32", "shape": [], "data": [delta]})),
+            node("r", "Range", &["start", "limit", "delta"])
+        ]);
+        run(nodes, &[("start", Tensor::scalar(start))], "r").unwrap().to_f64_vec()
+    };
+    // |int32 min - int32 max| = 2^32 - 1 is 4 steps of 2^30
+    let down = range(i32::MAX, i32::MIN, -(1 << 30));
+    assert_eq!(down, vec![2147483647.0, 1073741823.0, -1.0, -1073741825.0]);
+    assert_eq!(range(i32::MIN, i32::MIN + 9, 4), vec![-2147483648.0, -2147483644.0, -2147483640.0]);
+}

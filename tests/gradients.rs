@@ -7,6 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use stepflow::grad::gradients;
 use stepflow::ops::OP_TYPES;
+use stepflow::ops::array::{StridedSlice, StridedSliceGrad};
 use stepflow::ops::{fused_grad, nn_grad};
 use stepflow::{DType, Graph, Output, Result, Session, Shape, Tensor};
 
@@ -303,6 +304,76 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
         ),
         ("L2Loss", vec![c(&[any(M23)], |g, x| g.l2_loss(x[0])), c(&[unknown(M23, -2.0, 2.0)], |g, x| g.l2_loss(x[0]))]),
         ("SquaredDifference", binary_checks(|g, x| g.squared_difference(x[0], x[1]), any, any)),
+        (
+            "Unpack",
+            vec![
+                c(&[any(M23)], |g, x| {
+                    let cols = g.unstack(x[0], Some(3), 1)?;
+                    g.stack(&cols, 0)
+                }),
+                // Only one output used: the others' gradients are zeros.
+                c(&[unknown(M23, -1.0, 1.0)], |g, x| Ok(g.unstack(x[0], Some(2), 0)?[1])),
+            ],
+        ),
+        (
+            "StridedSlice",
+            vec![
+                c(&[any(&[3, 4])], |g, x| {
+                    let spec = StridedSlice { begin_mask: 1, end_mask: 3, ..StridedSlice::default() };
+                    g.strided_slice(x[0], &[0, 1], &[0, 0], &[-1, 2], spec)
+                }),
+                c(&[any(&[3, 4, 2])], |g, x| {
+                    let spec = StridedSlice {
+                        ellipsis_mask: 1,
+                        new_axis_mask: 2,
+                        shrink_axis_mask: 4,
+                        ..StridedSlice::default()
+                    };
+                    g.strided_slice(x[0], &[0, 0, -1], &[0, 0, 0], &[1, 1, 1], spec)
+                }),
+                c(&[unknown(&[3, 4], -1.0, 1.0)], |g, x| {
+                    let spec = StridedSlice { shrink_axis_mask: 2, ..StridedSlice::default() };
+                    g.strided_slice(x[0], &[1, -1], &[3, 0], &[1, 1], spec)
+                }),
+            ],
+        ),
+        (
+            "StridedSliceGrad",
+            vec![c(&[any(&[3, 2])], |g, x| {
+                let shape = g.constant_vec(vec![3i32, 4])?;
+                let (b, e, s) =
+                    (g.constant_vec(vec![0i32, 1])?, g.constant_vec(vec![0i32, 0])?, g.constant_vec(vec![-1i32, 2])?);
+                let spec = StridedSliceGrad { begin_mask: 1, end_mask: 3, ..StridedSliceGrad::default() };
+                g.op("StridedSliceGrad", spec, &[shape, b, e, s, x[0]])
+            })],
+        ),
+        (
+            "DynamicStitch",
+            vec![c(&[any(&[2, 2]), any(&[1, 2, 2])], |g, x| {
+                let i0 = g.constant(Tensor::from_vec(&[2], vec![0i32, 3])?)?;
+                let i1 = g.constant(Tensor::from_vec(&[1, 2], vec![2i32, 1])?)?;
+                g.dynamic_stitch(&[i0, i1], &[x[0], x[1]])
+            })],
+        ),
+        (
+            "Split",
+            vec![
+                c(&[any(&[2, 4])], |g, x| {
+                    let halves = g.split(x[0], 2, 1)?;
+                    g.mul(halves[0], halves[1])
+                }),
+                c(&[unknown(&[4, 3], -1.0, 1.0)], |g, x| Ok(g.split(x[0], 2, -2)?[1])),
+            ],
+        ),
+        (
+            "SplitV",
+            vec![c(&[any(&[5, 2])], |g, x| {
+                let p = g.split_v(x[0], &[2, -1, 1], 0)?;
+                let a = g.concat(&[p[2], p[0]], 0)?;
+                let b = g.square(p[1])?;
+                g.concat(&[a, b], 0)
+            })],
+        ),
     ]
 }
 
@@ -452,6 +523,10 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("OnesLike", "constant in its input (TF: None)"),
     ("OneHot", "integer input"),
     ("BroadcastGradientArgs", "integer shapes"),
+    ("Range", "a sequence from its bounds (TF: None)"),
+    ("ShapeN", "integer output"),
+    ("ConcatOffset", "integer shapes"),
+    ("InvertPermutation", "integer permutation"),
     ("ApplyGradientDescent", "an optimizer update"),
     ("ApplyMomentum", "an optimizer update"),
     ("ApplyAdam", "an optimizer update"),

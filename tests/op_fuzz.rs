@@ -6,14 +6,15 @@
 //! through the library's loader and run through a session with its placeholders fed.
 //!
 //! Invariants: no panic, no hang (each case has a time limit), no memory beyond a bound far below
-//! the tensor size limit, every error one line naming the node and its op, and every kernel's
+//! the tensor size limit (a case whose outputs legitimately hold more than `RUN_BUDGET` elements,
+//! such as a `Range` from the int32 minimum, is built but not run), every error one line naming the node and its op, and every kernel's
 //! outputs of the dtype and shape that shape inference promised (checked by the executor with
 //! `RunOptions::check_outputs` and again here). Failures found are pinned in
 //! `tests/fuzz_regressions.rs`.
 //!
 //! `cargo test --release --test op_fuzz` runs 20,000 cases (about 3 s on 2 cores). A long soak:
 //! `STEPFLOW_FUZZ_CASES=1000000 cargo test --release --test op_fuzz -- --nocapture`
-//! (prints how the cases ended, per op).
+//! (prints how the cases ended, per op); `STEPFLOW_FUZZ_OPS=Split,SplitV` soaks only those ops.
 
 mod fuzz;
 
@@ -39,7 +40,7 @@ fn cases_to_run() -> u32 {
 }
 
 /// How the cases ended, per op: refused by the loader, failed at run time, ran.
-static OUTCOMES: Mutex<BTreeMap<&'static str, [u64; 3]>> = Mutex::new(BTreeMap::new());
+static OUTCOMES: Mutex<BTreeMap<&'static str, [u64; 4]>> = Mutex::new(BTreeMap::new());
 
 fn record(op: &'static str, o: Outcome) {
     let mut m = OUTCOMES.lock().unwrap_or_else(|e| e.into_inner());
@@ -96,12 +97,12 @@ fn every_attribute_kind_is_one_the_fuzzer_draws() {
 /// Prints how the cases ended, per op (seen with `--nocapture`).
 fn print_outcomes() {
     let m = OUTCOMES.lock().unwrap_or_else(|e| e.into_inner());
-    let total: [u64; 3] = m.values().fold([0; 3], |a, v| [a[0] + v[0], a[1] + v[1], a[2] + v[2]]);
-    println!("{:<40} {:>9} {:>9} {:>9}", "op", "refused", "failed", "ran");
+    let total: [u64; 4] = m.values().fold([0; 4], |a, v| std::array::from_fn(|i| a[i] + v[i]));
+    println!("{:<40} {:>9} {:>9} {:>9} {:>9}", "op", "refused", "failed", "ran", "too large");
     for (op, v) in m.iter() {
-        println!("{op:<40} {:>9} {:>9} {:>9}", v[0], v[1], v[2]);
+        println!("{op:<40} {:>9} {:>9} {:>9} {:>9}", v[0], v[1], v[2], v[3]);
     }
-    println!("{:<40} {:>9} {:>9} {:>9}", "total", total[0], total[1], total[2]);
+    println!("{:<40} {:>9} {:>9} {:>9} {:>9}", "total", total[0], total[1], total[2], total[3]);
 }
 
 /// Runs cases without stopping or shrinking and prints one example of each distinct failure:

@@ -10,6 +10,7 @@ const CASES: &[&str] = &[
     "seed_step_decay_resource",
     "seed_plateau_placeholder",
     "mlp_rmsprop_cosine_restarts_resource",
+    "arrays_slices_splits_sgd_ref",
 ];
 
 #[test]
@@ -142,4 +143,108 @@ fn training_graph_ops_import_and_run() {
     let got: Vec<Vec<f64>> = out.iter().map(|t| t.to_f64_vec()).collect();
     // (x − y)² = [1, 4]; (1 + 16) / 2; x · s · (1 − s) = [0.25, 0.5625]; features −y < 0: 0.5 · x
     assert_eq!(got, vec![vec![1., 4.], vec![8.5], vec![1., 4.], vec![0.25, 0.5625], vec![0.5, 1.5]]);
+/// An int32 vector `Const` node in TF's text form.
+fn int_vector(name: &str, values: &[i32]) -> String {
+    let vals: String = values.iter().map(|v| format!(" int_val: {v}")).collect();
+    format!(
+        r#"node {{ name: "{name}" op: "Const" attr {{ key: "dtype" value {{ type: DT_INT32 }} }}
+           attr {{ key: "value" value {{ tensor {{ dtype: DT_INT32 tensor_shape {{ dim {{ size: {} }} }}{vals} }} }} }} }}"#,
+        values.len()
+    )
+}
+
+fn run_text(text: &str, feeds: &[(&str, stepflow::Tensor)], fetches: &[&str]) -> Vec<stepflow::Tensor> {
+    let tf = stepflow::io::tf::TfGraph::parse(text.as_bytes(), "arrays.pbtxt").unwrap();
+    let g = stepflow::Graph::from_tf(&tf, "arrays.pbtxt").unwrap_or_else(|e| panic!("{e}"));
+    let s = stepflow::Session::new(g);
+    s.run_by_name(feeds, fetches, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `x` is `[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]`.
+fn twelve() -> stepflow::Tensor {
+    stepflow::Tensor::from_vec(&[3, 4], (0..12).map(|v| v as f32).collect()).unwrap()
+}
+
+const X34: &str = r#"node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } }
+    attr { key: "shape" value { shape { dim { size: 3 } dim { size: 4 } } } } }"#;
+
+#[test]
+fn unpack_strided_slice_split_and_shape_n_outputs_are_named_node_colon_slot() {
+    // rows = unstack(x); halves = split(rows[1], 2); y = halves[1] + rows[2][::2]
+    let text = format!(
+        r#"{X34}
+        node {{ name: "rows" op: "Unpack" input: "x" {FLOAT}
+                attr {{ key: "num" value {{ i: 3 }} }} attr {{ key: "axis" value {{ i: 0 }} }} }}
+        {} {} {}
+        node {{ name: "every_other" op: "StridedSlice" input: "rows:2" input: "begin" input: "end" input: "strides"
+                {FLOAT} attr {{ key: "Index" value {{ type: DT_INT32 }} }}
+                attr {{ key: "begin_mask" value {{ i: 1 }} }} attr {{ key: "end_mask" value {{ i: 1 }} }}
+                attr {{ key: "ellipsis_mask" value {{ i: 0 }} }} attr {{ key: "new_axis_mask" value {{ i: 0 }} }}
+                attr {{ key: "shrink_axis_mask" value {{ i: 0 }} }} }}
+        node {{ name: "split_dim" op: "Const" attr {{ key: "dtype" value {{ type: DT_INT32 }} }}
+                attr {{ key: "value" value {{ tensor {{ dtype: DT_INT32 tensor_shape {{ }} int_val: 0 }} }} }} }}
+        node {{ name: "halves" op: "Split" input: "split_dim" input: "rows:1" {FLOAT}
+                attr {{ key: "num_split" value {{ i: 2 }} }} }}
+        node {{ name: "y" op: "AddV2" input: "halves:1" input: "every_other" {FLOAT} }}
+        node {{ name: "shapes" op: "ShapeN" input: "x" input: "rows:2" {FLOAT}
+                attr {{ key: "N" value {{ i: 2 }} }} attr {{ key: "out_type" value {{ type: DT_INT32 }} }} }}"#,
+        int_vector("begin", &[0]),
+        int_vector("end", &[0]),
+        int_vector("strides", &[2]),
+    );
+    let out = run_text(&text, &[("x", twelve())], &["y", "halves:1", "shapes:1", "rows:2"]);
+    // halves[1] = [6, 7]; rows[2][::2] = [8, 10]
+    assert_eq!(out[0].to_f64_vec(), vec![14.0, 17.0]);
+    assert_eq!(out[1].to_f64_vec(), vec![6.0, 7.0]);
+    assert_eq!(out[2].to_f64_vec(), vec![4.0]);
+    assert_eq!(out[3].to_f64_vec(), vec![8.0, 9.0, 10.0, 11.0]);
+}
+
+#[test]
+fn function_bodies_name_unpack_and_split_outputs_by_arg_and_index() {
+    // then: unstack(x)[2]; else: split(x, 2, axis 1)[1] summed over rows... as the body's ret
+    let branch = |name: &str, body: &str, ret: &str| {
+        format!(
+            r#"function {{
+              signature {{ name: "{name}" input_arg {{ name: "x" type: DT_FLOAT }} output_arg {{ name: "y" type: DT_FLOAT }} }}
+              {body}
+              ret {{ key: "y" value: "{ret}" }} }}"#
+        )
+    };
+    let unstack = branch(
+        "then_f",
+        &format!(
+            r#"node_def {{ name: "rows" op: "Unpack" input: "x" {FLOAT}
+                 attr {{ key: "num" value {{ i: 3 }} }} attr {{ key: "axis" value {{ i: 0 }} }} }}
+               node_def {{ name: "first" op: "Split" input: "dim:output:0" input: "rows:output:2" {FLOAT}
+                 attr {{ key: "num_split" value {{ i: 2 }} }} }}
+               node_def {{ name: "dim" op: "Const" attr {{ key: "dtype" value {{ type: DT_INT32 }} }}
+                 attr {{ key: "value" value {{ tensor {{ dtype: DT_INT32 tensor_shape {{ }} int_val: 0 }} }} }} }}"#
+        ),
+        "first:output:1",
+    );
+    let split = branch(
+        "else_f",
+        &format!(
+            r#"node_def {{ name: "dim" op: "Const" attr {{ key: "dtype" value {{ type: DT_INT32 }} }}
+                 attr {{ key: "value" value {{ tensor {{ dtype: DT_INT32 tensor_shape {{ }} int_val: 1 }} }} }} }}
+               node_def {{ name: "cols" op: "Split" input: "dim:output:0" input: "x" {FLOAT}
+                 attr {{ key: "num_split" value {{ i: 4 }} }} }}
+               node_def {{ name: "col" op: "Unpack" input: "cols:output:3" {FLOAT}
+                 attr {{ key: "num" value {{ i: 1 }} }} attr {{ key: "axis" value {{ i: 1 }} }} }}"#
+        ),
+        "col:output:0",
+    );
+    let text = format!(
+        r#"{X34}
+        node {{ name: "c" op: "Placeholder" attr {{ key: "dtype" value {{ type: DT_BOOL }} }} }}
+        node {{ name: "if" op: "StatelessIf" input: "c" input: "x"
+                attr {{ key: "then_branch" value {{ func {{ name: "then_f" }} }} }}
+                attr {{ key: "else_branch" value {{ func {{ name: "else_f" }} }} }} }}
+        library {{ {unstack} {split} }}"#
+    );
+    let taken = |c: bool| run_text(&text, &[("c", stepflow::Tensor::from(c)), ("x", twelve())], &["if"]);
+    // then: x[2] = [8, 9, 10, 11], its second half [10, 11]; else: the last column [3, 7, 11]
+    assert_eq!(taken(true)[0].to_f64_vec(), vec![10.0, 11.0]);
+    assert_eq!(taken(false)[0].to_f64_vec(), vec![3.0, 7.0, 11.0]);
 }

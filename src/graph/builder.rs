@@ -73,7 +73,7 @@ impl Graph {
         let values: Vec<Option<Tensor>> = inputs
             .iter()
             .enumerate()
-            .map(|(i, o)| if i < var_refs.len() || o.slot != 0 { None } else { self.node(o.node).value.clone() })
+            .map(|(i, o)| if i < var_refs.len() { None } else { self.node(o.node).slot_value(o.slot).cloned() })
             .collect();
         let cx = InferCx { inputs: &specs, values: &values };
         let outputs = op.infer(&cx).map_err(at)?;
@@ -81,7 +81,8 @@ impl Graph {
             let known: Vec<usize> = o.shape.dims().unwrap_or(&[]).iter().map(|d| d.unwrap_or(0)).collect();
             crate::shape::checked_elements(&known).map_err(at)?;
         }
-        let value = fold(&*op, &cx, &outputs).map_err(at)?;
+        let mut values = fold(&*op, &cx, &outputs).map_err(at)?.into_iter();
+        let (value, later_values) = (values.next(), values.collect());
         let controls = self.control_inputs_for(control_inputs, &name)?;
         self.claim_exact_name(&name)?;
         let var = (op.state() == State::Variable).then_some(self.variables.len());
@@ -92,6 +93,7 @@ impl Graph {
             control_inputs: controls.clone(),
             outputs,
             value,
+            later_values,
             var,
         };
         let ix = self.dag.add_node(node);
@@ -201,29 +203,32 @@ impl Graph {
     }
 }
 
-/// The build-time value of a new node's output 0: its static value, or the kernel run on constant
-/// inputs when the result is small.
-fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Tensor>> {
+/// The build-time values of a new node's outputs: output 0's static value, or every output of
+/// the kernel run on constant inputs when the results are small (none otherwise).
+fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpResult<Vec<Tensor>> {
     if !op.state().is_pure() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     if let Some(v) = op.static_value(cx) {
-        return agrees(v, outputs);
+        let spec = outputs.first().ok_or_else(|| crate::invalid!("a value for a node without outputs"))?;
+        return Ok(vec![agrees(v, spec)?]);
     }
-    let small = outputs.len() == 1 && outputs[0].shape.num_elements().is_some_and(|n| n <= FOLD_LIMIT);
+    let total = outputs.iter().try_fold(0usize, |n, o| Some(n + o.shape.num_elements()?));
+    let small = !outputs.is_empty() && total.is_some_and(|n| n <= FOLD_LIMIT);
     if cx.is_empty() || !small || cx.values.iter().any(Option::is_none) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let mut inputs: Vec<Option<Tensor>> = cx.values.to_vec();
     let mut k = Kernel::new(&mut inputs, &NO_VARIABLES, &[], 0, false);
     let out = op.compute(&mut k)?;
-    let v = out.into_iter().next().ok_or_else(|| crate::invalid!("kernel returned no output"))?;
-    agrees(v, outputs)
+    if out.len() != outputs.len() {
+        return Err(crate::invalid!("kernel returned {} outputs, expected {}", out.len(), outputs.len()));
+    }
+    out.into_iter().zip(outputs).map(|(v, spec)| agrees(v, spec)).collect()
 }
 
-/// `v` as the value of output 0, if it has the dtype and shape inference promised.
-fn agrees(v: Tensor, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Tensor>> {
-    let spec = outputs.first().ok_or_else(|| crate::invalid!("a value for a node without outputs"))?;
+/// `v` as the value of an output of `spec`, if it has the dtype and shape inference promised.
+fn agrees(v: Tensor, spec: &TensorSpec) -> crate::error::OpResult<Tensor> {
     if v.dtype() != spec.dtype || !spec.shape.is_compatible_with(v.shape()) {
         return Err(crate::invalid!(
             "kernel produced {} {:?}, but shape inference said {} {}",
@@ -233,5 +238,5 @@ fn agrees(v: Tensor, outputs: &[TensorSpec]) -> crate::error::OpResult<Option<Te
             spec.shape
         ));
     }
-    Ok(Some(v))
+    Ok(v)
 }

@@ -73,6 +73,9 @@ pub struct Node {
     pub(crate) outputs: Vec<TensorSpec>,
     /// The value of output 0 when it is known at build time (constants and what folds from them).
     pub(crate) value: Option<Tensor>,
+    /// The build-time values of outputs 1.. of a multi-output node that folded (`Unpack` of a
+    /// constant); empty otherwise.
+    pub(crate) later_values: Vec<Tensor>,
     /// For a variable node, its index among the graph's variables.
     pub(crate) var: Option<usize>,
 }
@@ -101,6 +104,13 @@ impl Node {
     /// The build-time value of output 0, if known.
     pub fn constant_value(&self) -> Option<&Tensor> {
         self.value.as_ref()
+    }
+    /// The build-time value of output `slot`, if known.
+    pub fn slot_value(&self, slot: u32) -> Option<&Tensor> {
+        match slot {
+            0 => self.value.as_ref(),
+            s => self.later_values.get(s as usize - 1),
+        }
     }
     /// How many leading inputs are variable references (see [`State::Variables`]).
     pub fn ref_inputs(&self) -> usize {
@@ -234,6 +244,11 @@ impl Graph {
             });
         }
         Ok(Output { node, slot })
+    }
+
+    /// The build-time value of an output, if known (constants and what folds from them).
+    pub fn value_of(&self, out: Output) -> Option<&Tensor> {
+        self.try_node(out.node).ok()?.slot_value(out.slot)
     }
 
     /// Dtype and static shape of an output. It panics for a handle of another graph: builder

@@ -173,7 +173,7 @@ pub(crate) fn broadcast_back(g: &mut Graph, grad: Output, x: Output, axes_in: Ou
     let xs = g.try_spec(x)?.shape.clone();
     let fail = |what: &str, msg: String| crate::error::Error::argument("gradient of a reduction", what, msg);
     let rank = xs.rank().ok_or_else(|| fail("input", "needs a known rank".into()))?;
-    let axes = match g.node(axes_in.node).constant_value() {
+    let axes = match g.value_of(axes_in) {
         Some(v) => v.to_i64_vec().and_then(|a| reduction_axes(&a, rank)).map_err(|e| fail("axes", e.to_string()))?,
         None => return Err(fail("axes", "must be a constant".into())),
     };

@@ -141,9 +141,19 @@ fn attr_draw() -> impl Strategy<Value = AttrDraw> {
     ]
 }
 
-/// Cases over every op type.
+/// The op types to fuzz: all of them, or those `STEPFLOW_FUZZ_OPS` lists (comma-separated), to
+/// soak a few ops.
+fn op_types() -> Vec<&'static str> {
+    let Ok(only) = std::env::var("STEPFLOW_FUZZ_OPS") else { return OP_TYPES.to_vec() };
+    let only: Vec<&str> = only.split(',').map(str::trim).collect();
+    let chosen: Vec<&'static str> = OP_TYPES.iter().copied().filter(|op| only.contains(op)).collect();
+    assert!(!chosen.is_empty(), "STEPFLOW_FUZZ_OPS names no registered op: {only:?}");
+    chosen
+}
+
+/// Cases over every op type (or those of `STEPFLOW_FUZZ_OPS`).
 pub fn case() -> impl Strategy<Value = Case> {
-    prop::sample::select(OP_TYPES.to_vec()).prop_flat_map(|op| {
+    prop::sample::select(op_types()).prop_flat_map(|op| {
         (
             Just(op),
             inputs(op),
@@ -206,12 +216,23 @@ impl Case {
 
     /// The case as a graph file.
     pub fn document(&self) -> Value {
+        self.document_as(false)
+    }
+
+    /// The case as a graph file with every input a constant of the value it would hold or be
+    /// fed: shape inference then sees what the run would.
+    pub fn constant_document(&self) -> Value {
+        self.document_as(true)
+    }
+
+    fn document_as(&self, constants: bool) -> Value {
         let mut nodes = Vec::new();
         let mut variables = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
             let name = Self::input_name(i);
             let dtype = input.dtype.name();
-            match input.source {
+            let source = if constants { Source::Const } else { input.source };
+            match source {
                 Source::Const => nodes.push(json!({"name": name, "op": "Const", "attrs": {"value": input.value()}})),
                 Source::Placeholder => nodes.push(json!({"name": name, "op": "Placeholder",
                     "attrs": {"dtype": dtype, "shape": input.declared_shape()}})),

@@ -5,7 +5,8 @@ through placeholders, or held in reference variables for the ops that update one
 inputs and TF's outputs (for updates: every variable's value afterwards). tests/ops/golden.rs
 builds the same op in stepflow from the case's `op` and `attrs` (stepflow's attribute names,
 which are TF's except where noted), feeds the same inputs and compares within 1e-5 relative
-(exactly for integers and booleans).
+(exactly for integers and booleans). A case with "refused": true holds inputs TF rejected, which
+stepflow must reject too.
 
 Not here: Const, Placeholder, PlaceholderWithDefault, VariableV2 and NoOp compute nothing, and the
 random ops draw from another generator than TF's.
@@ -478,11 +479,141 @@ def training_grads():
     case("Snapshot", [("input", f32(2, 3))])
     case("Snapshot", [("input", np.array([True, False]))], name="Snapshot bool")
     case("PreventGradient", [("input", i32(4))], {"message": "no second derivative"})
+def slicing():
+    """The array ops of TF's training graphs: unstack, strided slices, ranges, splits, stitches."""
+    x = f32(3, 4, 2)
+    case("Unpack", [("value", x)], {"num": 4, "axis": 1}, outputs=4)
+    case("Unpack", [("value", i32(2, 3))], {"num": 3, "axis": -1}, outputs=3, name="Unpack int32 axis -1")
+    i32v = lambda *v: np.array(v, np.int32)  # noqa: E731
+    for name, b, e, st, masks in [
+        ("StridedSlice", [0, 1], [0, 0], [-1, 2], {"begin_mask": 1, "end_mask": 3}),
+        ("StridedSlice shrink", [1], [2], [1], {"shrink_axis_mask": 1}),
+        ("StridedSlice ellipsis new axis", [0, 0, -1], [0, 0, 0], [1, 1, 1],
+         {"ellipsis_mask": 1, "new_axis_mask": 2, "shrink_axis_mask": 4}),
+        ("StridedSlice clamped", [-2, 0, 5], [10, -3, 0], [1, 1, -2], {"begin_mask": 2}),
+        ("StridedSlice negative stride shrink", [2, -1, 1], [0, 0, 2], [-1, -2, 1],
+         {"end_mask": 3, "shrink_axis_mask": 4}),
+        ("StridedSlice middle ellipsis", [1, 0, 1], [3, 0, 2], [1, 1, 1], {"ellipsis_mask": 2}),
+    ]:
+        case("StridedSlice", [("input", x), ("begin", i32v(*b)), ("end", i32v(*e)), ("strides", i32v(*st))],
+             masks, name=name)
+    case("StridedSlice", [("input", i32(5)), ("begin", np.array([-1], np.int64)), ("end", np.array([0], np.int64)),
+                          ("strides", np.array([-2], np.int64))], {"end_mask": 1}, name="StridedSlice int64 spec")
+    case("StridedSliceGrad", [("shape", i32v(3, 4, 2)), ("begin", i32v(0, 1)), ("end", i32v(0, 0)),
+                              ("strides", i32v(-1, 2)), ("dy", f32(3, 2, 2))], {"begin_mask": 1, "end_mask": 3})
+    case("StridedSliceGrad", [("shape", i32v(3, 4, 2)), ("begin", i32v(0, -1)), ("end", i32v(0, 0)),
+                              ("strides", i32v(1, 1)), ("dy", f64(3, 4, 1))], {"ellipsis_mask": 1, "end_mask": 2},
+         name="StridedSliceGrad ellipsis float64")
+    case("Range", [("start", np.int32(5)), ("limit", np.int32(-2)), ("delta", np.int32(-3))])
+    case("Range", [("start", np.float32(0.1)), ("limit", np.float32(2.0)), ("delta", np.float32(0.1))],
+         name="Range float32")
+    case("Range", [("start", np.float32(0.0)), ("limit", np.float32(1.0)), ("delta", np.float32(0.1))],
+         name="Range float32 size rule")
+    case("Range", [("start", np.float64(-1.0)), ("limit", np.float64(1.0)), ("delta", np.float64(0.3))],
+         name="Range float64")
+    case("Range", [("start", np.int64(-7)), ("limit", np.int64(8)), ("delta", np.int64(4))], name="Range int64")
+    case("ShapeN", [("input", [x, f32(2), np.float32(1.0)])], outputs=3)
+    case("ShapeN", [("input", [x, f32(0, 2)])], {"out_type": "int64"}, {"out_type": tf.int64}, outputs=2,
+         name="ShapeN int64")
+    case("ConcatOffset", [("concat_dim", np.int32(1)), ("shape", [i32v(2, 3, 5), i32v(2, 1, 5), i32v(2, 4, 5)])],
+         outputs=3)
+    case("ConcatOffset", [("concat_dim", np.int32(-3)), ("shape", [i32v(2, 3, 5), i32v(6, 3, 5)])], outputs=2,
+         name="ConcatOffset negative axis")
+    case("InvertPermutation", [("x", i32v(3, 0, 4, 1, 2))])
+    case("InvertPermutation", [("x", np.array([1, 2, 0], np.int64))], name="InvertPermutation int64")
+    case("DynamicStitch", [("indices", [i32v(0, 4), np.array([[1, 4], [2, 6]], np.int32)]),
+                           ("data", [f32(2, 3), f32(2, 2, 3)])])
+    case("DynamicStitch", [("indices", [np.array(2, np.int32), i32v(0, 1)]), ("data", [i32(), i32(2)])],
+         name="DynamicStitch scalar index int32")
+    case("Split", [("axis", np.int32(1)), ("value", x)], {"num_split": 2}, outputs=2)
+    case("Split", [("axis", np.int32(-1)), ("value", i32(2, 3))], {"num_split": 3}, outputs=3,
+         name="Split int32 axis -1")
+    case("SplitV", [("value", x), ("size_splits", i32v(1, -1, 1)), ("axis", np.int32(1))], {"num_split": 3},
+         outputs=3)
+    case("SplitV", [("value", f64(5, 2)), ("size_splits", np.array([2, 0, 3], np.int64)), ("axis", np.int32(0))],
+         {"num_split": 3}, outputs=3, name="SplitV int64 sizes")
+    random_strided_slices()
+    i64v = lambda *v: np.array(v, np.int64)  # noqa: E731
+    case("ConcatOffset", [("concat_dim", np.int32(0)), ("shape", [i64v(1, 2), i64v(3, 2), i64v(0, 2)])], outputs=3,
+         name="ConcatOffset int64 shapes")
+    case("Range", [("start", np.float32(1.0)), ("limit", np.float32(-1.0)), ("delta", np.float32(-0.3))],
+         name="Range float32 negative delta")
+    random_refusals()
+
+
+def try_case(op, inputs, attrs, outputs, name):
+    """`case`, or, when TF refuses the inputs, a refused case holding them."""
+    try:
+        case(op, inputs, attrs, outputs=outputs, name=name)
+    except (tf.errors.OpError, ValueError):
+        flat = [np.asarray(v) for _, value in inputs for v in (value if isinstance(value, list) else [value])]
+        CASES.append({"name": name + " refused", "op": op, "attrs": attrs, "refs": 0,
+                      "inputs": [to_json(v) for v in flat], "refused": True})
+
+
+def random_refusals(trials=12):
+    """Random small inputs, valid and not, of the ops with many ways to be wrong: TF's outputs where
+    it runs them, and the cases it refuses (which stepflow must refuse too)."""
+    ints = lambda n, lo, hi: rng.randint(lo, hi, size=n).astype(np.int32)  # noqa: E731
+    for k in range(trials):
+        n = int(rng.randint(1, 4))
+        try_case("SplitV", [("value", f32(int(rng.randint(1, 4)), 3)), ("size_splits", ints(n, -2, 4)),
+                            ("axis", np.int32(rng.randint(-2, 2)))], {"num_split": n}, n, "SplitV random %d" % k)
+        n = int(rng.randint(1, 5))
+        try_case("Split", [("axis", np.int32(rng.randint(-3, 3))), ("value", f32(2, 4))], {"num_split": n}, n,
+                 "Split random %d" % k)
+        n = int(rng.randint(1, 4))
+        try_case("Unpack", [("value", f32(2, 3))], {"num": n, "axis": int(rng.randint(-3, 3))}, n,
+                 "Unpack random %d" % k)
+        b = ints(3, -5, 6)
+        try_case("Range", [("start", b[0]), ("limit", b[1]), ("delta", np.int32(rng.randint(-3, 4)))], {}, 1,
+                 "Range random %d" % k)
+        h = (rng.randint(-6, 7, size=3) / 2).astype(np.float32)
+        try_case("Range", [("start", h[0]), ("limit", h[1]), ("delta", h[2])], {}, 1, "Range float32 random %d" % k)
+        try_case("InvertPermutation", [("x", ints(int(rng.randint(0, 5)), -1, 5))], {}, 1,
+                 "InvertPermutation random %d" % k)
+        i0, i1 = ints(int(rng.randint(0, 3)), -1, 5), ints(int(rng.randint(0, 3)), -1, 5)
+        try_case("DynamicStitch", [("indices", [i0, i1]), ("data", [f32(len(i0), 2), f32(len(i1), 2)])], {}, 1,
+                 "DynamicStitch random %d" % k)
+        try_case("ConcatOffset", [("concat_dim", np.int32(rng.randint(-3, 3))),
+                                  ("shape", [ints(2, 1, 3), ints(2, 1, 3)])], {}, 2, "ConcatOffset random %d" % k)
+
+
+def random_strided_slices(count=60):
+    """Random slice specs (masks, negative and clamped indices, strides of both signs) on a
+    [4, 3, 5] input, each with its gradient; the first 30 specs TF refuses are kept as refused
+    cases, which stepflow must refuse too."""
+    x = f32(4, 3, 5)
+    made = refused = 0
+    while made < count:
+        n = rng.randint(1, 5)
+        b, e = rng.randint(-6, 7, size=n).astype(np.int32), rng.randint(-6, 7, size=n).astype(np.int32)
+        st = rng.choice([1, 1, 2, 3], size=n).astype(np.int32)
+        # Mostly walking from begin towards end (of the same sign, so the direction holds).
+        st = np.where((np.sign(b) == np.sign(e)) & (b > e) & (rng.rand(n) < 0.8), -st, st).astype(np.int32)
+        st = np.where(rng.rand(n) < 0.15, -st, st).astype(np.int32)
+        bits = lambda p: int(sum(1 << i for i in range(n) if rng.rand() < p))  # noqa: E731
+        masks = {"begin_mask": bits(0.3), "end_mask": bits(0.3), "new_axis_mask": bits(0.15),
+                 "shrink_axis_mask": bits(0.25), "ellipsis_mask": (1 << rng.randint(n)) if rng.rand() < 0.3 else 0}
+        name = "StridedSlice random %d" % made
+        spec = [("begin", b), ("end", e), ("strides", st)]
+        try:
+            case("StridedSlice", [("input", x)] + spec, masks, name=name)
+        except (tf.errors.InvalidArgumentError, ValueError):
+            if refused < 30:
+                CASES.append({"name": "StridedSlice refused %d" % refused, "op": "StridedSlice", "attrs": masks,
+                              "refs": 0, "inputs": [to_json(v) for v in [x, b, e, st]], "refused": True})
+                refused += 1
+            continue
+        dy = rng.uniform(-3, 3, size=CASES[-1]["outputs"][0]["shape"]).astype(np.float32)
+        case("StridedSliceGrad", [("shape", np.array(x.shape, np.int32))] + spec + [("dy", dy)], masks,
+             name="StridedSliceGrad random %d" % made)
+        made += 1
 
 
 if __name__ == "__main__":
     for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
-                 int64s, more_layouts, training_grads]:
+                 int64s, more_layouts, training_grads, slicing]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -1,7 +1,8 @@
 //! TensorFlow's forward values (`tests/golden/ops.json`, written by
 //! `tests/golden/make_op_goldens.py` with TF's raw ops in graph mode). Each case is loaded as a
 //! graph file, the op named by its TF op type and attributes, with its inputs as placeholders (or
-//! variables, for the ops that update one), and run under both executors.
+//! variables, for the ops that update one), and run under both executors. A case marked `refused`
+//! holds inputs TF rejected: stepflow must reject them too.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -60,6 +61,9 @@ struct Case {
     outputs: Vec<Tensor>,
     #[serde(default)]
     variables: Vec<Tensor>,
+    /// TF refused these inputs (at graph construction or when running): stepflow must refuse too.
+    #[serde(default)]
+    refused: bool,
 }
 
 fn golden() -> File {
@@ -134,9 +138,31 @@ fn matches(got: &Tensor, want: &Tensor) -> Result<(), String> {
     Ok(())
 }
 
+/// A case TF refused: stepflow must refuse it when building the graph or when running it, with
+/// known and with unknown dimensions.
+fn check_refused(case: &Case) -> Result<(), String> {
+    for unknown_dims in [false, true] {
+        let Ok(g) = graph(case, unknown_dims) else { continue };
+        let s = Session::new(g);
+        let ran = (|| {
+            let feeds = (0..case.inputs.len())
+                .map(|i| Ok((s.graph().output(&format!("in{i}"))?, case.inputs[i].clone())))
+                .collect::<stepflow::Result<Vec<_>>>()?;
+            s.run(&feeds, &[s.graph().output("op")?], &[])
+        })();
+        if let Ok(out) = ran {
+            return Err(format!("TF refuses it, stepflow gives {out:?} (unknown dims: {unknown_dims})"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the case with placeholders of known shape under both executors, and of unknown
 /// dimensions under the parallel one.
 fn check(case: &Case) -> Result<(), String> {
+    if case.refused {
+        return check_refused(case);
+    }
     let want = if case.variables.is_empty() { &case.outputs } else { &case.variables };
     let known = Arc::new(graph(case, false).map_err(|e| format!("does not build: {e}"))?);
     let unknown = Arc::new(graph(case, true).map_err(|e| format!("does not build with unknown dims: {e}"))?);

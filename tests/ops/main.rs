@@ -12,6 +12,7 @@ mod math;
 mod nn;
 mod resource;
 mod run;
+mod slicing;
 mod state;
 mod tiles;
 mod train;
@@ -104,6 +105,16 @@ const FORWARD: &[(&str, Check)] = &[
     ("ZerosLike", array::zeros_ones_like),
     ("OnesLike", array::zeros_ones_like),
     ("BroadcastGradientArgs", array::broadcast_gradient_args),
+    ("Unpack", slicing::unpack),
+    ("StridedSlice", slicing::strided_slice),
+    ("StridedSliceGrad", slicing::strided_slice_grad),
+    ("Range", slicing::range),
+    ("ShapeN", slicing::shape_n),
+    ("ConcatOffset", slicing::concat_offset),
+    ("InvertPermutation", slicing::invert_permutation),
+    ("DynamicStitch", slicing::dynamic_stitch),
+    ("Split", slicing::split),
+    ("SplitV", slicing::split_v_op),
     ("Relu", nn::relu),
     ("ReluGrad", nn::relu_grad),
     ("TanhGrad", nn::tanh_grad),
@@ -218,6 +229,16 @@ fn elu_is_tf_exp_minus_one_near_zero() {
 #[test]
 fn argmax_and_argmin_never_choose_nan() {
     math::arg_extremes_skip_nan();
+}
+
+#[test]
+fn slices_splits_and_ranges_of_constants_have_tf_static_shapes() {
+    slicing::static_shapes();
+}
+
+#[test]
+fn every_output_of_a_multi_output_op_of_constants_is_known_at_build_time() {
+    slicing::multi_output_values();
 }
 
 #[test]

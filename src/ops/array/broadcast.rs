@@ -102,7 +102,7 @@ impl Op for Tile {
     // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, mult, g) = (gx.input(0), gx.input(1), gx.grad(0));
-        let m = gx.g.node(mult.node).constant_value().map(|t| t.to_i64_vec());
+        let m = gx.g.value_of(mult).map(|t| t.to_i64_vec());
         let (Some(Ok(m)), Some(d)) = (m, gx.g.try_spec(x)?.shape.to_known()) else {
             return Err(crate::error::Error::argument(
                 "gradient of Tile",

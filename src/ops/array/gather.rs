@@ -63,8 +63,7 @@ impl Op for GatherV2 {
     // d/dparams = the incoming gradient summed into the gathered rows (UnsortedSegmentSum)
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (p, idx, axis_in, g) = (gx.input(0), gx.input(1), gx.input(2), gx.grad(0));
-        let axis =
-            gx.g.node(axis_in.node).constant_value().and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
+        let axis = gx.g.value_of(axis_in).and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
         let (Some(pr), Some(ir), Some(axis)) = (gx.g.spec(p).shape.rank(), gx.g.spec(idx).shape.rank(), axis) else {
             return Err(crate::error::Error::argument(
                 "gradient of GatherV2",

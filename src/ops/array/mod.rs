@@ -11,6 +11,11 @@
 //! | `gather` | GatherV2, UnsortedSegmentSum, OneHot: selected by index |
 //! | `shape` | Shape, Size, Rank, BroadcastGradientArgs: shapes as integer tensors |
 //! | `fill` | Fill, ZerosLike, OnesLike: tensors of one value |
+//! | `strided` | StridedSlice, StridedSliceGrad: Python's slicing (the spec resolved in `strided_spec`) |
+//! | `split` | Unpack, Split, SplitV: one tensor cut into several outputs |
+//! | `sequence` | Range, InvertPermutation: sequences of numbers |
+//! | `shape_n` | ShapeN, ConcatOffset: the shapes of ConcatV2's gradient |
+//! | `stitch` | DynamicStitch: interleaved by index |
 
 mod broadcast;
 mod fill;
@@ -21,6 +26,13 @@ mod shape;
 mod slice;
 mod transpose;
 
+mod sequence;
+mod shape_n;
+mod split;
+mod stitch;
+mod strided;
+mod strided_spec;
+
 pub use broadcast::{BroadcastTo, Tile};
 pub use fill::{Fill, OnesLike, ZerosLike};
 pub use gather::{GatherV2, OneHot, UnsortedSegmentSum};
@@ -29,3 +41,9 @@ pub use reshape::{ExpandDims, Reshape, Squeeze};
 pub use shape::{BroadcastGradientArgs, Rank, Shape, Size};
 pub use slice::{ConcatV2, Pad, Slice};
 pub use transpose::Transpose;
+
+pub use sequence::{InvertPermutation, Range};
+pub use shape_n::{ConcatOffset, ShapeN};
+pub use split::{MAX_OUTPUTS, Split, SplitV, Unpack};
+pub use stitch::DynamicStitch;
+pub use strided::{StridedSlice, StridedSliceGrad};

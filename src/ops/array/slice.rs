@@ -49,7 +49,7 @@ impl Op for Pad {
     // d/dx = the slice of g where x was placed
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (x, p, g) = (gx.input(0), gx.input(1), gx.grad(0));
-        let pv = gx.g.node(p.node).constant_value().map(|t| t.to_i64_vec());
+        let pv = gx.g.value_of(p).map(|t| t.to_i64_vec());
         let Some(Ok(pv)) = pv else {
             return Err(crate::error::Error::argument("gradient of Pad", "paddings", "must be a constant"));
         };
@@ -156,8 +156,7 @@ impl Op for ConcatV2 {
         let n = gx.g.node(gx.output(0).node).inputs().len() - 1;
         let (axis_in, g) = (gx.input(n), gx.grad(0));
         let rank = gx.g.spec(g).shape.rank();
-        let axis =
-            gx.g.node(axis_in.node).constant_value().and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
+        let axis = gx.g.value_of(axis_in).and_then(|t| t.to_i64_vec().ok()).and_then(|v| v.first().copied());
         let (Some(rank), Some(axis)) = (rank, axis) else {
             return Err(crate::error::Error::argument(
                 "gradient of ConcatV2",

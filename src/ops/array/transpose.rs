@@ -51,7 +51,7 @@ impl Op for Transpose {
     // d/dx = transpose(g, inverse(perm))
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
         let (p, g) = (gx.input(1), gx.grad(0));
-        let perm = gx.g.node(p.node).constant_value().map(|t| t.to_i64_vec());
+        let perm = gx.g.value_of(p).map(|t| t.to_i64_vec());
         let Some(Ok(perm)) = perm else {
             return Err(crate::error::Error::argument("gradient of Transpose", "perm", "must be a constant"));
         };
