@@ -143,6 +143,8 @@ fn training_graph_ops_import_and_run() {
     let got: Vec<Vec<f64>> = out.iter().map(|t| t.to_f64_vec()).collect();
     // (x − y)² = [1, 4]; (1 + 16) / 2; x · s · (1 − s) = [0.25, 0.5625]; features −y < 0: 0.5 · x
     assert_eq!(got, vec![vec![1., 4.], vec![8.5], vec![1., 4.], vec![0.25, 0.5625], vec![0.5, 1.5]]);
+}
+
 /// An int32 vector `Const` node in TF's text form.
 fn int_vector(name: &str, values: &[i32]) -> String {
     let vals: String = values.iter().map(|v| format!(" int_val: {v}")).collect();
