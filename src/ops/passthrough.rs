@@ -1,11 +1,41 @@
 //! Ops that pass their input through unchanged, which TF's graphs hold for what they say about
-//! the graph rather than for a value: Snapshot and PreventGradient.
+//! the graph rather than for a value: Snapshot and PreventGradient (Identity and StopGradient,
+//! in `state`, share their implementation: [`pass_through!`]).
 
-use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, op};
-use crate::error::{Error, OpResult, Result};
-use crate::grad::GradCx;
+use super::op;
+use crate::error::{Error, Result};
 use crate::graph::{Graph, Output};
-use crate::tensor::Tensor;
+
+/// `impl Op` for an op whose output is its one input, of any dtype, with the gradient `$grad`
+/// (a closure body over `$op` and `$gx`).
+macro_rules! pass_through {
+    ($name:ident, |$op:ident, $gx:ident| $grad:expr) => {
+        impl $crate::ops::Op for $name {
+            fn infer(&self, cx: &$crate::ops::InferCx) -> $crate::error::OpResult<Vec<$crate::ops::TensorSpec>> {
+                cx.arity(1)?;
+                Ok(vec![cx.input(0).clone()])
+            }
+            fn compute(&self, k: &mut $crate::ops::Kernel) -> $crate::error::OpResult<$crate::ops::Outputs> {
+                $crate::ops::one(k.take(0)?)
+            }
+            fn grad(
+                &self,
+                $gx: &mut $crate::grad::GradCx,
+            ) -> $crate::error::Result<Vec<Option<$crate::graph::Output>>> {
+                let $op = self;
+                $grad
+            }
+            fn static_value(&self, cx: &$crate::ops::InferCx) -> Option<$crate::tensor::Tensor> {
+                cx.value(0).cloned()
+            }
+            fn cost(&self, _: &[$crate::ops::TensorSpec], _: &[$crate::ops::TensorSpec]) -> usize {
+                1
+            }
+        }
+    };
+}
+
+pub(crate) use pass_through;
 
 op! {
     /// `Snapshot(input)`: a copy of its input, of any dtype (TF's optimizers insert it where a
@@ -16,21 +46,7 @@ op! {
     builder snapshot(input)
 }
 
-impl Op for Snapshot {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(1)?;
-        Ok(vec![cx.input(0).clone()])
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
-    }
-    fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
-        cx.value(0).cloned()
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+pass_through!(Snapshot, |_op, gx| Err(gx.no_gradient()));
 
 op! {
     /// `PreventGradient(input)`: the value of its input, of any dtype; a gradient through it is an
@@ -39,25 +55,10 @@ op! {
     PreventGradient derive(Default) { #[serde(default)] message: String }
 }
 
-impl Op for PreventGradient {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(1)?;
-        Ok(vec![cx.input(0).clone()])
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
-    }
-    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        let node = gx.g.node(gx.output(0).node).name().to_string();
-        Err(Error::GradientDisabled { node, op: "PreventGradient".into(), message: self.message.clone() })
-    }
-    fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
-        cx.value(0).cloned()
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+pass_through!(PreventGradient, |op, gx| {
+    let node = gx.g.node(gx.output(0).node).name().to_string();
+    Err(Error::GradientDisabled { node, op: "PreventGradient".into(), message: op.message.clone() })
+});
 
 impl Graph {
     /// `PreventGradient(input)` (`tf.raw_ops.PreventGradient`): `input` itself, through which

@@ -261,24 +261,7 @@ op! {
     builder identity(x)
 }
 
-impl Op for Identity {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(1)?;
-        Ok(vec![cx.input(0).clone()])
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
-    }
-    fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        Ok(vec![Some(gx.grad(0))])
-    }
-    fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
-        cx.value(0).cloned()
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+super::passthrough::pass_through!(Identity, |_op, gx| Ok(vec![Some(gx.grad(0))]));
 
 op! {
     /// `StopGradient(x)`: the value of x, through which no gradient flows (`d/dx = None`).
@@ -286,24 +269,7 @@ op! {
     builder stop_gradient(x)
 }
 
-impl Op for StopGradient {
-    fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
-        cx.arity(1)?;
-        Ok(vec![cx.input(0).clone()])
-    }
-    fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
-        one(k.take(0)?)
-    }
-    fn grad(&self, _gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
-        Ok(vec![None])
-    }
-    fn static_value(&self, cx: &InferCx) -> Option<Tensor> {
-        cx.value(0).cloned()
-    }
-    fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
-        1
-    }
-}
+super::passthrough::pass_through!(StopGradient, |_op, _gx| Ok(vec![None]));
 
 op! {
     /// Does nothing; used for its control inputs (`group`, `init`).
