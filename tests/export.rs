@@ -75,3 +75,26 @@ fn an_asserts_message_goes_out_as_tensorflows_string_constant_and_comes_back() {
     assert_eq!(assert.op().attrs()["message"], serde_json::json!(["never"]));
     assert_eq!(assert.inputs().len(), 2);
 }
+
+#[test]
+fn tensorflows_training_graphs_run_the_same_after_export_and_import() {
+    // TF's own graphs, functions (`If` branches, nested in piecewise_constant) included.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tf");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pbtxt") {
+            continue;
+        }
+        let g = Graph::load(&path).unwrap();
+        let tf = g.to_tf().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let probe = Probe::new(&g);
+        let want = behaviour(&probe, g);
+        let bytes = tf.encode(Form::Binary).unwrap();
+        let back = Graph::from_tf(&TfGraph::parse(&bytes, "export").unwrap(), "export")
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(want, behaviour(&probe, back), "{}", path.display());
+        seen += usize::from(!tf.functions.is_empty());
+    }
+    assert!(seen >= 2, "cases with functions: {seen}");
+}

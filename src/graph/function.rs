@@ -56,6 +56,11 @@ impl Function {
         &self.rets
     }
 
+    /// The nodes it runs for their effect at every call.
+    pub fn effects(&self) -> &[NodeId] {
+        &self.effects
+    }
+
     /// Calls the function on `args` (one value per argument).
     pub fn call(&self, args: &[Tensor]) -> Result<Vec<Tensor>> {
         let feeds: Vec<(Output, Tensor)> = self.args.iter().copied().zip(args.iter().cloned()).collect();

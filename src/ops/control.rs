@@ -60,6 +60,9 @@ macro_rules! if_op {
                 let branches = Branches(Some(Arc::new([get(&self.then_branch)?, get(&self.else_branch)?])));
                 Ok(Some(Arc::new($name { branches, ..self.clone() })))
             }
+            fn functions(&self) -> Vec<Arc<Function>> {
+                self.branches.0.as_deref().map_or_else(Vec::new, |b| b.to_vec())
+            }
         }
 
         impl $name {

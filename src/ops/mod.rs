@@ -265,6 +265,12 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
         outputs.iter().map(|o| o.shape.known_elements()).sum()
     }
 
+    /// The library functions the op calls, once bound (`If`'s branches); none by default. The
+    /// exporter writes them into the GraphDef's function library.
+    fn functions(&self) -> Vec<std::sync::Arc<crate::graph::Function>> {
+        Vec::new()
+    }
+
     /// The op with the functions it names (its `func` attributes) taken from the graph's
     /// function library, when it names any (`If`'s branches); `None` when it names none. The
     /// loader calls this before wiring the node.

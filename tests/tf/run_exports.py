@@ -1,7 +1,8 @@
 """Runs stepflow's exported graphs in TensorFlow and compares TensorFlow's numbers with stepflow's.
 
 usage (from the crate's root, in a Python venv with tensorflow-cpu==2.21.0):
-  cargo run --release --example export_probe -- OUT graphs/*.json graphs/tf/*.pbtxt graphs/tf/*.meta
+  cargo run --release --example export_probe -- OUT graphs/*.json graphs/tf/*.pbtxt graphs/tf/*.meta \
+      tests/tf/{seed,mlp,arrays}_*.pbtxt
   python tests/tf/run_exports.py OUT
 
 For each OUT/NAME.pb it imports the GraphDef with tf.compat.v1.import_graph_def, runs its `init`

@@ -19,6 +19,7 @@ pub(crate) struct OpDef {
 /// An input or output argument.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct ArgDef {
+    pub(crate) name: String,
     type_attr: Option<String>,
     number_attr: Option<String>,
     type_list_attr: Option<String>,

@@ -27,6 +27,7 @@
 //! ```
 
 mod attrs;
+mod functions;
 mod order;
 
 use super::op_defs::op_def;
@@ -41,9 +42,9 @@ use std::collections::BTreeMap;
 const PRODUCER: i32 = 2474;
 
 impl Graph {
-    /// The graph as a TensorFlow GraphDef. Fails, naming the node, for an op or attribute
-    /// TensorFlow does not have, and for graphs that call functions (`If`), which export does
-    /// not write yet.
+    /// The graph as a TensorFlow GraphDef, with the functions its ops call (`If`'s branches)
+    /// as its function library. Fails, naming the node, for an op or attribute TensorFlow does
+    /// not have.
     pub fn to_tf(&self) -> Result<TfGraph> {
         let mut nodes = Vec::with_capacity(self.len() + 1);
         let waits = order::waits(self);
@@ -59,7 +60,7 @@ impl Graph {
         if !inits.is_empty() && self.node_id("init").is_err() {
             nodes.push(TfNode { name: "init".into(), op: "NoOp".into(), inputs: inits, attrs: BTreeMap::new() });
         }
-        Ok(TfGraph { nodes, producer: PRODUCER, ..TfGraph::default() })
+        Ok(TfGraph { nodes, functions: functions::library(self)?, producer: PRODUCER, ..TfGraph::default() })
     }
 }
 
