@@ -6,7 +6,8 @@
 //! a `Const` of four float32 values with its `dtype` and `value` attributes and an `AddV2` with
 //! its `T`, alternating), encodes it in the binary, text and JSON forms, and prints one line per
 //! form: `FORM BYTES bytes decode MS ms encode MS ms`, then `import MS ms` for building the stepflow
-//! graph from the decoded one (every node through the builder), each time the median of 5 timed
+//! graph from the decoded one (every node through the builder) and `export MS ms` for writing it
+//! back as a TF graph (`Graph::to_tf`), each time the median of 5 timed
 //! rounds after a warm-up round (the shared timing protocol of the examples).
 
 #[path = "common/timing.rs"]
@@ -33,6 +34,8 @@ fn main() -> Result<()> {
     assert_eq!(imported.node_ids().count(), nodes, "the imported graph has every node");
     let import_us = timing::time(1, || Graph::from_tf(&graph, "chain").map(drop))?;
     println!("import {:.1} ms", import_us / 1e3);
+    let export_us = timing::time(1, || imported.to_tf().map(drop))?;
+    println!("export {:.1} ms", export_us / 1e3);
     Ok(())
 }
 

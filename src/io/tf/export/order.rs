@@ -32,37 +32,47 @@ pub(super) fn waits(g: &Graph) -> HashMap<NodeId, Vec<NodeId>> {
         }
     }
     let mut waits: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    // The waits added so far, forwards: reader to the writers that wait for it.
+    let mut released: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
     let mut vars: Vec<_> = writers.keys().copied().collect();
     vars.sort_unstable();
     for v in vars {
         let ws = &writers[&v];
         for (i, &w) in ws.iter().enumerate() {
-            let before = readers.get(&v).into_iter().flatten().chain(&ws[..i]);
-            for &r in before {
-                if r != w && !reaches(g, &waits, w, r) && !reaches(g, &waits, r, w) {
-                    waits.entry(w).or_default().push(r);
-                }
+            // Two walks per writer, whatever the number of readers.
+            let before_w = walk(w, |n| inputs(g, &waits, n));
+            let after_w = walk(w, |n| g.consumers(n).chain(released.get(&n).into_iter().flatten().copied()).collect());
+            let candidates = readers.get(&v).into_iter().flatten().chain(&ws[..i]);
+            let new: Vec<NodeId> =
+                candidates.copied().filter(|r| *r != w && !before_w.contains(r) && !after_w.contains(r)).collect();
+            for r in new {
+                waits.entry(w).or_default().push(r);
+                released.entry(r).or_default().push(w);
             }
         }
     }
     waits
 }
 
-/// Whether `to` depends on `from` through data, control or the waits added so far.
-fn reaches(g: &Graph, waits: &HashMap<NodeId, Vec<NodeId>>, from: NodeId, to: NodeId) -> bool {
-    let mut seen = HashSet::new();
-    let mut stack = vec![to];
+/// The nodes `n` depends on directly: data and control inputs, and the waits added so far.
+fn inputs(g: &Graph, waits: &HashMap<NodeId, Vec<NodeId>>, n: NodeId) -> Vec<NodeId> {
+    let node = g.node(n);
+    let mut v: Vec<NodeId> = node.inputs().iter().map(|i| i.node).collect();
+    v.extend(node.control_inputs());
+    v.extend(waits.get(&n).into_iter().flatten());
+    v
+}
+
+/// Every node reachable from `from` (itself included) through `next`.
+fn walk(from: NodeId, mut next: impl FnMut(NodeId) -> Vec<NodeId>) -> HashSet<NodeId> {
+    let mut seen = HashSet::from([from]);
+    let mut stack = vec![from];
     while let Some(n) = stack.pop() {
-        if n == from {
-            return true;
+        for m in next(n) {
+            if seen.insert(m) {
+                stack.push(m);
+            }
         }
-        if !seen.insert(n) {
-            continue;
-        }
-        let node = g.node(n);
-        stack.extend(node.inputs().iter().map(|i| i.node));
-        stack.extend(node.control_inputs());
-        stack.extend(waits.get(&n).into_iter().flatten());
     }
-    false
+    seen
 }
