@@ -57,6 +57,10 @@ pub enum Error {
         "cannot feed a value of dtype {got_dtype} and shape {got_shape} to '{node}', which has dtype {dtype} and shape {shape}"
     )]
     FeedMismatch { node: String, dtype: DType, shape: Shape, got_dtype: DType, got_shape: Shape },
+    /// A fetched tensor is dead: it depends on the untaken side of a TF1 `Switch` (as TF's
+    /// "Retval does not have value").
+    #[error("cannot fetch '{tensor}': node '{node}' ({op}) did not run, it depends on the untaken side of a Switch")]
+    DeadFetch { tensor: String, node: String, op: String },
     /// A variable was read or updated before it was initialized.
     #[error("attempting to use uninitialized variable '{node}'; run its initializer first")]
     UninitializedVariable { node: String },

@@ -1,6 +1,7 @@
 //! The parallel executor against the serial reference on random graphs: fetched values and the
 //! variables after each run must be bit-identical. Sizes are chosen so that both the inline and
-//! the parallel schedule run, and large kernels split their work across threads.
+//! the parallel schedule run, and large kernels split their work across threads. Some graphs hold
+//! TF1 conds (Switch/Merge), whose untaken side must not run in either executor.
 
 use proptest::prelude::*;
 use stepflow::{DType, Executor, Graph, Initializer, Output, Result, RunOptions, Session, Shape, Tensor};
@@ -16,7 +17,7 @@ struct Pick {
 
 fn picks() -> impl Strategy<Value = (bool, Vec<Pick>)> {
     let pick =
-        (0u8..20, 0usize..1000, 0usize..1000, any::<bool>()).prop_map(|(op, a, b, flag)| Pick { op, a, b, flag });
+        (0u8..22, 0usize..1000, 0usize..1000, any::<bool>()).prop_map(|(op, a, b, flag)| Pick { op, a, b, flag });
     (any::<bool>(), prop::collection::vec(pick, 1..24))
 }
 
@@ -83,6 +84,23 @@ fn build(large: bool, recipe: &[Pick]) -> Result<Built> {
                 w
             }
             15 => g.softmax(a)?,
+            20 | 21 if g.spec(a).shape == g.spec(b).shape => {
+                // A TF1 cond on the sign of sum(a): only the taken branch runs, and the true
+                // one may update a variable (a dead update when the false side is taken).
+                let sum = g.reduce_sum(a, None, false)?;
+                let zero = g.constant(0.0f32)?;
+                let pred = g.greater(sum, zero)?;
+                let ((af, at), (bf, bt)) = (g.switch(a, pred)?, g.switch(b, pred)?);
+                let t = g.tanh(at)?;
+                let yes = g.mul(t, bt)?;
+                let no = g.sub(af, bf)?;
+                if p.op == 21 && full(&g, at) {
+                    let s = g.constant(0.01f32)?;
+                    let v = g.mul(t, s)?;
+                    targets.push(g.assign_add(vars[p.b % vars.len()], v)?.node);
+                }
+                g.merge(&[no, yes])?.0
+            }
             _ => g.square(a)?,
         };
         values.push(out);

@@ -374,7 +374,23 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
                 g.concat(&[a, b], 0)
             })],
         ),
+        ("Switch", [false, true].into_iter().map(cond_check).collect()),
+        ("Merge", [false, true].into_iter().map(cond_check).collect()),
     ]
+}
+
+/// A TF1 cond on a constant predicate: `taken ? x·y : 3x` through Switch and Merge, so the
+/// gradient flows only through the taken branch (and reaches `y` only when it is the true one).
+fn cond_check(taken: bool) -> Check {
+    c(&[any(M23), any(M23)], move |g, x| {
+        let pred = g.constant(taken)?;
+        let (xf, xt) = g.switch(x[0], pred)?;
+        let (_, yt) = g.switch(x[1], pred)?;
+        let three = g.constant(3.0f64)?;
+        let plain = g.mul(xf, three)?;
+        let product = g.mul(xt, yt)?;
+        Ok(g.merge(&[plain, product])?.0)
+    })
 }
 
 /// Checks of a binary element-wise op with and without broadcasting, and with an input of

@@ -11,6 +11,7 @@ const CASES: &[&str] = &[
     "seed_plateau_placeholder",
     "mlp_rmsprop_cosine_restarts_resource",
     "arrays_slices_splits_sgd_ref",
+    "cond_v1_momentum_ref",
 ];
 
 #[test]

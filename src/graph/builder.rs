@@ -4,7 +4,7 @@
 
 use super::{Edge, Graph, Node, NodeId, Output, VariableInfo};
 use crate::error::{Error, Result};
-use crate::ops::{InferCx, Kernel, Op, State, TensorSpec};
+use crate::ops::{ControlFlow, InferCx, Kernel, Op, State, TensorSpec};
 use crate::tensor::Tensor;
 use crate::variables::NO_VARIABLES;
 use smallvec::SmallVec;
@@ -70,20 +70,27 @@ impl Graph {
         let at = |e| Error::at(&name, op.op_type(), e);
         let specs = self.input_specs(inputs).map_err(at)?;
         let var_refs = self.check_refs(&*op, inputs).map_err(at)?;
-        let values: Vec<Option<Tensor>> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, o)| if i < var_refs.len() { None } else { self.node(o.node).slot_value(o.slot).cloned() })
-            .collect();
+        let controls = self.control_inputs_for(control_inputs, &name)?;
+        let may_be_dead = op.control_flow() == ControlFlow::Switch
+            || inputs.iter().any(|o| self.node(o.node).may_be_dead)
+            || controls.iter().any(|&c| self.node(c).may_be_dead);
+        // A value that only exists once a control input has run (a constant inside a `tf.cond`
+        // branch, after its pivot) is not known to the nodes that read it.
+        let known = |o: &Output| {
+            let input = self.node(o.node);
+            input.control_inputs.is_empty().then(|| input.slot_value(o.slot).cloned()).flatten()
+        };
+        let values: Vec<Option<Tensor>> =
+            inputs.iter().enumerate().map(|(i, o)| if i < var_refs.len() { None } else { known(o) }).collect();
         let cx = InferCx { inputs: &specs, values: &values };
         let outputs = op.infer(&cx).map_err(at)?;
         for o in &outputs {
             let known: Vec<usize> = o.shape.dims().unwrap_or(&[]).iter().map(|d| d.unwrap_or(0)).collect();
             crate::shape::checked_elements(&known).map_err(at)?;
         }
-        let mut values = fold(&*op, &cx, &outputs).map_err(at)?.into_iter();
+        let folded = if may_be_dead { Vec::new() } else { fold(&*op, &cx, &outputs).map_err(at)? };
+        let mut values = folded.into_iter();
         let (value, later_values) = (values.next(), values.collect());
-        let controls = self.control_inputs_for(control_inputs, &name)?;
         self.claim_exact_name(&name)?;
         let var = (op.state() == State::Variable).then_some(self.variables.len());
         let node = Node {
@@ -95,6 +102,7 @@ impl Graph {
             value,
             later_values,
             var,
+            may_be_dead,
         };
         let ix = self.dag.add_node(node);
         let id = self.id_at(ix.index());

@@ -2,11 +2,13 @@
 //! a node), with slash-scoped unique names, data edges from output slots and control edges.
 
 mod builder;
+mod cond;
 mod function;
 mod names;
 mod variables;
 
 pub use builder::NodeName;
+pub use cond::Branch;
 pub use function::{Function, Library};
 pub use variables::{Initializer, VariableInfo};
 
@@ -78,6 +80,9 @@ pub struct Node {
     pub(crate) later_values: Vec<Tensor>,
     /// For a variable node, its index among the graph's variables.
     pub(crate) var: Option<usize>,
+    /// Whether the node may be dead at run time: it is a [`Switch`](crate::ops::switch::Switch),
+    /// or downstream of one by a data or control edge. Such a node is never folded.
+    pub(crate) may_be_dead: bool,
 }
 
 impl Node {

@@ -21,6 +21,8 @@ pub struct Kernel<'a> {
     refs: &'a [usize],
     invocation: u64,
     parallel: bool,
+    /// The outputs the kernel marked dead, one bit per output slot.
+    killed: u64,
 }
 
 impl<'a> Kernel<'a> {
@@ -31,7 +33,7 @@ impl<'a> Kernel<'a> {
         invocation: u64,
         parallel: bool,
     ) -> Self {
-        Kernel { inputs, vars, refs, invocation, parallel }
+        Kernel { inputs, vars, refs, invocation, parallel, killed: 0 }
     }
 
     /// The number of data inputs (ref inputs included, as `None` values).
@@ -59,6 +61,27 @@ impl<'a> Kernel<'a> {
     pub fn scalar_f64(&self, i: usize, what: &str) -> OpResult<f64> {
         let t = self.input(i)?;
         t.scalar_f64().ok_or_else(|| crate::invalid!("{what} is not a scalar: shape {:?}", t.shape()))
+    }
+
+    /// Whether input `i` holds a value: false for a dead input of a
+    /// [`ControlFlow::Merge`](crate::ops::ControlFlow::Merge) op (and for ref inputs).
+    pub fn is_live(&self, i: usize) -> bool {
+        self.inputs.get(i).is_some_and(Option::is_some)
+    }
+
+    /// Marks output `i` dead (a [`ControlFlow::Switch`](crate::ops::ControlFlow::Switch) op's
+    /// untaken branch): its consumers do not run. The kernel still returns a tensor in its place.
+    pub fn kill_output(&mut self, i: usize) -> OpResult<()> {
+        if i >= 64 {
+            return Err(crate::invalid!("output {i} cannot be marked dead (at most 64 outputs)"));
+        }
+        self.killed |= 1 << i;
+        Ok(())
+    }
+
+    /// The outputs marked dead, one bit per slot.
+    pub(crate) fn killed(&self) -> u64 {
+        self.killed
     }
 
     /// Whether the kernel may split its work across the thread pool.

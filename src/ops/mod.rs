@@ -28,6 +28,7 @@ pub mod random;
 pub mod reduce;
 pub mod resource;
 pub mod state;
+pub mod switch;
 pub mod train;
 pub mod unary;
 pub mod xent;
@@ -192,6 +193,22 @@ impl State {
     }
 }
 
+/// How an op takes part in TF1's dataflow control flow (`tf.cond` with v1 control flow), where
+/// a value may be *dead*: the untaken output of a `Switch`. A node with a dead input or a dead
+/// control input does not run and its outputs are dead in turn, except a `Merge`, which passes
+/// on its first live input. Fetching a dead value is an error; a dead target simply does not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlFlow {
+    /// Dead when any input is dead: every op but the two below.
+    Propagate,
+    /// May make some of its outputs dead ([`Kernel::kill_output`]): `Switch`. Never folded at
+    /// build time, nor is anything downstream of it.
+    Switch,
+    /// Runs when at least one data input is live and sees the dead ones as absent
+    /// ([`Kernel::is_live`]): `Merge`.
+    Merge,
+}
+
 /// A plan-time replacement of a node by a cheaper equivalent, given some of its inputs as
 /// constants: the new op, and the inputs to replace by new constants.
 pub struct Rewrite {
@@ -238,6 +255,12 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// How the op touches state: variables, feeds, random streams. The default is a pure function.
     fn state(&self) -> State {
         State::Pure
+    }
+
+    /// How the op treats dead values (TF1's `Switch`/`Merge`); the default is a dead input makes
+    /// a dead node.
+    fn control_flow(&self) -> ControlFlow {
+        ControlFlow::Propagate
     }
 
     /// A cheaper equivalent the plan may run instead, given the inputs known as constants when the

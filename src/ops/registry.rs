@@ -5,7 +5,7 @@
 use super::Op;
 use super::{
     argmax, array, assert, bias, binary, compare, control, fused_grad, linalg, loss, nn, nn_grad, passthrough, random,
-    reduce, resource, state, train, unary, xent,
+    reduce, resource, state, switch, train, unary, xent,
 };
 use std::sync::Arc;
 
@@ -52,6 +52,8 @@ registry! {
     "Assert" => assert::Assert,
     "If" => control::If,
     "StatelessIf" => control::StatelessIf,
+    "Switch" => switch::Switch,
+    "Merge" => switch::Merge,
     "StopGradient" => state::StopGradient,
     "RandomStandardNormal" => random::RandomStandardNormal,
     "TruncatedNormal" => random::TruncatedNormal,

@@ -1,4 +1,6 @@
-//! Running a plan. Two schedules share one step function:
+//! Running a plan. Two schedules share one step function (and the serial reference executor its
+//! rules for dead values: a step whose input or control input is dead does not run, see
+//! [`ControlFlow`]):
 //! - inline: the steps in plan order on the calling thread, without locks — for plans with at
 //!   most one expensive step at a time, so a small graph never pays for a thread hop;
 //! - parallel (TF's executor): a pending-input count per step; a finished step releases its
@@ -12,7 +14,7 @@
 use super::plan::{Plan, Step, ValueRef};
 use super::run_state::{RunState, Slot};
 use crate::error::{Error, Result};
-use crate::ops::{Kernel, Outputs};
+use crate::ops::{ControlFlow, Kernel, Outputs};
 use crate::tensor::Tensor;
 use crate::variables::VariableStore;
 use smallvec::SmallVec;
@@ -33,7 +35,9 @@ type Inputs = SmallVec<[Option<Tensor>; 4]>;
 
 impl Exec<'_> {
     /// Runs step `i` on its gathered inputs.
-    pub(crate) fn compute(&self, i: usize, mut inputs: Inputs, parallel_kernels: bool) -> Result<Outputs> {
+    /// Runs step `i` on its gathered inputs: its outputs, and the ones it marked dead (one bit
+    /// per slot, see [`Kernel::kill_output`]).
+    pub(crate) fn compute(&self, i: usize, mut inputs: Inputs, parallel_kernels: bool) -> Result<(Outputs, u64)> {
         let step = &self.plan.steps[i];
         let invocation = match step.counted {
             true => self.counters.get(step.node.index()).map_or(0, |c| c.fetch_add(1, Ordering::Relaxed)),
@@ -52,7 +56,36 @@ impl Exec<'_> {
         if self.check_outputs {
             check_outputs(step, &out)?;
         }
-        Ok(out)
+        Ok((out, k.killed()))
+    }
+
+    /// When step `i` is dead (see [`ControlFlow`]), marks it and its outputs dead, spends its
+    /// reads of its inputs, and returns true: it must not run. Always false in a plan without a
+    /// `Switch`.
+    fn skip_dead(&self, i: usize, st: &RunState) -> bool {
+        if !self.plan.dead_values {
+            return false;
+        }
+        let step = &self.plan.steps[i];
+        let slot_dead = |r: &ValueRef| matches!(*r, ValueRef::Slot(s) if lock(st, s).dead);
+        let dead = step.control_inputs.iter().any(|&c| st.dead_steps[c as usize].load(Ordering::Relaxed))
+            || match step.flow {
+                ControlFlow::Merge => step.inputs.iter().all(slot_dead),
+                _ => step.inputs.iter().any(slot_dead),
+            };
+        if !dead {
+            return false;
+        }
+        for r in &step.inputs {
+            if let ValueRef::Slot(s) = *r {
+                lock(st, s).read();
+            }
+        }
+        st.dead_steps[i].store(true, Ordering::Relaxed);
+        for &s in step.outputs.iter().flatten() {
+            lock(st, s).dead = true;
+        }
+        true
     }
 
     fn constant(&self, c: u32) -> Option<Tensor> {
@@ -62,6 +95,9 @@ impl Exec<'_> {
     /// Runs every step in plan order on this thread.
     pub(crate) fn run_inline(&self, st: &mut RunState) -> Result<()> {
         for i in 0..self.plan.steps.len() {
+            if self.skip_dead(i, st) {
+                continue;
+            }
             let step = &self.plan.steps[i];
             let inputs: Inputs = step
                 .inputs
@@ -72,10 +108,10 @@ impl Exec<'_> {
                     ValueRef::Ref => None,
                 })
                 .collect();
-            let outs = self.compute(i, inputs, true)?;
-            for (out, t) in step.outputs.iter().zip(outs) {
+            let (outs, killed) = self.compute(i, inputs, true)?;
+            for (j, (out, t)) in step.outputs.iter().zip(outs).enumerate() {
                 if let Some(s) = *out {
-                    slot_mut(st, s).value = Some(t);
+                    store(slot_mut(st, s), t, killed, j);
                 }
             }
         }
@@ -96,12 +132,19 @@ impl Exec<'_> {
 
     /// Takes the fetched values out of the run state.
     pub(crate) fn collect(&self, st: &mut RunState) -> Result<Vec<Tensor>> {
-        self.plan
-            .fetches
+        let plan = self.plan;
+        plan.fetches
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let v = match *r {
-                    ValueRef::Slot(s) => slot_mut(st, s).read(),
+                    ValueRef::Slot(s) => {
+                        let slot = slot_mut(st, s);
+                        if slot.dead {
+                            return Err(dead_fetch(plan, i));
+                        }
+                        slot.read()
+                    }
                     ValueRef::Const(c) => self.constant(c),
                     ValueRef::Ref => None,
                 };
@@ -127,6 +170,21 @@ fn check_outputs(step: &Step, out: &Outputs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Puts output `j` of a step in its slot, or marks the slot dead when the kernel killed it.
+fn store(slot: &mut Slot, t: Tensor, killed: u64, j: usize) {
+    if killed.checked_shr(j as u32).is_some_and(|k| k & 1 == 1) {
+        slot.dead = true;
+    } else {
+        slot.value = Some(t);
+    }
+}
+
+/// The error for fetch `i`, whose value is dead.
+fn dead_fetch(plan: &Plan, i: usize) -> Error {
+    let [tensor, node, op] = plan.fetch_names.get(i).cloned().unwrap_or_default();
+    Error::DeadFetch { tensor, node, op }
 }
 
 fn slot_mut(st: &mut RunState, s: u32) -> &mut Slot {
@@ -194,6 +252,9 @@ impl<'a> Parallel<'a> {
     }
 
     fn run_step(&self, i: usize) -> Result<()> {
+        if self.exec.skip_dead(i, self.st) {
+            return Ok(());
+        }
         let step = &self.exec.plan.steps[i];
         let inputs: Inputs = step
             .inputs
@@ -204,10 +265,10 @@ impl<'a> Parallel<'a> {
                 ValueRef::Ref => None,
             })
             .collect();
-        let outs = self.exec.compute(i, inputs, step.split)?;
-        for (out, t) in step.outputs.iter().zip(outs) {
+        let (outs, killed) = self.exec.compute(i, inputs, step.split)?;
+        for (j, (out, t)) in step.outputs.iter().zip(outs).enumerate() {
             if let Some(s) = *out {
-                lock(self.st, s).value = Some(t);
+                store(&mut lock(self.st, s), t, killed, j);
             }
         }
         Ok(())
@@ -228,6 +289,8 @@ impl<'a> Parallel<'a> {
 pub(crate) fn run_reference(exec: &Exec, feeds: &[Tensor]) -> Result<Vec<Tensor>> {
     let plan = exec.plan;
     let mut values: Vec<Option<Tensor>> = vec![None; plan.slot_uses.len()];
+    let mut dead_slots = vec![false; plan.slot_uses.len()];
+    let mut dead_steps = vec![false; plan.steps.len()];
     for (feed, t) in plan.feeds.iter().zip(feeds) {
         if let Some(s) = feed.slot {
             values[s as usize] = Some(t.clone());
@@ -239,16 +302,38 @@ pub(crate) fn run_reference(exec: &Exec, feeds: &[Tensor]) -> Result<Vec<Tensor>
         ValueRef::Ref => None,
     };
     for (i, step) in plan.steps.iter().enumerate() {
+        let slot_dead = |r: &ValueRef| matches!(*r, ValueRef::Slot(s) if dead_slots[s as usize]);
+        let dead = step.control_inputs.iter().any(|&c| dead_steps[c as usize])
+            || match step.flow {
+                ControlFlow::Merge => step.inputs.iter().all(slot_dead),
+                _ => step.inputs.iter().any(slot_dead),
+            };
+        if dead {
+            dead_steps[i] = true;
+            for &s in step.outputs.iter().flatten() {
+                dead_slots[s as usize] = true;
+            }
+            continue;
+        }
         let inputs: Inputs = step.inputs.iter().map(|r| get(&values, r)).collect();
-        let outs = exec.compute(i, inputs, false)?;
-        for (out, t) in step.outputs.iter().zip(outs) {
+        let (outs, killed) = exec.compute(i, inputs, false)?;
+        for (j, (out, t)) in step.outputs.iter().zip(outs).enumerate() {
             if let Some(s) = *out {
-                values[s as usize] = Some(t);
+                let mut slot = Slot { value: None, uses: 0, dead: false };
+                store(&mut slot, t, killed, j);
+                values[s as usize] = slot.value;
+                dead_slots[s as usize] = slot.dead;
             }
         }
     }
     plan.fetches
         .iter()
-        .map(|r| get(&values, r).ok_or_else(|| Error::argument("run", "fetches", "a fetched value was not produced")))
+        .enumerate()
+        .map(|(i, r)| {
+            if matches!(*r, ValueRef::Slot(s) if dead_slots[s as usize]) {
+                return Err(dead_fetch(plan, i));
+            }
+            get(&values, r).ok_or_else(|| Error::argument("run", "fetches", "a fetched value was not produced"))
+        })
         .collect()
 }

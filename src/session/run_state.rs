@@ -5,13 +5,15 @@
 use super::plan::Plan;
 use crate::tensor::Tensor;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicBool, AtomicU32};
 
 /// One value of a run and how many reads of it remain; the last read takes it.
 #[derive(Default)]
 pub(crate) struct Slot {
     pub(crate) value: Option<Tensor>,
     pub(crate) uses: u32,
+    /// Whether the value is dead (an untaken `Switch` output, or downstream of one).
+    pub(crate) dead: bool,
 }
 
 impl Slot {
@@ -27,13 +29,19 @@ impl Slot {
 pub(crate) struct RunState {
     pub(crate) slots: Vec<Mutex<Slot>>,
     pub(crate) pending: Vec<AtomicU32>,
+    /// Which steps were dead, for their control edges (empty unless the plan has a `Switch`).
+    pub(crate) dead_steps: Vec<AtomicBool>,
 }
 
 impl RunState {
     fn new(plan: &Plan) -> Self {
         RunState {
-            slots: plan.slot_uses.iter().map(|&uses| Mutex::new(Slot { value: None, uses })).collect(),
+            slots: plan.slot_uses.iter().map(|&uses| Mutex::new(Slot { value: None, uses, dead: false })).collect(),
             pending: plan.pending.iter().map(|&p| AtomicU32::new(p)).collect(),
+            dead_steps: match plan.dead_values {
+                true => plan.steps.iter().map(|_| AtomicBool::new(false)).collect(),
+                false => Vec::new(),
+            },
         }
     }
 
@@ -44,7 +52,10 @@ impl RunState {
             return RunState::new(plan);
         };
         for (slot, &uses) in s.slots.iter_mut().zip(&plan.slot_uses) {
-            *slot.get_mut().unwrap_or_else(|e| e.into_inner()) = Slot { value: None, uses };
+            *slot.get_mut().unwrap_or_else(|e| e.into_inner()) = Slot { value: None, uses, dead: false };
+        }
+        for d in &mut s.dead_steps {
+            *d.get_mut() = false;
         }
         for (p, &n) in s.pending.iter_mut().zip(&plan.pending) {
             *p.get_mut() = n;

@@ -6,6 +6,7 @@
 
 mod array;
 mod control;
+mod dataflow;
 mod golden;
 mod grads;
 mod math;
@@ -37,6 +38,8 @@ const FORWARD: &[(&str, Check)] = &[
     ("If", control::if_op),
     ("Assert", control::assert),
     ("StatelessIf", control::stateless_if),
+    ("Switch", dataflow::switch),
+    ("Merge", dataflow::merge),
     ("StopGradient", state::stop_gradient),
     ("RandomStandardNormal", state::random_standard_normal),
     ("TruncatedNormal", state::truncated_normal),
@@ -244,4 +247,14 @@ fn every_output_of_a_multi_output_op_of_constants_is_known_at_build_time() {
 #[test]
 fn broadcast_gradient_args_reduces_common_ones() {
     array::broadcast_gradient_args_of_ones();
+}
+
+#[test]
+fn dead_values_follow_control_edges() {
+    dataflow::dead_control_edges();
+}
+
+#[test]
+fn cond_builds_a_tf1_cond() {
+    dataflow::cond_builder();
 }

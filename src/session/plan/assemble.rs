@@ -5,7 +5,7 @@ use super::schedule::{mark_contended, worth_parallel};
 use super::{EXPENSIVE, Feed, Needed, Plan, Step, ValueRef, order::Edges};
 use crate::error::Result;
 use crate::graph::{Graph, NodeId, Output};
-use crate::ops::{Access, State, TensorSpec};
+use crate::ops::{Access, ControlFlow, State, TensorSpec};
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::collections::HashMap;
@@ -46,6 +46,13 @@ pub(super) fn assemble(g: &Graph, sig: Signature, needed: Needed, edges: &Edges,
             pending[i] += 1;
         }
     }
+    let dead_values = steps.iter().any(|s| s.flow == ControlFlow::Switch);
+    if dead_values {
+        for step in &mut steps {
+            let controls = g.node(step.node).control_inputs();
+            step.control_inputs = controls.iter().filter_map(|c| step_of.get(c).copied()).collect();
+        }
+    }
     let roots = (0..steps.len() as u32).filter(|&i| pending[i as usize] == 0).collect();
     let must_be_initialized = uninitialized_checks(g, order);
     let parallel = worth_parallel(&steps);
@@ -60,8 +67,17 @@ pub(super) fn assemble(g: &Graph, sig: Signature, needed: Needed, edges: &Edges,
         constants: slots.constants,
         feeds: slots.feeds,
         fetches,
+        fetch_names: sig
+            .fetches
+            .iter()
+            .map(|&o| {
+                let node = g.node(o.node);
+                [g.output_name(o), node.name().to_string(), node.op().op_type().to_string()]
+            })
+            .collect(),
         must_be_initialized,
         parallel,
+        dead_values,
         pool: Mutex::new(Vec::new()),
     })
 }
@@ -112,6 +128,8 @@ fn build_step(g: &Graph, id: NodeId, slots: &mut Slots) -> Step {
         expensive: cost >= EXPENSIVE,
         split: true,
         counted: node.op().state() == State::Random,
+        flow: node.op().control_flow(),
+        control_inputs: SmallVec::new(),
     }
 }
 

@@ -17,7 +17,7 @@ mod schedule;
 use super::run_state::RunState;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};
-use crate::ops::{Op, TensorSpec};
+use crate::ops::{ControlFlow, Op, TensorSpec};
 use crate::tensor::Tensor;
 use assemble::{Signature, assemble};
 use order::Edges;
@@ -61,6 +61,11 @@ pub(crate) struct Step {
     /// Whether the kernel may split its work across threads in the parallel schedule: true
     /// unless another expensive step is unordered with this one.
     pub(crate) split: bool,
+    /// How the op treats dead values (TF1 `Switch`/`Merge`).
+    pub(crate) flow: ControlFlow,
+    /// The steps this one has a control edge from: when one of them is dead, so is this one
+    /// (only filled when the plan has a `Switch`).
+    pub(crate) control_inputs: SmallVec<[u32; 2]>,
 }
 
 /// A fed tensor: where its value goes and what it must look like.
@@ -80,8 +85,12 @@ pub(crate) struct Plan {
     pub(crate) constants: Vec<Tensor>,
     pub(crate) feeds: Vec<Feed>,
     pub(crate) fetches: Vec<ValueRef>,
+    /// Each fetched tensor's name and its node's name and op type, for the error when it is dead.
+    pub(crate) fetch_names: Vec<[String; 3]>,
     pub(crate) must_be_initialized: Vec<usize>,
     pub(crate) parallel: bool,
+    /// Whether some step may kill a value (a `Switch`): only then does a run track dead values.
+    pub(crate) dead_values: bool,
     pub(crate) pool: Mutex<Vec<RunState>>,
 }
 
