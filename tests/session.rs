@@ -223,3 +223,31 @@ fn handles_from_another_graph_are_errors_not_panics() {
     assert!(s.run(&[], &[], &[foreign.node]).is_err());
     assert!(s.variable_value(foreign).is_err());
 }
+
+#[test]
+fn identities_no_ops_and_unread_pure_nodes_are_skipped_keeping_their_orderings() {
+    // TF's training graphs gate every gradient through `control_dependency` Identities and a
+    // `group_deps` NoOp; the plan skips them, and a pure node nothing reads, but a read gated
+    // before a write through them still sees the old value.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::scalar()).unwrap();
+    let v = g.variable("v", DType::Float32, &[], Initializer::Constant(1.0)).unwrap();
+    let read = g.identity(v).unwrap();
+    let sq = g.square(x).unwrap();
+    let gated = g.with_control_dependencies(&[read.node], |g| g.identity(sq)).unwrap();
+    let unread = g.exp(x).unwrap();
+    let deps = g.group(&[gated.node, unread.node], "group_deps").unwrap();
+    let update = g.with_control_dependencies(&[deps], |g| g.assign(v, gated)).unwrap();
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    let plan = s.explain(&[x], &[read, update], &[]).unwrap();
+    for skipped in ["Identity", "Identity_1", "Exp", "group_deps"] {
+        assert!(!plan.steps.iter().any(|n| n == skipped), "{skipped} runs in {:?}", plan.steps);
+    }
+    let out = s.run(&[(x, Tensor::scalar(3.0f32))], &[read, update], &[]).unwrap();
+    assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![1.0], vec![9.0]));
+    // A skipped node is still fetched, and still a target.
+    let out = s.run(&[(x, Tensor::scalar(2.0f32))], &[gated, unread], &[deps]).unwrap();
+    assert_eq!(out[0].to_f64_vec(), vec![4.0]);
+    assert!((out[1].to_f64_vec()[0] - 2f64.exp()).abs() < 1e-5);
+}

@@ -209,6 +209,20 @@ pub enum ControlFlow {
     Merge,
 }
 
+/// What a plan may do with a node of an op without running it (TF Grappler's dependency
+/// optimizer): readers of a forwarding node read its input instead, and an ordering node's
+/// consumers wait for its inputs directly. Either way every ordering the node gave is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elision {
+    /// The node runs.
+    Never,
+    /// Output 0 is input 0, unchanged (`Identity`, `StopGradient`, `Snapshot`).
+    Forward,
+    /// The node has no outputs and does nothing but order its inputs before its consumers
+    /// (`NoOp`).
+    Order,
+}
+
 /// A plan-time replacement of a node by a cheaper equivalent, given some of its inputs as
 /// constants: the new op, and the inputs to replace by new constants.
 pub struct Rewrite {
@@ -261,6 +275,11 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// a dead node.
     fn control_flow(&self) -> ControlFlow {
         ControlFlow::Propagate
+    }
+
+    /// Whether the plan may skip the node (see [`Elision`]); by default it runs.
+    fn elision(&self) -> Elision {
+        Elision::Never
     }
 
     /// A cheaper equivalent the plan may run instead, given the inputs known as constants when the

@@ -31,6 +31,9 @@ macro_rules! pass_through {
             fn cost(&self, _: &[$crate::ops::TensorSpec], _: &[$crate::ops::TensorSpec]) -> usize {
                 1
             }
+            fn elision(&self) -> $crate::ops::Elision {
+                $crate::ops::Elision::Forward
+            }
         }
     };
 }

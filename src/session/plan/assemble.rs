@@ -16,6 +16,8 @@ pub(super) struct Signature<'a> {
     pub(super) fed: &'a HashMap<Output, usize>,
     pub(super) feeds: &'a [Output],
     pub(super) fetches: &'a [Output],
+    /// Where readers of a skipped forwarding node read instead.
+    pub(super) forward: &'a HashMap<Output, Output>,
 }
 
 /// Turns the ordered node list into steps, value slots and run-time bookkeeping.
@@ -30,6 +32,7 @@ pub(super) fn assemble(g: &Graph, sig: Signature, needed: Needed, edges: &Edges,
         fed: sig.fed,
         folded: &needed.constants,
         constants: needed.constant_values.clone(),
+        forward: sig.forward,
     };
     let mut steps: Vec<Step> = order.iter().map(|&id| build_step(g, id, &mut slots)).collect();
     let fetches: Vec<ValueRef> = sig.fetches.iter().map(|&o| slots.resolve(o)).collect();
@@ -140,11 +143,13 @@ struct Slots<'a> {
     fed: &'a HashMap<Output, usize>,
     folded: &'a HashMap<NodeId, u32>,
     constants: Vec<Tensor>,
+    forward: &'a HashMap<Output, Output>,
 }
 
 impl Slots<'_> {
     /// The source of a value read by a step or a fetch, counting the read.
     fn resolve(&mut self, o: Output) -> ValueRef {
+        let o = self.forward.get(&o).copied().unwrap_or(o);
         if let Some(&f) = self.fed.get(&o) {
             let table = &mut self.table;
             let s = *self.feeds[f].slot.get_or_insert_with(|| table.new_slot());

@@ -13,6 +13,7 @@ mod assemble;
 mod order;
 mod prune;
 mod schedule;
+mod simplify;
 
 use super::run_state::RunState;
 use crate::error::{Error, Result};
@@ -119,13 +120,15 @@ impl Plan {
         let needed = prune(g, &fed, fetches, targets)?;
         let required = Edges::collect(g, &needed, &fed)?;
         let preferred = required.with_soft();
-        let (edges, order) = match preferred.topological(g, &needed.steps) {
+        let (mut edges, order) = match preferred.topological(g, &needed.steps) {
             Ok(order) => (preferred, order),
             Err(_) => {
                 let order = required.topological(g, &needed.steps)?;
                 (required, order)
             }
         };
-        assemble(g, Signature { fed: &fed, feeds, fetches }, needed, &edges, &order)
+        let simple = simplify::simplify(g, &mut edges, order, fetches, targets);
+        let sig = Signature { fed: &fed, feeds, fetches, forward: &simple.forward };
+        assemble(g, sig, needed, &edges, &simple.order)
     }
 }

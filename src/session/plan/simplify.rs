@@ -1,0 +1,153 @@
+//! Simplification: steps a plan need not run, as TF's Grappler dependency optimizer and model
+//! pruner find them. TF's training graphs hold many: the `w/read` Identities of reference
+//! variables, the `tuple/control_dependency` Identities and `group_deps` NoOps that gate every
+//! gradient, and pure nodes that nothing reads (the labels' gradient of a softmax cross-entropy,
+//! kept only by a control edge into `group_deps`).
+//!
+//! - a forwarding node ([`Elision::Forward`]) is skipped: its readers read its input;
+//! - an ordering node ([`Elision::Order`]) is skipped;
+//! - a pure node whose outputs nothing reads or fetches, and that is not a target, is skipped
+//!   (its errors with it).
+//!
+//! A skipped node's consumers take over its dependencies, so every ordering it gave (a gradient
+//! before an update, a read before a write) still holds. A node whose skipping would add more
+//! edges than it removes by more than [`EDGE_BUDGET`] runs. Plans that can hold dead values
+//! (a `Switch`) are left as they are: there, an Identity or a NoOp carries deadness.
+
+use super::order::Edges;
+use crate::graph::{Graph, NodeId, Output};
+use crate::ops::{ControlFlow, Elision, State};
+use std::collections::{HashMap, HashSet};
+
+/// How many edges beyond the ones it removes skipping one node may add.
+const EDGE_BUDGET: usize = 8;
+
+/// The simplified plan: the steps left in their order, and where readers of a forwarded output
+/// read instead.
+pub(super) struct Simplified {
+    pub(super) order: Vec<NodeId>,
+    pub(super) forward: HashMap<Output, Output>,
+}
+
+/// Removes the steps that need not run from `order`, rewiring `edges` around them.
+pub(super) fn simplify(
+    g: &Graph,
+    edges: &mut Edges,
+    order: Vec<NodeId>,
+    fetches: &[Output],
+    targets: &[NodeId],
+) -> Simplified {
+    let mut forward: HashMap<Output, Output> = HashMap::new();
+    if order.iter().any(|&id| g.node(id).op().control_flow() == ControlFlow::Switch) {
+        return Simplified { order, forward };
+    }
+    let mut graph = Deps::new(&edges.preds, &order);
+    let mut skipped: HashSet<NodeId> = HashSet::new();
+    let asked: HashSet<NodeId> = fetches.iter().map(|o| o.node).chain(targets.iter().copied()).collect();
+    for &id in &order {
+        let node = g.node(id);
+        let skip = match node.op().elision() {
+            Elision::Forward => node.inputs().len() == 1 && node.ref_inputs() == 0,
+            Elision::Order => node.outputs().is_empty(),
+            Elision::Never => false,
+        };
+        if skip && graph.remove(id) {
+            skipped.insert(id);
+            if let Some(&input) = node.inputs().first() {
+                let source = forward.get(&input).copied().unwrap_or(input);
+                forward.insert(Output { node: id, slot: 0 }, source);
+            }
+        }
+    }
+    // Readers of each node's outputs among the steps left, after forwarding.
+    let mut readers: HashMap<NodeId, usize> = HashMap::new();
+    for &id in order.iter().filter(|id| !skipped.contains(id)) {
+        for i in data_inputs(g, id, &forward) {
+            *readers.entry(i.node).or_default() += 1;
+        }
+    }
+    for o in fetches {
+        let o = forward.get(o).copied().unwrap_or(*o);
+        *readers.entry(o.node).or_default() += 1;
+    }
+    for &id in order.iter().rev() {
+        let node = g.node(id);
+        let unread = readers.get(&id).copied().unwrap_or(0) == 0 && !asked.contains(&id);
+        if skipped.contains(&id) || !unread || node.op().state() != State::Pure || node.outputs().is_empty() {
+            continue;
+        }
+        if graph.remove(id) {
+            skipped.insert(id);
+            for i in data_inputs(g, id, &forward) {
+                if let Some(r) = readers.get_mut(&i.node) {
+                    *r = r.saturating_sub(1);
+                }
+            }
+        }
+    }
+    for (id, preds) in graph.preds {
+        edges.preds.insert(id, preds);
+    }
+    let order = order.into_iter().filter(|id| !skipped.contains(id)).collect();
+    Simplified { order, forward }
+}
+
+/// The data inputs of a step (not its variable references), after forwarding.
+fn data_inputs<'a>(
+    g: &'a Graph,
+    id: NodeId,
+    forward: &'a HashMap<Output, Output>,
+) -> impl Iterator<Item = Output> + 'a {
+    let node = g.node(id);
+    node.inputs().iter().skip(node.ref_inputs()).map(move |i| forward.get(i).copied().unwrap_or(*i))
+}
+
+/// The dependency graph of the steps, both ways.
+struct Deps {
+    preds: HashMap<NodeId, Vec<NodeId>>,
+    succs: HashMap<NodeId, Vec<NodeId>>,
+}
+
+impl Deps {
+    fn new(preds: &HashMap<NodeId, Vec<NodeId>>, order: &[NodeId]) -> Deps {
+        let mut succs: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+        for &id in order {
+            for &p in &preds[&id] {
+                succs.entry(p).or_default().push(id);
+            }
+        }
+        let preds = order.iter().map(|&id| (id, preds[&id].clone())).collect();
+        Deps { preds, succs }
+    }
+
+    /// Takes `id` out, its successors depending on its predecessors instead; false (and nothing
+    /// changed) when that would add too many edges.
+    fn remove(&mut self, id: NodeId) -> bool {
+        let preds = self.preds.get(&id).cloned().unwrap_or_default();
+        let succs = self.succs.get(&id).cloned().unwrap_or_default();
+        if preds.len() * succs.len() > preds.len() + succs.len() + EDGE_BUDGET {
+            return false;
+        }
+        for &s in &succs {
+            let list = self.preds.entry(s).or_default();
+            list.retain(|&p| p != id);
+            for &p in &preds {
+                if !list.contains(&p) {
+                    list.push(p);
+                }
+            }
+        }
+        for &p in &preds {
+            let list = self.succs.entry(p).or_default();
+            list.retain(|&s| s != id);
+            for &s in &succs {
+                if !list.contains(&s) {
+                    list.push(s);
+                }
+            }
+        }
+        self.preds.remove(&id);
+        self.succs.remove(&id);
+        true
+    }
+}
