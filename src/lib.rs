@@ -41,6 +41,7 @@ pub mod fit;
 pub mod grad;
 pub mod graph;
 pub mod io;
+pub mod layers;
 pub mod ops;
 pub mod plot;
 pub mod session;

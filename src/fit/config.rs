@@ -30,6 +30,8 @@
 //! - `loss`: the scalar loss tensor; logged at every step and evaluated on the validation part.
 //! - `learning_rate`: the scalar learning-rate tensor (a schedule's output or a placeholder);
 //!   logged at every step, and the tensor that `lr-find` and `--learning-rate` feed.
+//! - `training`: optionally, a bool scalar fed `true` at every training step and left at its
+//!   default for evaluation (the training flag of batch normalization and dropout).
 //! - `metrics`: more scalar tensors evaluated on the validation part each epoch (batch means).
 //! - `log`: more scalar tensors recorded at every step.
 //! - `data`: see [`DataSpec`]; its `seed` also seeds the shuffle of each epoch.
@@ -65,6 +67,11 @@ pub struct TrainConfig {
     /// The learning-rate tensor.
     #[serde(default)]
     pub learning_rate: Option<String>,
+    /// A bool scalar fed `true` at every training step (the `training` flag of batch
+    /// normalization and dropout, a `PlaceholderWithDefault(false)`); evaluation leaves it at
+    /// its default.
+    #[serde(default)]
+    pub training: Option<String>,
     /// Tensors evaluated on the validation part each epoch, besides the loss.
     #[serde(default)]
     pub metrics: Vec<String>,

@@ -84,6 +84,8 @@ pub struct Trainer {
     pub(super) rate_override: Option<(Output, f64)>,
     /// Constant feeds beside the batch (the fixed learning rate, the plateau rate).
     pub(super) fixed_feeds: Vec<(Output, Tensor)>,
+    /// The training flag, fed `true` at training steps only.
+    pub(super) training: Option<Output>,
     pub(super) plateau: Option<Plateau>,
     pub(super) position: Position,
     pub(super) order: Vec<usize>,
@@ -142,6 +144,14 @@ fn float_scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
     Ok(out)
 }
 
+fn bool_scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
+    let out = scalar(g, field, name)?;
+    if g.spec(out).dtype != DType::Bool {
+        return Err(Error::argument("config", field, format!("'{name}' must be a bool scalar")));
+    }
+    Ok(out)
+}
+
 impl Trainer {
     /// A run of the config file at `path`, its variables initialized.
     pub fn from_file(path: &Path) -> Result<Trainer> {
@@ -158,6 +168,7 @@ impl Trainer {
         let loss = float_scalar(&graph, "loss", &config.loss)?;
         let learning_rate =
             config.learning_rate.as_deref().map(|n| float_scalar(&graph, "learning_rate", n)).transpose()?;
+        let training = config.training.as_deref().map(|n| bool_scalar(&graph, "training", n)).transpose()?;
         let mut step_fetches = vec![loss];
         let mut step_names = vec!["loss".to_string()];
         if let Some(lr) = learning_rate {
@@ -201,6 +212,7 @@ impl Trainer {
             learning_rate,
             rate_override: None,
             fixed_feeds: Vec::new(),
+            training,
             plateau,
             position: Position::default(),
             order: Vec::new(),
@@ -319,6 +331,9 @@ impl Trainer {
         let mut feeds = self.data.batch(&rows)?;
         feeds.extend(self.fixed_feeds.iter().filter(|(o, _)| !extra.iter().any(|(e, _)| e == o)).cloned());
         feeds.extend_from_slice(extra);
+        if let Some(flag) = self.training {
+            feeds.push((flag, Tensor::from(true)));
+        }
         let out = self.session.run(&feeds, &self.step_fetches, &[self.train])?;
         let values = out.iter().zip(&self.step_names).map(|(t, n)| value_of(t, n)).collect::<Result<Vec<_>>>()?;
         self.position.epoch_loss += values[0];

@@ -2,12 +2,14 @@
 //! a node), with slash-scoped unique names, data edges from output slots and control edges.
 
 mod builder;
+mod collections;
 mod cond;
 mod function;
 mod names;
 mod variables;
 
 pub use builder::NodeName;
+pub use collections::UPDATE_OPS;
 pub use cond::Branch;
 pub use function::{Function, Library};
 pub use variables::{Initializer, VariableInfo};
@@ -150,6 +152,8 @@ pub struct Graph {
     pub(crate) scopes: Vec<String>,
     pub(crate) control_scopes: Vec<Vec<NodeId>>,
     pub(crate) variables: Vec<VariableInfo>,
+    /// Named lists of nodes (TF's graph collections, e.g. [`UPDATE_OPS`]).
+    pub(crate) collections: HashMap<String, Vec<NodeId>>,
 }
 
 impl Default for Graph {
@@ -162,6 +166,7 @@ impl Default for Graph {
             scopes: Vec::new(),
             control_scopes: Vec::new(),
             variables: Vec::new(),
+            collections: HashMap::new(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! primitives, so it needs no functions to load.
 
 use super::graph_def::NodeDef;
+use super::layer_functions;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Initializer, NodeId, NodeName, Output};
 use crate::tensor::DType;
@@ -27,6 +28,9 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("sigmoid_cross_entropy_with_logits", sigmoid_xent),
     ("reduce_lr_on_plateau", plateau),
     ("minimize", minimize),
+    ("dense", layer_functions::dense),
+    ("flatten", layer_functions::flatten),
+    ("dropout", layer_functions::dropout),
 ];
 
 /// Expands the graph function `def.op` (one of [`FUNCTIONS`] or a schedule of [`SCHEDULES`])
@@ -40,7 +44,7 @@ pub(crate) fn build(g: &mut Graph, def: &NodeDef, inputs: &[Output], controls: &
     g.with_control_dependencies(controls, |g| f(g, &def.name, inputs, attrs)).map(|_| ())
 }
 
-fn parse<T: DeserializeOwned>(name: &str, function: &str, attrs: Value) -> Result<T> {
+pub(super) fn parse<T: DeserializeOwned>(name: &str, function: &str, attrs: Value) -> Result<T> {
     serde_json::from_value(attrs).map_err(|e| Error::Node {
         node: name.into(),
         op: function.into(),
@@ -49,10 +53,16 @@ fn parse<T: DeserializeOwned>(name: &str, function: &str, attrs: Value) -> Resul
 }
 
 fn arity(name: &str, function: &str, inputs: &[Output], n: usize) -> Result<()> {
-    if inputs.len() == n {
+    arity_range(name, function, inputs, n, n)
+}
+
+/// Fails unless the function has between `min` and `max` inputs.
+pub(super) fn arity_range(name: &str, function: &str, inputs: &[Output], min: usize, max: usize) -> Result<()> {
+    if (min..=max).contains(&inputs.len()) {
         return Ok(());
     }
-    let e = crate::error::OpError::Arity { expected: n.to_string(), got: inputs.len() };
+    let expected = if min == max { min.to_string() } else { format!("{min} to {max}") };
+    let e = crate::error::OpError::Arity { expected, got: inputs.len() };
     Err(Error::Node { node: name.into(), op: function.into(), source: e })
 }
 
@@ -162,6 +172,10 @@ struct MinimizeAttrs {
     centered: bool,
     #[serde(default)]
     var_list: Option<Vec<String>>,
+    /// Also run the graph's `UPDATE_OPS` (batch normalization's moving averages) with every
+    /// step: the train op is `tf.group(minimize, *update_ops)`.
+    #[serde(default)]
+    update_ops: bool,
 }
 
 /// `minimize`: inputs `[loss]`, then optionally a float scalar (the learning rate, when it is a
@@ -217,7 +231,12 @@ fn minimize(g: &mut Graph, name: &str, inputs: &[Output], attrs: Value) -> Resul
         }
     };
     let vars = a.var_list.map(|names| names.iter().map(|n| g.output(n)).collect::<Result<Vec<_>>>()).transpose()?;
-    let train = opt.minimize(g, loss, step, vars.as_deref())?;
+    let mut train = opt.minimize(g, loss, step, vars.as_deref())?;
+    if a.update_ops {
+        let mut all = vec![train];
+        all.extend_from_slice(g.collection(crate::graph::UPDATE_OPS));
+        train = g.group(&all, "train_with_updates")?;
+    }
     g.rename_node(train, name)?;
     Ok(train.into())
 }

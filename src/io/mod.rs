@@ -3,6 +3,7 @@
 
 pub mod functions;
 mod graph_def;
+mod layer_functions;
 pub mod tf;
 
 pub use graph_def::{GraphDef, MAX_NODES, NodeDef, VERSION, VariableDef};
