@@ -4,10 +4,10 @@
 //! patch through the graph. Each op's gradient is built from the other two and itself, as TF's
 //! `nn_grad.py` builds it, so gradients of any order exist.
 
-use super::conv::{Conv2dGeometry, conv2d, conv2d_backprop_filter, conv2d_backprop_input};
+use super::conv::{Conv2dGeometry, DataFormat, conv2d, conv2d_backprop_filter, conv2d_backprop_input};
 use super::conv_attrs::{
-    ConvElement, ConvOptions, Family, Window, WindowFields, contiguous, conv_op, conv_output, dims_of, dims4, flops,
-    known4, sizes,
+    ConvElement, ConvOptions, Family, PaddingKind, Paddings, Window, WindowFields, WindowInts, contiguous, conv_op,
+    conv_output, dims_of, dims4, flops, known4, sizes,
 };
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpResult, Result};

@@ -26,9 +26,12 @@ pub enum PaddingKind {
     Explicit,
 }
 
-/// An integer per NHWC axis (`strides`, `dilations`), or two (`explicit_paddings`: before and
-/// after each axis), as TF's list attributes hold them.
+/// An integer per NHWC axis (`strides`, `dilations`), as TF's list attributes hold them.
 pub type WindowInts = Vec<i64>;
+
+/// TF's `explicit_paddings`: the zeros before and after each NHWC axis (8 entries), empty unless
+/// the padding is EXPLICIT.
+pub type Paddings = Vec<i64>;
 
 pub(super) fn unit_dilations() -> WindowInts {
     vec![1; 4]
@@ -68,7 +71,7 @@ impl Default for ConvOptions {
 pub struct WindowFields {
     pub strides: WindowInts,
     pub padding: PaddingKind,
-    pub explicit_paddings: WindowInts,
+    pub explicit_paddings: Paddings,
     pub data_format: DataFormat,
     pub dilations: WindowInts,
     /// Conv2D's `use_cudnn_on_gpu` (no effect on a CPU; the depthwise ops have none).
@@ -234,10 +237,10 @@ pub(super) fn conv_output(
     Ok(merged)
 }
 
-/// The build-time value of a backprop's sizes input `i` (a 1-D int32 or int64 tensor), as
-/// dimensions, when known.
+/// The build-time value of a backprop's sizes input `i` (a 1-D int32 tensor, as TF's op
+/// definitions have it), as dimensions, when known.
 pub(super) fn sizes(cx: &InferCx, i: usize, what: &str) -> OpResult<Option<Vec<usize>>> {
-    cx.dtype_in(i, super::INTS)?;
+    cx.dtype_in(i, &[crate::tensor::DType::Int32])?;
     if cx.input(i).shape.rank().is_some_and(|r| r != 1) {
         return Err(crate::invalid!("{what} must be 1-D, got shape {}", cx.input(i).shape));
     }
@@ -316,18 +319,19 @@ conv_element!(f64, SCRATCH_F64);
 
 /// Declares an op of the convolution family: its TF attributes ([`WindowFields`] less
 /// `use_cudnn_on_gpu` when no cudnn field is named), their conversions, and `Default` (stride 1,
-/// VALID).
+/// VALID). The caller imports `WindowInts`, `Paddings`, `PaddingKind` and `DataFormat`, whose names as
+/// written are the attributes' kinds in `ATTRIBUTES`.
 macro_rules! conv_op {
     ($(#[doc = $doc:literal])* $name:ident $(, $cudnn:ident)?) => {
         $crate::ops::op! {
             $(#[doc = $doc])*
             $name {
-                strides: $crate::ops::conv_attrs::WindowInts,
+                strides: WindowInts,
                 $(#[serde(default = "crate::ops::conv_attrs::yes")] $cudnn: bool,)?
-                padding: $crate::ops::conv_attrs::PaddingKind,
-                #[serde(default)] explicit_paddings: $crate::ops::conv_attrs::WindowInts,
-                #[serde(default)] data_format: $crate::ops::conv::DataFormat,
-                #[serde(default = "crate::ops::conv_attrs::unit_dilations")] dilations: $crate::ops::conv_attrs::WindowInts,
+                padding: PaddingKind,
+                #[serde(default)] explicit_paddings: Paddings,
+                #[serde(default)] data_format: DataFormat,
+                #[serde(default = "crate::ops::conv_attrs::unit_dilations")] dilations: WindowInts,
             }
         }
 

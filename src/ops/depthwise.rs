@@ -5,11 +5,12 @@
 //! (`tf.nn.depthwise_conv2d` with a `rate` builds space-to-batch around a rate-1 op).
 
 use super::conv::{
-    DepthwiseGeometry, Padding, depthwise_conv2d, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input,
+    DataFormat, DepthwiseGeometry, Padding, depthwise_conv2d, depthwise_conv2d_backprop_filter,
+    depthwise_conv2d_backprop_input,
 };
 use super::conv_attrs::{
-    ConvElement, ConvOptions, Family, Window, WindowFields, contiguous, conv_op, conv_output, dims_of, dims4, flops,
-    known4, sizes,
+    ConvElement, ConvOptions, Family, PaddingKind, Paddings, Window, WindowFields, WindowInts, contiguous, conv_op,
+    conv_output, dims_of, dims4, flops, known4, sizes,
 };
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::error::{OpResult, Result};
