@@ -11,6 +11,9 @@ use stepflow::ops::array::{StridedSlice, StridedSliceGrad};
 use stepflow::ops::{fused_grad, nn_grad};
 use stepflow::{DType, Graph, Output, Result, Session, Shape, Tensor};
 
+#[path = "gradients/conv.rs"]
+mod conv;
+
 /// One input of a check: its shape, the range its values are drawn from, and whether the
 /// placeholder declares its dimensions (false: all unknown, exercising dynamic shape paths).
 #[derive(Clone, Copy)]
@@ -374,6 +377,12 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
                 g.concat(&[a, b], 0)
             })],
         ),
+        ("Conv2D", conv::conv2d()),
+        ("Conv2DBackpropInput", conv::conv2d_backprop_input()),
+        ("Conv2DBackpropFilter", conv::conv2d_backprop_filter()),
+        ("DepthwiseConv2dNative", conv::depthwise()),
+        ("DepthwiseConv2dNativeBackpropInput", conv::depthwise_backprop_input()),
+        ("DepthwiseConv2dNativeBackpropFilter", conv::depthwise_backprop_filter()),
         ("Switch", [false, true].into_iter().map(cond_check).collect()),
         ("Merge", [false, true].into_iter().map(cond_check).collect()),
     ]

@@ -4,6 +4,7 @@
 //! kernels are shared with the convolution layers ([`crate::ops::conv::bias`]).
 
 use super::conv::{BiasGeometry, ConvReal, DataFormat, bias_add, bias_add_grad};
+use super::conv_attrs::contiguous;
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, op, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
@@ -74,13 +75,6 @@ impl Op for BiasAdd {
     }
     fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
         inputs[0].shape.known_elements()
-    }
-}
-
-fn contiguous<T: Element>(a: &ArcArrayD<T>) -> std::borrow::Cow<'_, [T]> {
-    match a.as_slice() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(a.iter().copied().collect()),
     }
 }
 

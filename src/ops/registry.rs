@@ -4,8 +4,8 @@
 
 use super::Op;
 use super::{
-    argmax, array, assert, bias, binary, compare, control, fused_grad, linalg, loss, nn, nn_grad, passthrough, random,
-    reduce, resource, state, switch, train, unary, xent,
+    argmax, array, assert, bias, binary, compare, control, conv2d, depthwise, fused_grad, linalg, loss, nn, nn_grad,
+    passthrough, random, reduce, resource, state, switch, train, unary, xent,
 };
 use std::sync::Arc;
 
@@ -141,6 +141,12 @@ registry! {
     "TanhGrad" => nn::TanhGrad,
     "BiasAdd" => bias::BiasAdd,
     "BiasAddGrad" => bias::BiasAddGrad,
+    "Conv2D" => conv2d::Conv2D,
+    "Conv2DBackpropInput" => conv2d::Conv2DBackpropInput,
+    "Conv2DBackpropFilter" => conv2d::Conv2DBackpropFilter,
+    "DepthwiseConv2dNative" => depthwise::DepthwiseConv2dNative,
+    "DepthwiseConv2dNativeBackpropInput" => depthwise::DepthwiseConv2dNativeBackpropInput,
+    "DepthwiseConv2dNativeBackpropFilter" => depthwise::DepthwiseConv2dNativeBackpropFilter,
     "Relu6" => nn::Relu6,
     "LeakyRelu" => nn::LeakyRelu,
     "Elu" => nn::Elu,

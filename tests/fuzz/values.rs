@@ -125,6 +125,38 @@ pub fn valid_attr(kind: &str, draw: u8) -> Option<Value> {
         }
         "String" => json!(["", "gradient disabled", "é ü \u{0}"][i % 3]),
         "DataFormat" => json!(["NHWC", "NCHW"][i % 2]),
+        "PaddingKind" => json!(["VALID", "SAME", "EXPLICIT"][i % 3]),
+        // Strides and dilations, mostly valid: ones, steps of 2 and 3, zero entries, entries on
+        // the batch and depth axes, the wrong length, huge values.
+        "WindowInts" => {
+            let lists = [
+                json!([1, 1, 1, 1]),
+                json!([1, 2, 2, 1]),
+                json!([1, 1, 1, 1]),
+                json!([1, 2, 3, 1]),
+                json!([1, 0, 1, 1]),
+                json!([2, 1, 1, 1]),
+                json!([1, 1, 1]),
+            ];
+            if i < lists.len() * 30 { lists[i % lists.len()].clone() } else { json!([1, int(draw), int(!draw), 1]) }
+        }
+        // Explicit paddings: mostly none (what SAME and VALID need), else 8 entries, valid or not.
+        "Paddings" => {
+            let lists = [
+                json!([]),
+                json!([0, 0, 1, 2, 0, 1, 0, 0]),
+                json!([]),
+                json!([0, 0, 0, 0, 0, 0, 0, 0]),
+                json!([0, 0, -1, 0, 0, 0, 0, 0]),
+                json!([1, 0, 0, 0, 0, 0, 0, 0]),
+                json!([0, 0, 1]),
+            ];
+            if i < lists.len() * 30 {
+                lists[i % lists.len()].clone()
+            } else {
+                json!([0, 0, int(draw), 0, 0, int(!draw), 0, 0])
+            }
+        }
         // No function library in a fuzzed graph: binding fails with an error naming the function.
         "FuncName" => json!({ "name": if i.is_multiple_of(2) { "f" } else { "" } }),
         _ => return None,

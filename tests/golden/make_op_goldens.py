@@ -611,9 +611,91 @@ def random_strided_slices(count=60):
         made += 1
 
 
+def out_size(i, k, s, d, padding, pads=(0, 0)):
+    """TF's output size of a window (kernel_shape_util.cc)."""
+    eff = (k - 1) * d + 1
+    if padding == "SAME":
+        return -(-i // s)
+    return (i + pads[0] + pads[1] - eff + s) // s
+
+
+def ints_f32(*shape):
+    """Small integers as float32: every sum of products is exact, whatever the order."""
+    return rng.randint(-3, 4, size=shape).astype(np.float32)
+
+
+def convolutions():
+    """Conv2D, DepthwiseConv2dNative and their backprops over SAME, VALID and EXPLICIT padding,
+    strides, dilations (Conv2D's forward only: TF's CPU backprops refuse them) and channel
+    multipliers; float64 values, and float32 integers (exact sums); the windows TF's CPU kernels
+    refuse (batch strides, negative paddings, depthwise dilations and unequal depthwise strides) as
+    refused cases."""
+    conv_specs = [
+        ("VALID", (2, 5, 5, 3), (3, 3, 3, 4), [1, 1, 1, 1], [1, 1, 1, 1], []),
+        ("SAME stride 2", (2, 6, 7, 2), (3, 2, 2, 3), [1, 2, 2, 1], [1, 1, 1, 1], []),
+        ("SAME strides 2x3", (1, 7, 5, 2), (2, 3, 2, 2), [1, 2, 3, 1], [1, 1, 1, 1], []),
+        ("EXPLICIT", (1, 5, 4, 2), (3, 3, 2, 2), [1, 2, 1, 1], [1, 1, 1, 1], [0, 0, 1, 2, 0, 1, 0, 0]),
+        ("VALID dilated", (1, 7, 7, 2), (3, 2, 2, 2), [1, 1, 1, 1], [1, 2, 3, 1], []),
+        ("SAME dilated strided", (1, 8, 6, 2), (2, 3, 2, 3), [1, 2, 2, 1], [1, 2, 2, 1], []),
+        ("VALID filter as large as the input", (1, 3, 3, 1), (3, 3, 1, 2), [1, 1, 1, 1], [1, 1, 1, 1], []),
+    ]
+    for label, xs, fs, strides, dilations, pads in conv_specs:
+        padding = "EXPLICIT" if pads else ("SAME" if label.startswith("SAME") else "VALID")
+        attrs = {"strides": strides, "padding": padding, "explicit_paddings": pads, "dilations": dilations}
+        oh = out_size(xs[1], fs[0], strides[1], dilations[1], padding, pads[2:4] if pads else (0, 0))
+        ow = out_size(xs[2], fs[1], strides[2], dilations[2], padding, pads[4:6] if pads else (0, 0))
+        dy_shape = (xs[0], oh, ow, fs[3])
+        case("Conv2D", [("input", f64(*xs)), ("filter", f64(*fs))], attrs, name="Conv2D " + label)
+        if dilations != [1, 1, 1, 1]:
+            continue  # TF's CPU backprops refuse dilations (stepflow computes them)
+        case("Conv2DBackpropInput", [("input_sizes", np.array(xs, np.int32)), ("filter", f64(*fs)),
+                                     ("out_backprop", f64(*dy_shape))], attrs, name="Conv2DBackpropInput " + label)
+        case("Conv2DBackpropFilter", [("input", f64(*xs)), ("filter_sizes", np.array(fs, np.int32)),
+                                      ("out_backprop", f64(*dy_shape))], attrs, name="Conv2DBackpropFilter " + label)
+    same = {"strides": [1, 1, 1, 1], "padding": "SAME"}
+    case("Conv2D", [("input", ints_f32(2, 4, 4, 3)), ("filter", ints_f32(2, 2, 3, 5))], same, name="Conv2D float32")
+    case("Conv2D", [("input", ints_f32(2, 3, 4, 3)), ("filter", ints_f32(1, 1, 3, 4))], same, name="Conv2D pointwise")
+    case("Conv2DBackpropInput", [("input_sizes", np.array([4, 4], np.int32)), ("filter", ints_f32(2, 2, 3, 5)),
+                                 ("out_backprop", ints_f32(2, 4, 4, 5))], same, name="Conv2DBackpropInput two sizes")
+    case("Conv2DBackpropFilter", [("input", ints_f32(2, 4, 4, 3)), ("filter_sizes", np.array([2, 2, 3, 5], np.int32)),
+                                  ("out_backprop", ints_f32(2, 4, 4, 5))], same, name="Conv2DBackpropFilter float32")
+    x, f = f64(1, 5, 5, 2), f64(3, 3, 2, 2)
+    for label, attrs in [("batch stride", {"strides": [2, 1, 1, 1], "padding": "VALID"}),
+                         ("negative padding", {"strides": [1, 1, 1, 1], "padding": "EXPLICIT",
+                                               "explicit_paddings": [0, 0, -1, 0, 0, 0, 0, 0]}),
+                         ("paddings for SAME", {"strides": [1, 1, 1, 1], "padding": "SAME",
+                                                "explicit_paddings": [0] * 8})]:
+        try_case("Conv2D", [("input", x), ("filter", f)], attrs, 1, "Conv2D " + label)
+    depthwise_specs = [
+        ("VALID", (2, 5, 5, 3), (3, 3, 3, 1), [1, 1, 1, 1], []),
+        ("SAME stride 2 multiplier 2", (1, 6, 7, 2), (3, 2, 2, 2), [1, 2, 2, 1], []),
+        ("EXPLICIT multiplier 3", (1, 5, 4, 2), (2, 3, 2, 3), [1, 1, 1, 1], [0, 0, 1, 2, 0, 1, 0, 0]),
+    ]
+    for label, xs, fs, strides, pads in depthwise_specs:
+        padding = "EXPLICIT" if pads else ("SAME" if label.startswith("SAME") else "VALID")
+        attrs = {"strides": strides, "padding": padding, "explicit_paddings": pads}
+        oh = out_size(xs[1], fs[0], strides[1], 1, padding, pads[2:4] if pads else (0, 0))
+        ow = out_size(xs[2], fs[1], strides[2], 1, padding, pads[4:6] if pads else (0, 0))
+        dy_shape = (xs[0], oh, ow, fs[2] * fs[3])
+        case("DepthwiseConv2dNative", [("input", f64(*xs)), ("filter", f64(*fs))], attrs,
+             name="DepthwiseConv2dNative " + label)
+        case("DepthwiseConv2dNativeBackpropInput", [("input_sizes", np.array(xs, np.int32)), ("filter", f64(*fs)),
+                                                    ("out_backprop", f64(*dy_shape))], attrs,
+             name="DepthwiseConv2dNativeBackpropInput " + label)
+        case("DepthwiseConv2dNativeBackpropFilter", [("input", f64(*xs)), ("filter_sizes", np.array(fs, np.int32)),
+                                                     ("out_backprop", f64(*dy_shape))], attrs,
+             name="DepthwiseConv2dNativeBackpropFilter " + label)
+    case("DepthwiseConv2dNative", [("input", ints_f32(2, 4, 4, 3)), ("filter", ints_f32(2, 2, 3, 2))], same,
+         name="DepthwiseConv2dNative float32")
+    x, f = f32(1, 5, 5, 2), f32(2, 2, 2, 1)
+    for label, attrs in [("dilated", {"strides": [1, 1, 1, 1], "padding": "VALID", "dilations": [1, 2, 2, 1]}),
+                         ("unequal strides", {"strides": [1, 2, 1, 1], "padding": "VALID"})]:
+        try_case("DepthwiseConv2dNative", [("input", x), ("filter", f)], attrs, 1, "DepthwiseConv2dNative " + label)
+
+
 if __name__ == "__main__":
     for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
-                 int64s, more_layouts, training_grads, slicing]:
+                 int64s, more_layouts, training_grads, slicing, convolutions]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -6,6 +6,7 @@
 
 mod array;
 mod control;
+mod conv;
 mod dataflow;
 mod golden;
 mod grads;
@@ -123,6 +124,12 @@ const FORWARD: &[(&str, Check)] = &[
     ("TanhGrad", nn::tanh_grad),
     ("BiasAdd", nn::bias_add),
     ("BiasAddGrad", nn::bias_add_grad),
+    ("Conv2D", conv::conv2d),
+    ("Conv2DBackpropInput", conv::conv2d_backprop_input),
+    ("Conv2DBackpropFilter", conv::conv2d_backprop_filter),
+    ("DepthwiseConv2dNative", conv::depthwise_conv2d),
+    ("DepthwiseConv2dNativeBackpropInput", conv::depthwise_backprop_input),
+    ("DepthwiseConv2dNativeBackpropFilter", conv::depthwise_backprop_filter),
     ("Relu6", nn::relu6),
     ("LeakyRelu", nn::leaky_relu),
     ("Elu", nn::elu),
@@ -257,4 +264,9 @@ fn dead_values_follow_control_edges() {
 #[test]
 fn cond_builds_a_tf1_cond() {
     dataflow::cond_builder();
+}
+
+#[test]
+fn convolutions_infer_static_shapes_from_partial_ones() {
+    conv::static_shapes();
 }
