@@ -77,7 +77,8 @@ impl Op for BiasAdd {
     }
 }
 
-fn contiguous<T: Element>(a: &ArcArrayD<T>) -> std::borrow::Cow<'_, [T]> {
+/// The elements of `a` in row-major order, borrowed when it is already laid out so.
+pub(super) fn contiguous<T: Element>(a: &ArcArrayD<T>) -> std::borrow::Cow<'_, [T]> {
     match a.as_slice() {
         Some(s) => std::borrow::Cow::Borrowed(s),
         None => std::borrow::Cow::Owned(a.iter().copied().collect()),
