@@ -8,6 +8,11 @@ use rand_chacha::ChaCha8Rng;
 use stepflow::grad::gradients;
 use stepflow::ops::OP_TYPES;
 use stepflow::ops::array::{StridedSlice, StridedSliceGrad};
+use stepflow::ops::avg_pool::AvgPoolGrad;
+use stepflow::ops::batch_norm::{FusedBatchNorm, FusedBatchNormV2, FusedBatchNormV3};
+use stepflow::ops::conv::{DataFormat, Padding};
+use stepflow::ops::conv_attrs::PaddingKind;
+use stepflow::ops::pool::{MaxPoolGrad, MaxPoolGradGrad};
 use stepflow::ops::{fused_grad, nn_grad};
 use stepflow::{DType, Graph, Output, Result, Session, Shape, Tensor};
 
@@ -383,9 +388,110 @@ fn checks() -> Vec<(&'static str, Vec<Check>)> {
         ("DepthwiseConv2dNative", conv::depthwise()),
         ("DepthwiseConv2dNativeBackpropInput", conv::depthwise_backprop_input()),
         ("DepthwiseConv2dNativeBackpropFilter", conv::depthwise_backprop_filter()),
+        ("MaxPool", pool_checks(|g, x, k, s, p| g.max_pool(x[0], k, s, p))),
+        (
+            "MaxPoolGrad",
+            vec![
+                c(&[any(&[1, 4, 5, 2]), any(&[1, 2, 3, 2])], |g, x| max_grad(g, x, Padding::Same)),
+                c(&[any(&[1, 4, 5, 2]), any(&[1, 2, 2, 2])], |g, x| max_grad(g, x, Padding::Valid)),
+            ],
+        ),
+        (
+            "MaxPoolGradGrad",
+            vec![c(&[any(&[1, 4, 5, 2]), any(&[1, 4, 5, 2])], |g, x| {
+                let y = g.max_pool(x[0], [2, 2], [2, 2], Padding::Same)?;
+                g.op("MaxPoolGradGrad", max_pool_grad_grad(), &[x[0], y, x[1]])
+            })],
+        ),
+        ("AvgPool", pool_checks(|g, x, k, s, p| g.avg_pool(x[0], k, s, p)).into_iter().take(3).collect()),
+        (
+            "AvgPoolGrad",
+            vec![c(&[any(&[1, 2, 3, 2])], |g, x| {
+                let shape = g.constant_vec(vec![1i32, 4, 5, 2])?;
+                let op = AvgPoolGrad {
+                    ksize: vec![1, 2, 2, 1],
+                    strides: vec![1, 2, 2, 1],
+                    padding: PaddingKind::Same,
+                    data_format: DataFormat::Nhwc,
+                };
+                g.op("AvgPoolGrad", op, &[shape, x[0]])
+            })],
+        ),
+        ("FusedBatchNormV3", batch_norm_checks("FusedBatchNormV3", v3)),
+        ("FusedBatchNorm", batch_norm_checks("FusedBatchNorm", v1)),
+        ("FusedBatchNormV2", batch_norm_checks("FusedBatchNormV2", v2)),
         ("Switch", [false, true].into_iter().map(cond_check).collect()),
         ("Merge", [false, true].into_iter().map(cond_check).collect()),
     ]
+}
+
+type Pool = fn(&mut Graph, &[Output], [usize; 2], [usize; 2], Padding) -> Result<Output>;
+
+const EXPLICIT: Padding = Padding::Explicit { top: 1, bottom: 0, left: 0, right: 1 };
+
+/// Pooling checks: SAME with an odd window and stride, VALID overlapping, unknown dimensions,
+/// and (MaxPool) EXPLICIT.
+fn pool_checks(f: Pool) -> Vec<Check> {
+    vec![
+        c(&[any(&[2, 5, 4, 2])], move |g, x| f(g, x, [3, 2], [2, 1], Padding::Same)),
+        c(&[any(&[1, 4, 5, 3])], move |g, x| f(g, x, [2, 3], [1, 2], Padding::Valid)),
+        c(&[unknown(&[1, 4, 4, 1], -2.0, 2.0)], move |g, x| f(g, x, [2, 2], [2, 2], Padding::Same)),
+        c(&[any(&[1, 4, 5, 2])], move |g, x| f(g, x, [2, 2], [2, 2], EXPLICIT)),
+    ]
+}
+
+/// MaxPoolGrad on MaxPool's own output, 2x2 windows with stride 2. (Its gradient,
+/// MaxPoolGradGrad, has no EXPLICIT padding, as in TF.)
+fn max_grad(g: &mut Graph, x: &[Output], padding: Padding) -> Result<Output> {
+    let y = g.max_pool(x[0], [2, 2], [2, 2], padding)?;
+    let padding = if padding == Padding::Same { PaddingKind::Same } else { PaddingKind::Valid };
+    let op = MaxPoolGrad {
+        ksize: vec![1, 2, 2, 1],
+        strides: vec![1, 2, 2, 1],
+        padding,
+        explicit_paddings: vec![],
+        data_format: DataFormat::Nhwc,
+    };
+    g.op("MaxPoolGrad", op, &[x[0], y, x[1]])
+}
+
+fn max_pool_grad_grad() -> MaxPoolGradGrad {
+    MaxPoolGradGrad {
+        ksize: vec![1, 2, 2, 1],
+        strides: vec![1, 2, 2, 1],
+        padding: PaddingKind::Same,
+        data_format: DataFormat::Nhwc,
+    }
+}
+
+fn v3(is_training: bool, exponential_avg_factor: f32, epsilon: f32) -> FusedBatchNormV3 {
+    FusedBatchNormV3 { is_training, exponential_avg_factor, epsilon, data_format: DataFormat::Nhwc }
+}
+
+fn v1(is_training: bool, exponential_avg_factor: f32, epsilon: f32) -> FusedBatchNorm {
+    FusedBatchNorm { is_training, exponential_avg_factor, epsilon, data_format: DataFormat::Nhwc }
+}
+
+fn v2(is_training: bool, exponential_avg_factor: f32, epsilon: f32) -> FusedBatchNormV2 {
+    FusedBatchNormV2 { is_training, exponential_avg_factor, epsilon, data_format: DataFormat::Nhwc }
+}
+
+/// `y` of a batch norm with respect to x, scale and offset: in training (with and without
+/// averaging, and with an unknown batch) and in inference, on constant statistics.
+fn batch_norm_checks<O: stepflow::ops::Op + Clone>(name: &'static str, op: fn(bool, f32, f32) -> O) -> Vec<Check> {
+    let x = any(&[2, 2, 3, 3]);
+    let modes = [(true, 1.0, false), (true, 0.3, false), (true, 1.0, true), (false, 1.0, false), (false, 0.5, true)];
+    modes
+        .into_iter()
+        .map(|(training, factor, unknown_batch)| {
+            let x = In { known: !unknown_batch, ..x };
+            c(&[x, inp(V3, 0.5, 2.0), any(V3)], move |g, xs| {
+                let mean = g.constant_vec(vec![0.1f64, -0.2, 0.3])?;
+                let variance = g.constant_vec(vec![0.5f64, 1.5, 2.0])?;
+                g.op(name, op(training, factor, 0.01), &[xs[0], xs[1], xs[2], mean, variance])
+            })
+        })
+        .collect()
 }
 
 /// A TF1 cond on a constant predicate: `taken ? x·y : 3x` through Switch and Merge, so the
@@ -571,6 +677,12 @@ const NOT_DIFFERENTIABLE: &[(&str, &str)] = &[
     ("ResourceApplyCenteredRMSProp", "an optimizer update"),
     ("Snapshot", "TF registers no gradient for it: a gradient through it is an error (checked below)"),
     ("PreventGradient", "a gradient through it is an error carrying its message, by definition (checked below)"),
+    (
+        "FusedBatchNormGradV3",
+        "TF's gradient of it (_FusedBatchNormGradGrad) is not implemented: a gradient through it is an error naming the node",
+    ),
+    ("FusedBatchNormGrad", "as FusedBatchNormGradV3: its gradient is not implemented"),
+    ("FusedBatchNormGradV2", "as FusedBatchNormGradV3: its gradient is not implemented"),
 ];
 
 #[test]

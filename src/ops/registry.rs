@@ -4,8 +4,9 @@
 
 use super::Op;
 use super::{
-    argmax, array, assert, bias, binary, compare, control, conv2d, depthwise, fused_grad, linalg, loss, nn, nn_grad,
-    passthrough, random, reduce, resource, state, switch, train, unary, xent,
+    argmax, array, assert, avg_pool, batch_norm, batch_norm_grad, bias, binary, compare, control, conv2d, depthwise,
+    fused_grad, linalg, loss, nn, nn_grad, passthrough, pool, random, reduce, resource, state, switch, train, unary,
+    xent,
 };
 use std::sync::Arc;
 
@@ -173,6 +174,18 @@ registry! {
     "SquaredDifference" => binary::SquaredDifference,
     "Snapshot" => passthrough::Snapshot,
     "PreventGradient" => passthrough::PreventGradient,
+    // pooling and batch normalization
+    "MaxPool" => pool::MaxPool,
+    "MaxPoolGrad" => pool::MaxPoolGrad,
+    "MaxPoolGradGrad" => pool::MaxPoolGradGrad,
+    "AvgPool" => avg_pool::AvgPool,
+    "AvgPoolGrad" => avg_pool::AvgPoolGrad,
+    "FusedBatchNormV3" => batch_norm::FusedBatchNormV3,
+    "FusedBatchNormGradV3" => batch_norm_grad::FusedBatchNormGradV3,
+    "FusedBatchNorm" => batch_norm::FusedBatchNorm,
+    "FusedBatchNormGrad" => batch_norm_grad::FusedBatchNormGrad,
+    "FusedBatchNormV2" => batch_norm::FusedBatchNormV2,
+    "FusedBatchNormGradV2" => batch_norm_grad::FusedBatchNormGradV2,
     // optimizer updates
     "ApplyGradientDescent" => train::ApplyGradientDescent,
     "ApplyMomentum" => train::ApplyMomentum,

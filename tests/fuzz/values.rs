@@ -113,7 +113,19 @@ pub fn valid_attr(kind: &str, draw: u8) -> Option<Value> {
             serde_json::to_value(tensor(dtype, dims, &[draw, draw.wrapping_mul(31), draw ^ 0xa5])).ok()?
         }
         "Vec<i64>" => {
-            let lists = [json!([]), json!([0]), json!([-1]), json!([1, 0]), json!([5, 5, 5, 5, 5])];
+            // The last four are NHWC window sizes and strides (one far past any image) and
+            // explicit paddings, so the pooling ops get past their attribute checks.
+            let lists = [
+                json!([]),
+                json!([0]),
+                json!([-1]),
+                json!([1, 0]),
+                json!([5, 5, 5, 5, 5]),
+                json!([1, 2, 2, 1]),
+                json!([1, 3, 1, 1]),
+                json!([1, 1i64 << 40, 2, 1]),
+                json!([0, 0, 1, 0, 0, 2, 0, 0]),
+            ];
             if i < lists.len() * 16 { lists[i % lists.len()].clone() } else { json!([int(draw), int(!draw)]) }
         }
         "Vec<String>" => json!([[], ["failed"], ["a", "", "\u{1F600}"]])[i % 3].clone(),

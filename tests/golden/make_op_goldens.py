@@ -691,11 +691,119 @@ def convolutions():
     for label, attrs in [("dilated", {"strides": [1, 1, 1, 1], "padding": "VALID", "dilations": [1, 2, 2, 1]}),
                          ("unequal strides", {"strides": [1, 2, 1, 1], "padding": "VALID"})]:
         try_case("DepthwiseConv2dNative", [("input", x), ("filter", f)], attrs, 1, "DepthwiseConv2dNative " + label)
+def from_json(t):
+    """A case's stored tensor back as an array."""
+    return np.array([float(v) for v in t["data"]], np.dtype(t["dtype"])).reshape(t["shape"])
+
+
+def ties(x):
+    """`x` rounded to halves, so windows hold equal maxima (the first one takes the gradient)."""
+    return (np.round(x * 2) / 2).astype(x.dtype)
+
+
+def pooling():
+    """MaxPool and AvgPool with SAME, VALID and (MaxPool) EXPLICIT padding, odd windows and
+    strides, windows larger than the image, ties; each followed by its gradients on TF's own
+    forward output."""
+    windows = [
+        ("SAME 2x2/2", [1, 2, 2, 1], [1, 2, 2, 1], "SAME", [], (2, 5, 5, 3)),
+        ("VALID 3x3/2", [1, 3, 3, 1], [1, 2, 2, 1], "VALID", [], (1, 7, 6, 2)),
+        ("SAME 3x2/1x2", [1, 3, 2, 1], [1, 1, 2, 1], "SAME", [], (1, 4, 5, 1)),
+        ("VALID 1x3/3x1", [1, 1, 3, 1], [1, 3, 1, 1], "VALID", [], (2, 5, 4, 2)),
+        ("SAME 7x7 over 3x3", [1, 7, 7, 1], [1, 1, 1, 1], "SAME", [], (1, 3, 3, 2)),
+        ("EXPLICIT 3x3/2", [1, 3, 3, 1], [1, 2, 2, 1], "EXPLICIT", [0, 0, 1, 2, 2, 0, 0, 0], (1, 5, 6, 2)),
+    ]
+    for name, k, st, pad, explicit, shape in windows:
+        attrs = {"ksize": k, "strides": st, "padding": pad}
+        max_attrs = dict(attrs, explicit_paddings=explicit)
+        for tie in [False, True]:
+            x = ties(f32(*shape)) if tie else f32(*shape)
+            label = name + (" ties" if tie else "")
+            case("MaxPool", [("input", x)], max_attrs, name="MaxPool " + label)
+            y = from_json(CASES[-1]["outputs"][0])
+            grad = [("orig_input", x), ("orig_output", y)]
+            case("MaxPoolGrad", grad + [("grad", f32(*y.shape))], max_attrs, name="MaxPoolGrad " + label)
+            if pad != "EXPLICIT":  # TF's MaxPoolGradGrad has no explicit padding
+                case("MaxPoolGradGrad", grad + [("grad", f32(*x.shape))], attrs, name="MaxPoolGradGrad " + label)
+        if pad == "EXPLICIT":
+            continue
+        x = f32(*shape)
+        case("AvgPool", [("value", x)], attrs, name="AvgPool " + name)
+        y = from_json(CASES[-1]["outputs"][0])
+        case("AvgPoolGrad", [("orig_input_shape", np.array(shape, np.int32)), ("grad", f32(*y.shape))], attrs,
+             name="AvgPoolGrad " + name)
+    same = {"ksize": [1, 2, 3, 1], "strides": [1, 2, 1, 1], "padding": "SAME"}
+    case("MaxPool", [("input", f64(2, 3, 4, 2))], dict(same, explicit_paddings=[]), name="MaxPool float64")
+    case("AvgPool", [("value", f64(2, 3, 4, 2))], same, name="AvgPool float64")
+    case("AvgPoolGrad", [("orig_input_shape", np.array([2, 3, 4, 2], np.int32)), ("grad", f64(2, 2, 4, 2))], same,
+         name="AvgPoolGrad float64")
+    case("MaxPool", [("input", f32(0, 3, 3, 2))], dict(same, explicit_paddings=[]), name="MaxPool empty batch")
+    for name, op, arg, attrs in [
+        ("MaxPool VALID window past the image", "MaxPool", "input", {"ksize": [1, 5, 1, 1], "strides": [1, 1, 1, 1],
+                                                                    "padding": "VALID", "explicit_paddings": []}),
+        ("MaxPool NCHW", "MaxPool", "input", {"ksize": [1, 1, 2, 2], "strides": [1, 1, 1, 1], "padding": "VALID",
+                                               "explicit_paddings": [], "data_format": "NCHW"}),
+        ("MaxPool EXPLICIT padding as large as the window", "MaxPool", "input",
+         {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "EXPLICIT",
+          "explicit_paddings": [0, 0, 2, 0, 0, 0, 0, 0]}),
+        ("AvgPool EXPLICIT", "AvgPool", "value", {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "EXPLICIT"}),
+        ("AvgPool stride 0", "AvgPool", "value", {"ksize": [1, 2, 2, 1], "strides": [1, 0, 1, 1], "padding": "SAME"}),
+    ]:
+        try_case(op, [(arg, f32(1, 3, 3, 2))], attrs, 1, name)
+
+
+def batch_norm():
+    """FusedBatchNormV3 (and its first versions) in training, with and without averaging into
+    running statistics, and in inference; their gradients in both modes. TF's CPU kernel leaves
+    the reserve spaces uninitialized in inference and for an empty batch, and reserve_space_3
+    always: those outputs are left out."""
+    pos = lambda *s: f32(*s, lo=0.2, hi=2.0)  # noqa: E731
+    c = 3
+    stats = lambda: [("scale", f32(c)), ("offset", f32(c)), ("mean", f32(c)), ("variance", pos(c))]  # noqa: E731
+    for name, attrs in [
+        ("training", {"epsilon": 0.001, "is_training": True}),
+        ("training averaged", {"epsilon": 0.0001, "exponential_avg_factor": 0.3, "is_training": True}),
+        ("inference", {"epsilon": 0.01, "is_training": False}),
+        ("inference averaged", {"epsilon": 0.001, "exponential_avg_factor": 0.3, "is_training": False}),
+    ]:
+        case("FusedBatchNormV3", [("x", f32(2, 3, 4, c))] + stats(), attrs, outputs=5 if attrs["is_training"] else 3,
+             name="FusedBatchNormV3 " + name)
+    empty = np.zeros(0, np.float32)
+    case("FusedBatchNormV3", [("x", f32(4, 1, 3, c)), ("scale", f32(c)), ("offset", f32(c)), ("mean", empty),
+                              ("variance", empty)], {"epsilon": 0.001}, outputs=5,
+         name="FusedBatchNormV3 training without running statistics")
+    case("FusedBatchNormV3", [("x", f32(0, 2, 2, c))] + stats(), {"epsilon": 0.001}, outputs=3,
+         name="FusedBatchNormV3 empty batch")
+    case("FusedBatchNormV3", [("x", f32(1, 1, 1, c))] + stats(), {"epsilon": 0.001}, outputs=5,
+         name="FusedBatchNormV3 one element per channel")
+    for op in ["FusedBatchNorm", "FusedBatchNormV2"]:
+        case(op, [("x", f32(3, 2, 2, c))] + stats(), {"epsilon": 0.001, "exponential_avg_factor": 0.5}, outputs=5,
+             name=op + " training averaged")
+        case(op, [("x", f32(3, 2, 2, c))] + stats(), {"epsilon": 0.001, "is_training": False}, outputs=3,
+             name=op + " inference")
+    for training in [True, False]:
+        mode = "training" if training else "inference"
+        attrs = {"epsilon": 0.001, "is_training": training}
+        grad = lambda: [("y_backprop", f32(2, 3, 2, c)), ("x", f32(2, 3, 2, c)), ("scale", f32(c)),  # noqa: E731
+                        ("reserve_space_1", f32(c)), ("reserve_space_2", pos(c))]
+        case("FusedBatchNormGradV3", grad() + [("reserve_space_3", np.float32(0.0))], attrs, outputs=5,
+             name="FusedBatchNormGradV3 " + mode)
+        for op in ["FusedBatchNormGrad", "FusedBatchNormGradV2"]:
+            case(op, grad(), attrs, outputs=5, name=op + " " + mode)
+    for name, inputs, attrs in [
+        ("scale of the wrong length", [("x", f32(2, 1, 1, c)), ("scale", f32(c + 1)), ("offset", f32(c)),
+                                       ("mean", f32(c)), ("variance", pos(c))], {"is_training": True}),
+        ("inference without statistics", [("x", f32(2, 1, 1, c)), ("scale", f32(c)), ("offset", f32(c)),
+                                          ("mean", empty), ("variance", empty)], {"is_training": False}),
+        ("x of rank 3", [("x", f32(2, 1, c)), ("scale", f32(c)), ("offset", f32(c)), ("mean", f32(c)),
+                         ("variance", pos(c))], {"is_training": True}),
+    ]:
+        try_case("FusedBatchNormV3", inputs, attrs, 6, "FusedBatchNormV3 " + name)
 
 
 if __name__ == "__main__":
     for make in [elementwise, unary, casts, logic, linalg, reductions, arrays, nn, state, optimizers, dense_layers, edges,
-                 int64s, more_layouts, training_grads, slicing, convolutions]:
+                 int64s, more_layouts, training_grads, slicing, convolutions, pooling, batch_norm]:
         make()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"

@@ -5,6 +5,7 @@
 //! `golden` (from `tests/golden/ops.json`).
 
 mod array;
+mod batch_norm;
 mod control;
 mod conv;
 mod dataflow;
@@ -12,6 +13,7 @@ mod golden;
 mod grads;
 mod math;
 mod nn;
+mod pooling;
 mod resource;
 mod run;
 mod slicing;
@@ -155,6 +157,17 @@ const FORWARD: &[(&str, Check)] = &[
     ("SquaredDifference", grads::squared_difference),
     ("Snapshot", grads::snapshot),
     ("PreventGradient", grads::prevent_gradient),
+    ("MaxPool", pooling::max_pool),
+    ("MaxPoolGrad", pooling::max_pool_grad),
+    ("MaxPoolGradGrad", pooling::max_pool_grad_grad),
+    ("AvgPool", pooling::avg_pool),
+    ("AvgPoolGrad", pooling::avg_pool_grad),
+    ("FusedBatchNormV3", batch_norm::fused_batch_norm_v3),
+    ("FusedBatchNormGradV3", batch_norm::fused_batch_norm_grad_v3),
+    ("FusedBatchNorm", batch_norm::fused_batch_norm_v1_v2),
+    ("FusedBatchNormV2", batch_norm::fused_batch_norm_v1_v2),
+    ("FusedBatchNormGrad", batch_norm::fused_batch_norm_grad_v1_v2),
+    ("FusedBatchNormGradV2", batch_norm::fused_batch_norm_grad_v1_v2),
     ("ApplyGradientDescent", train::gradient_descent),
     ("ApplyMomentum", train::momentum),
     ("ApplyAdam", train::adam),

@@ -161,9 +161,10 @@ impl Window2d {
         self.rows.output * self.cols.output
     }
 
-    /// Window taps (filter pixels).
+    /// Window taps (filter pixels), saturating: a pooling window may be far larger than its
+    /// image with SAME padding.
     pub fn taps(&self) -> usize {
-        self.rows.window * self.cols.window
+        self.rows.window.saturating_mul(self.cols.window)
     }
 }
 

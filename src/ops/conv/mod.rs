@@ -6,7 +6,7 @@
 //!   geometries ([`Conv2dGeometry`], [`PoolGeometry`]), every size checked for overflow;
 //! - [`conv2d`](conv2d()): Conv2D and its input and filter gradients, im2col onto faer's GEMM;
 //! - [`depthwise`]: DepthwiseConv2dNative and its gradients;
-//! - [`pool`]: MaxPool, MaxPoolGrad, AvgPool, AvgPoolGrad;
+//! - [`pool`]: MaxPool, MaxPoolGrad, MaxPoolGradGrad, AvgPool, AvgPoolGrad;
 //! - [`batch_norm`]: FusedBatchNormV3 (training and inference) and FusedBatchNormGradV3;
 //! - [`bias`]: BiasAdd and BiasAddGrad, NHWC and NCHW.
 //!
@@ -37,7 +37,7 @@ pub use depthwise::{
     depthwise_scratch_len,
 };
 pub use geometry::{Conv2dGeometry, Padding, PoolGeometry, Window2d, WindowAxis};
-pub use pool::{avg_pool, avg_pool_grad, max_pool, max_pool_grad};
+pub use pool::{avg_pool, avg_pool_grad, max_pool, max_pool_grad, max_pool_grad_grad};
 
 /// The element types the kernels run on: f32 and f64 (floats that faer's GEMM takes).
 pub trait ConvReal: crate::tensor::Real + faer::traits::ComplexField {}

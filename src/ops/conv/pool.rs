@@ -1,4 +1,4 @@
-//! MaxPool, AvgPool and their gradients over NHWC windows, with TF's CPU semantics:
+//! MaxPool, AvgPool and their gradients (and MaxPoolGrad's) over NHWC windows, with TF's CPU semantics:
 //! windows never count padding; MaxPool starts from the lowest finite value and keeps the
 //! first maximum in scan order (rows, then columns), where MaxPoolGrad sends the gradient;
 //! AvgPool divides by the number of input elements in the window, and AvgPoolGrad multiplies
@@ -18,7 +18,7 @@ fn per_image<T: ConvReal>(
     parallel: bool,
     f: impl Fn(usize, &mut [T]) + Sync,
 ) {
-    let work = g.output_len.saturating_mul(g.window.taps());
+    let work = g.output_len.saturating_mul(window_capacity(g));
     let n = slots(parallel, g.batch, work);
     let ends: Vec<usize> = (1..=n).map(|s| slot_start(s, n, g.batch) * per_image).collect();
     for_each_slot(data, &ends, &mut [(); 0], 0, |s, piece, _| {
@@ -94,22 +94,66 @@ pub fn max_pool_grad<T: ConvReal>(
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
     per_image(g, in_backprop, in_px * c, parallel, |b, dx| {
         let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        let mut window = Vec::with_capacity(w.taps());
+        let mut window = Vec::with_capacity(window_capacity(g));
         for p in 0..out_px {
             window.clear();
             for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| window.push(i * c));
-            let Some((&first, rest)) = window.split_first() else { continue };
             let dy = &out_backprop[(b * out_px + p) * c..][..c];
             for (ch, &y) in dy.iter().enumerate() {
-                // TF's arg-max scan: the first element, replaced only by a strictly larger one.
-                let (mut at, mut best) = (first + ch, image[first + ch]);
-                for &i in rest {
-                    let x = image[i + ch];
-                    if best < x {
-                        (at, best) = (i + ch, x);
-                    }
+                if let Some(at) = first_max(image, &window, ch) {
+                    dx[at] += y;
                 }
-                dx[at] += y;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// The most input elements a window can hold: its taps, but no more than the image has (a
+/// window far larger than the image is legal with SAME padding).
+fn window_capacity(g: &PoolGeometry) -> usize {
+    let (r, c) = (g.window.rows, g.window.cols);
+    r.window.min(r.input) * c.window.min(c.input)
+}
+
+/// TF's arg-max scan over a window (element offsets `window`, channel `ch`): the first element,
+/// replaced only by a strictly larger one; `None` for a window with no input element.
+#[inline(always)]
+fn first_max<T: ConvReal>(image: &[T], window: &[usize], ch: usize) -> Option<usize> {
+    let (&first, rest) = window.split_first()?;
+    let (mut at, mut best) = (first + ch, image[first + ch]);
+    for &i in rest {
+        let x = image[i + ch];
+        if best < x {
+            (at, best) = (i + ch, x);
+        }
+    }
+    Some(at)
+}
+
+/// `MaxPoolGradGrad`: the derivative of MaxPoolGrad in its `out_backprop`: for each window,
+/// `grad` (shaped like `input`) at the window's first maximum, the element MaxPoolGrad routes
+/// the window's gradient to.
+pub fn max_pool_grad_grad<T: ConvReal>(
+    g: &PoolGeometry,
+    input: &[T],
+    grad: &[T],
+    output: &mut [T],
+    parallel: bool,
+) -> OpResult<()> {
+    check(g, "MaxPoolGradGrad", input.len(), output.len())?;
+    check_len("MaxPoolGradGrad grad", grad.len(), g.input_len)?;
+    let (c, w) = (g.channels, g.window);
+    let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
+    per_image(g, output, out_px * c, parallel, |b, out| {
+        let image = &input[b * in_px * c..(b + 1) * in_px * c];
+        let dx = &grad[b * in_px * c..(b + 1) * in_px * c];
+        let mut window = Vec::with_capacity(window_capacity(g));
+        for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
+            window.clear();
+            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| window.push(i * c));
+            for (ch, o) in o.iter_mut().enumerate() {
+                *o = first_max(image, &window, ch).map_or(T::zero(), |at| dx[at]);
             }
         }
     });
