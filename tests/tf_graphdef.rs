@@ -3,7 +3,8 @@
 
 use stepflow::conformance::graphdef::{SpecForm, run_spec};
 
-/// Every case of the top level (`conv/` holds the convolutional ones).
+/// Every case of the top level, and the convolutional one of `conv/` whose ops stepflow has
+/// (the other two there also pool and batch-normalize).
 const CASES: &[&str] = &[
     "mlp_layers_tanh_momentum_ref",
     "seed_exp_decay_ref",
@@ -12,6 +13,7 @@ const CASES: &[&str] = &[
     "mlp_rmsprop_cosine_restarts_resource",
     "arrays_slices_splits_sgd_ref",
     "cond_v1_momentum_ref",
+    "conv/conv_depthwise_momentum_ref",
 ];
 
 #[test]

@@ -80,12 +80,14 @@ pub struct WindowFields {
 
 impl From<ConvOptions> for WindowFields {
     fn from(o: ConvOptions) -> Self {
-        let axis = |v: [usize; 2]| vec![1, v[0] as i64, v[1] as i64, 1];
+        // Sizes past i64 become i64::MAX, which the window's checks refuse as too large.
+        let int = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        let axis = |v: [usize; 2]| vec![1, int(v[0]), int(v[1]), 1];
         let (padding, explicit_paddings) = match o.padding {
             Padding::Same => (PaddingKind::Same, Vec::new()),
             Padding::Valid => (PaddingKind::Valid, Vec::new()),
             Padding::Explicit { top, bottom, left, right } => {
-                let p = [top, bottom, left, right].map(|v| v as i64);
+                let p = [top, bottom, left, right].map(int);
                 (PaddingKind::Explicit, vec![0, 0, p[0], p[1], p[2], p[3], 0, 0])
             }
         };
@@ -175,8 +177,8 @@ pub(super) fn known4(what: &str, s: &[usize]) -> OpResult<[usize; 4]> {
     s.try_into().map_err(|_| crate::invalid!("{what} must be 4-D, got shape {s:?}"))
 }
 
-/// Whether the filter's third axis is the input's depth and the output has `depth * multiplier`
-/// channels (depthwise), or the filter's fourth axis gives the output channels (Conv2D).
+/// Which convolution: Conv2D (the filter's last axis is the output depth) or depthwise (the
+/// output depth is the input depth times the filter's last axis, the channel multiplier).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Family {
     Conv2d,

@@ -18,7 +18,7 @@ pub fn cases() -> Vec<PathBuf> {
         }
     }
     found.sort();
-    assert_eq!(found.len(), 9, "the nine cases of tests/tf");
+    assert_eq!(found.len(), 10, "the ten cases of tests/tf");
     found
 }
 
