@@ -1,8 +1,8 @@
 //! Memory over many runs: runs a workload and prints the resident memory of the process every
 //! tenth of the way, then the growth and the peak.
 //!
-//! usage: cargo run --release --example memory -- [step_and_lr|mlp_big_train] [RUNS]
-//! (default: step_and_lr, 10000000 runs; mlp_big_train defaults to 300 runs)
+//! usage: cargo run --release --example memory -- [step_and_lr|mlp_big_train|cnn_big_train] [RUNS]
+//! (default: step_and_lr, 10000000 runs; mlp_big_train defaults to 300 runs, cnn_big_train to 30)
 
 #[path = "common/models.rs"]
 #[allow(dead_code)]
@@ -26,7 +26,11 @@ fn rss_kib() -> (u64, u64) {
 
 fn main() -> Result<()> {
     let workload = std::env::args().nth(1).unwrap_or_else(|| "step_and_lr".into());
-    let default_runs = if workload == "mlp_big_train" { 300 } else { 10_000_000 };
+    let default_runs = match workload.as_str() {
+        "mlp_big_train" => 300,
+        "cnn_big_train" => 30,
+        _ => 10_000_000,
+    };
     let runs: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(default_runs);
     let mut step: Box<dyn FnMut(usize) -> Result<()>> = match workload.as_str() {
         "step_and_lr" => {
@@ -37,8 +41,12 @@ fn main() -> Result<()> {
             let m = models::big_mlp()?;
             Box::new(move |i| m.step(i))
         }
+        "cnn_big_train" => {
+            let m = models::big_cnn()?;
+            Box::new(move |i| m.step(i))
+        }
         other => {
-            eprintln!("unknown workload '{other}' (step_and_lr or mlp_big_train)");
+            eprintln!("unknown workload '{other}' (step_and_lr, mlp_big_train or cnn_big_train)");
             std::process::exit(2);
         }
     };

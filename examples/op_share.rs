@@ -2,8 +2,8 @@
 //! type's share of the summed node time, largest first.
 //!
 //! usage: cargo run --release --example op_share -- [STEPS] [WORKLOAD]   (default 20 steps, after
-//! 3 untimed ones; WORKLOAD is mlp_big_train, mlp_digits_train or mlp_digits_train_tf, the
-//! digits workload on the graph TensorFlow builds for it)
+//! 3 untimed ones; WORKLOAD is mlp_big_train, mlp_digits_train, mlp_digits_train_tf (the digits
+//! workload on the graph TensorFlow builds for it), cnn_digits_train or cnn_big_train)
 
 #[path = "common/models.rs"]
 #[allow(dead_code)]
@@ -17,6 +17,8 @@ fn main() -> Result<()> {
     let m = match workload.as_str() {
         "mlp_digits_train" => models::digits_mlp()?,
         "mlp_digits_train_tf" => models::digits_mlp_imported()?,
+        "cnn_digits_train" => models::digits_cnn()?,
+        "cnn_big_train" => models::big_cnn()?,
         _ => models::big_mlp()?,
     };
     let mut totals: Vec<(&'static str, f64)> = Vec::new();

@@ -18,7 +18,16 @@ use stepflow::train::{GradientDescentOptimizer, Optimizer, exponential_decay};
 use stepflow::{DType, Graph, Initializer, Result, Session, Shape, Tensor};
 
 fn main() -> Result<()> {
-    let all = ["lr_fetch", "step_and_lr", "linreg_train", "mlp_digits_train", "mlp_big_train", "wide_parallel"];
+    let all = [
+        "lr_fetch",
+        "step_and_lr",
+        "linreg_train",
+        "mlp_digits_train",
+        "mlp_big_train",
+        "wide_parallel",
+        "cnn_digits_train",
+        "cnn_big_train",
+    ];
     let args: Vec<String> = std::env::args().skip(1).collect();
     let names: Vec<&str> = if args.is_empty() { all.to_vec() } else { args.iter().map(String::as_str).collect() };
     for name in names {
@@ -28,9 +37,11 @@ fn main() -> Result<()> {
             "linreg_train" => linreg_train()?,
             "linreg_train_tf" => linreg_train_tf()?,
             "mlp_digits_train" => mlp_digits_train()?,
-            "mlp_digits_train_tf" => time_mlp(models::digits_mlp_imported()?, 1000)?,
+            "mlp_digits_train_tf" => time_model(models::digits_mlp_imported()?, 1000)?,
             "mlp_big_train" => mlp_big_train()?,
             "wide_parallel" => wide_parallel()?,
+            "cnn_digits_train" => time_model(models::digits_cnn()?, 200)?,
+            "cnn_big_train" => time_model(models::big_cnn()?, 10)?,
             other => {
                 eprintln!("unknown workload '{other}' (known: {})", all.join(", "));
                 std::process::exit(2);
@@ -93,7 +104,7 @@ fn linreg_train() -> Result<f64> {
     timing::time(1000, || s.run(&feeds, &[], &[train]).map(drop))
 }
 
-fn time_mlp(m: models::Mlp, runs: usize) -> Result<f64> {
+fn time_model(m: models::Model, runs: usize) -> Result<f64> {
     let mut i = 0;
     timing::time(runs, || {
         i += 1;
@@ -103,12 +114,12 @@ fn time_mlp(m: models::Mlp, runs: usize) -> Result<f64> {
 
 /// 64→128→10 on the digits data with Adam, batches of 64.
 fn mlp_digits_train() -> Result<f64> {
-    time_mlp(models::digits_mlp()?, 1000)
+    time_model(models::digits_mlp()?, 1000)
 }
 
 /// 784→1024→1024→10 on random data with gradient descent, batches of 256.
 fn mlp_big_train() -> Result<f64> {
-    time_mlp(models::big_mlp()?, 30)
+    time_model(models::big_mlp()?, 30)
 }
 
 /// 8 independent branches of four chained 256x256 matmuls, each reduced, then summed.

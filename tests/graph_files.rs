@@ -31,7 +31,8 @@ fn feeds(g: &Graph) -> Vec<(Output, Tensor)> {
         .collect()
 }
 
-/// Five runs fetching every output that needs no missing feed, with every sink as a target.
+/// Five runs fetching every output that needs no missing feed and cannot be dead (a `tf.cond`'s
+/// untaken side), with every sink as a target.
 fn trace(g: Graph) -> Vec<Tensor> {
     let fed = feeds(&g);
     let sinks: Vec<NodeId> =
@@ -39,6 +40,7 @@ fn trace(g: Graph) -> Vec<Tensor> {
     let fetches: Vec<Output> = g
         .node_ids()
         .filter(|&id| g.node(id).op().op_type() != "Placeholder" || fed.iter().any(|(o, _)| o.node == id))
+        .filter(|&id| !g.node(id).may_be_dead())
         .flat_map(|id| (0..g.node(id).outputs().len() as u32).map(move |slot| Output { node: id, slot }))
         .collect();
     let s = Session::new(g);

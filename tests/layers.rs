@@ -4,7 +4,7 @@
 
 use stepflow::grad::gradients;
 use stepflow::graph::UPDATE_OPS;
-use stepflow::layers::{Activation, Dense, Dropout, Flatten, Training};
+use stepflow::layers::{Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, Padding, Pooling2D, Training};
 use stepflow::{DType, Graph, Initializer, Session, Shape, Tensor};
 
 fn ramp(shape: &[usize]) -> Tensor {
@@ -172,4 +172,103 @@ fn layers_as_graph_functions() {
         {"name": "d", "op": "dense", "inputs": ["x"], "attrs": {"units": 3, "activation": "swish"}}]}"#;
     let e = Graph::from_json(bad, "bad.json").unwrap_err().to_string();
     assert!(e.contains("'d'") && e.contains("swish"), "{e}");
+}
+
+#[test]
+fn conv2d_and_pooling_layers_under_tf_names() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(4), Some(4), Some(1)])).unwrap();
+    let conv = Conv2D {
+        padding: Padding::Same,
+        activation: Activation::Relu,
+        kernel_initializer: Some(Initializer::Ones),
+        bias_initializer: Initializer::Constant(-1.0),
+        ..Conv2D::new(2, [3, 3])
+    };
+    let h = conv.apply(&mut g, x).unwrap();
+    let max = Pooling2D::max([2, 2], [2, 2]).apply(&mut g, h).unwrap();
+    let avg = Pooling2D::average([2, 2], [2, 2]).apply(&mut g, h).unwrap();
+    for name in ["conv2d/kernel", "conv2d/bias", "conv2d/Conv2D", "conv2d/BiasAdd", "conv2d/Relu"] {
+        assert!(g.output(name).is_ok(), "no {name}");
+    }
+    assert_eq!(
+        (g.node(max.node).name(), g.node(avg.node).name()),
+        ("max_pooling2d/MaxPool", "average_pooling2d/AvgPool")
+    );
+    assert_eq!(g.spec(max).shape, Shape::partial(&[None, Some(2), Some(2), Some(2)]));
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    // All-ones 3×3 kernel, SAME: each output is the sum of the 3×3 neighbourhood, minus 1.
+    let out = s.run(&[(x, Tensor::from_vec(&[1, 4, 4, 1], vec![1.0f32; 16]).unwrap())], &[h, max, avg], &[]).unwrap();
+    let h = out[0].to_f64_vec();
+    assert_eq!((h[0], h[2], h[10]), (3.0, 5.0, 8.0)); // corner, edge, inside (both channels alike)
+    assert_eq!(out[1].to_f64_vec(), vec![8.0; 8]);
+    assert_eq!(out[2].to_f64_vec(), vec![6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0]);
+}
+
+#[test]
+fn batch_normalization_trains_on_batch_statistics_and_infers_on_moving_ones() {
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(1), Some(1), Some(2)])).unwrap();
+    let no = g.constant(false).unwrap();
+    let flag = g.placeholder_with_default(no, Shape::scalar()).unwrap();
+    let bn = BatchNormalization { training: Training::Flag(flag), momentum: 0.5, epsilon: 0.0, ..Default::default() };
+    let y = bn.apply(&mut g, x).unwrap();
+    let dx = gradients(&mut g, &[y], &[x], None).unwrap()[0].unwrap();
+    let updates = g.collection(UPDATE_OPS).to_vec();
+    assert_eq!(updates.len(), 2);
+    let step = g.group(&updates, "updates").unwrap();
+    let (mean, var) = (
+        g.output("batch_normalization/moving_mean").unwrap(),
+        g.output("batch_normalization/moving_variance").unwrap(),
+    );
+    assert_eq!(g.trainable_variables().len(), 2, "gamma and beta");
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    // Channel 0: 1, 3 (mean 2, biased variance 1, unbiased 2); channel 1: 0, 0.
+    let xs = Tensor::from_vec(&[2, 1, 1, 2], vec![1.0f32, 0.0, 3.0, 0.0]).unwrap();
+    let training = [(x, xs.clone()), (flag, Tensor::from(true))];
+    let out = s.run(&training, &[y, dx], &[step]).unwrap();
+    assert_eq!(out[0].to_f64_vec(), vec![-1.0, 0.0, 1.0, 0.0]);
+    // The moving averages move half way (momentum 0.5) to the batch's mean and unbiased variance.
+    assert_eq!(s.variable_value(mean).unwrap().to_f64_vec(), vec![1.0, 0.0]);
+    assert_eq!(s.variable_value(var).unwrap().to_f64_vec(), vec![1.5, 0.5]);
+    // Inference uses them: (x - 1) / sqrt(1.5) and the updates' decay is 0.
+    let out = s.run(&[(x, xs)], &[y], &[step]).unwrap()[0].to_f64_vec();
+    let want = [0.0, 0.0, 2.0 / 1.5f64.sqrt(), 0.0];
+    assert!(out.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{out:?}");
+    assert_eq!(s.variable_value(mean).unwrap().to_f64_vec(), vec![1.0, 0.0]);
+}
+
+#[test]
+fn conv_layers_and_batch_norm_as_graph_functions_with_update_ops() {
+    let text = r#"{"format": "stepflow.graph", "version": 1, "nodes": [
+        {"name": "x", "op": "Placeholder", "attrs": {"dtype": "float32", "shape": [null, 4, 4, 1]}},
+        {"name": "y", "op": "Placeholder", "attrs": {"dtype": "float32", "shape": [null, 3]}},
+        {"name": "conv", "op": "conv2d", "inputs": ["x"], "attrs": {"filters": 2, "kernel_size": [3, 3], "padding": "same"}},
+        {"name": "bn", "op": "batch_normalization", "inputs": ["conv"], "attrs": {"training": true}},
+        {"name": "pool", "op": "average_pooling2d", "inputs": ["bn"], "attrs": {"pool_size": 2, "strides": 2}},
+        {"name": "flat", "op": "flatten", "inputs": ["pool"]},
+        {"name": "out", "op": "dense", "inputs": ["flat"], "attrs": {"units": 3}},
+        {"name": "err", "op": "SquaredDifference", "inputs": ["out", "y"]},
+        {"name": "loss", "op": "reduce_mean", "inputs": ["err"]},
+        {"name": "train", "op": "minimize", "inputs": ["loss"],
+         "attrs": {"optimizer": "gradient_descent", "learning_rate": 0.1, "update_ops": true}}
+    ]}"#;
+    let g = Graph::from_json(text, "cnn.json").unwrap();
+    let (x, y, train, mean) = (
+        g.output("x").unwrap(),
+        g.output("y").unwrap(),
+        g.node_id("train").unwrap(),
+        g.output("bn/moving_mean").unwrap(),
+    );
+    assert_eq!(g.spec(g.output("flat").unwrap()).shape, Shape::partial(&[None, Some(8)]));
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    let feeds = [(x, ramp(&[2, 4, 4, 1])), (y, ramp(&[2, 3]))];
+    let losses: Vec<f64> = (0..20)
+        .map(|_| s.run(&feeds, &[s.graph().output("loss").unwrap()], &[train]).unwrap()[0].to_f64_vec()[0])
+        .collect();
+    assert!(losses[19] < 0.5 * losses[0], "{losses:?}");
+    assert!(s.variable_value(mean).unwrap().to_f64_vec().iter().any(|&m| m != 0.0), "the update ops ran");
 }

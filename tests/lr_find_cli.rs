@@ -162,3 +162,30 @@ fn plot_schedule_errors_name_the_problem() {
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn the_digits_cnn_trains_past_its_target_and_its_range_test_restores_the_moving_statistics() {
+    let dir = scratch("digits-cnn");
+    let text = ok(&stepflow(&["train", "graphs/digits_cnn.json", "--out", s(&dir)]));
+    assert!(number_after(&text, "validation accuracy") >= 0.985, "{text}");
+    let mut t = Trainer::from_file(std::path::Path::new(ROOT).join("graphs/digits_cnn.json").as_path()).unwrap();
+    for _ in 0..5 {
+        t.step().unwrap();
+    }
+    let g = t.session().graph_arc();
+    let moving = g.output("bn1/moving_mean").unwrap();
+    let before: Vec<_> = g.variables().iter().map(|v| t.session().variable_value(v.node.into()).unwrap()).collect();
+    let test = RangeTest { steps: 20, ..Default::default() };
+    test.run(&mut t, |_| {}).unwrap();
+    for (v, b) in g.variables().iter().zip(&before) {
+        assert!(t.session().variable_value(v.node.into()).unwrap().bit_eq(b), "{} changed", g.node(v.node).name());
+    }
+    // A training step (the training flag fed true) moves the moving statistics; evaluation
+    // (the flag at its default) does not.
+    let mean = |t: &Trainer| t.session().variable_value(moving).unwrap().to_f64_vec();
+    let m0 = mean(&t);
+    t.evaluate().unwrap();
+    assert_eq!(mean(&t), m0);
+    t.step().unwrap();
+    assert_ne!(mean(&t), m0);
+}

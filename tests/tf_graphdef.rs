@@ -1,10 +1,9 @@
 //! TensorFlow's own training graphs (tests/tf, copied from TF's exports) train in stepflow with
 //! TF's numbers, imported from each of the four forms TF writes.
 
-use stepflow::conformance::graphdef::{SpecForm, run_spec};
+use stepflow::conformance::graphdef::{SpecForm, run_spec, run_spec_ignoring};
 
-/// Every case of the top level, and the convolutional one of `conv/` whose ops stepflow has
-/// (the other two there also pool and batch-normalize).
+/// Every case of the top level and of `conv/`.
 const CASES: &[&str] = &[
     "mlp_layers_tanh_momentum_ref",
     "seed_exp_decay_ref",
@@ -14,7 +13,31 @@ const CASES: &[&str] = &[
     "arrays_slices_splits_sgd_ref",
     "cond_v1_momentum_ref",
     "conv/conv_depthwise_momentum_ref",
+    "conv/cnn_maxpool_momentum_ref",
 ];
+
+/// The batch-norm CNN trains with TF's losses and every variable but two: its conv bias feeds a
+/// batch norm, so the bias's gradient is rounding noise (about 1e-9) that Adam scales into
+/// full-rate steps of noise-given sign, and the moving mean follows the bias. TF does not
+/// reproduce them itself: rerun on another CPU (`python tests/tf/rerun_case.py
+/// tests/tf/conv/cnn_avgpool_batchnorm_adam_resource.json`), TF 2.21 differs from its export by
+/// 1.7e-2 on `conv/bias` and 1e-3 on `bn/moving_mean`, and by at most 1.5e-7 on every other
+/// variable.
+#[test]
+fn the_batch_norm_cnn_matches_tf_but_for_its_rounding_driven_bias() {
+    let path = format!("{}/tests/tf/conv/cnn_avgpool_batchnorm_adam_resource.json", env!("CARGO_MANIFEST_DIR"));
+    let mut failed = Vec::new();
+    for form in SpecForm::ALL {
+        let r = run_spec_ignoring(&path, form, &["conv/bias", "bn/moving_mean"]);
+        if !r.passed() {
+            failed.push(r.to_string());
+        }
+        // Compared in full, it fails on exactly those.
+        let full = run_spec(&path, form).to_string();
+        assert!(full.contains("conv/bias") || full.contains("bn/moving_mean"), "{full}");
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
 
 #[test]
 fn tf_training_graphs_match_tf_in_every_form() {

@@ -74,20 +74,32 @@ impl Graph {
         let may_be_dead = op.control_flow() == ControlFlow::Switch
             || inputs.iter().any(|o| self.node(o.node).may_be_dead)
             || controls.iter().any(|&c| self.node(c).may_be_dead);
-        // A value that only exists once a control input has run (a constant inside a `tf.cond`
-        // branch, after its pivot) is not known to the nodes that read it.
-        let known = |o: &Output| {
+        // Shape inference sees every input value known at build time. Folding does not see a
+        // value that only exists once a control input has run (a constant inside a `tf.cond`
+        // branch, after its pivot, or under `control_dependencies`): a reader folded from it
+        // would no longer wait for that control input.
+        let value = |o: &Output, gated: bool| {
             let input = self.node(o.node);
-            input.control_inputs.is_empty().then(|| input.slot_value(o.slot).cloned()).flatten()
+            if gated && !input.control_inputs.is_empty() {
+                return None;
+            }
+            // A constant that may be dead keeps no folded value, but its value is still a fact.
+            let source = (!gated && input.inputs.is_empty() && o.slot == 0)
+                .then(|| input.op.static_value(&InferCx { inputs: &[], values: &[] }))
+                .flatten();
+            input.slot_value(o.slot).cloned().or(source)
         };
-        let values: Vec<Option<Tensor>> =
-            inputs.iter().enumerate().map(|(i, o)| if i < var_refs.len() { None } else { known(o) }).collect();
-        let cx = InferCx { inputs: &specs, values: &values };
-        let outputs = op.infer(&cx).map_err(at)?;
+        let values_of = |gated: bool| -> Vec<Option<Tensor>> {
+            inputs.iter().enumerate().map(|(i, o)| if i < var_refs.len() { None } else { value(o, gated) }).collect()
+        };
+        let all_values = values_of(false);
+        let outputs = op.infer(&InferCx { inputs: &specs, values: &all_values }).map_err(at)?;
         for o in &outputs {
             let known: Vec<usize> = o.shape.dims().unwrap_or(&[]).iter().map(|d| d.unwrap_or(0)).collect();
             crate::shape::checked_elements(&known).map_err(at)?;
         }
+        let fold_values = values_of(true);
+        let cx = InferCx { inputs: &specs, values: &fold_values };
         let folded = if may_be_dead { Vec::new() } else { fold(&*op, &cx, &outputs).map_err(at)? };
         let mut values = folded.into_iter();
         let (value, later_values) = (values.next(), values.collect());

@@ -88,6 +88,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// Whether the node may not run in a run (TF's dead values): it is a `Switch` or after one,
+    /// so fetching it fails when its side of the switch is not taken.
+    pub fn may_be_dead(&self) -> bool {
+        self.may_be_dead
+    }
     /// The unique, slash-scoped name.
     pub fn name(&self) -> &str {
         &self.name

@@ -31,6 +31,10 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("dense", layer_functions::dense),
     ("flatten", layer_functions::flatten),
     ("dropout", layer_functions::dropout),
+    ("conv2d", layer_functions::conv2d),
+    ("max_pooling2d", |g, n, i, a| layer_functions::pooling(g, n, i, a, crate::layers::PoolKind::Max)),
+    ("average_pooling2d", |g, n, i, a| layer_functions::pooling(g, n, i, a, crate::layers::PoolKind::Average)),
+    ("batch_normalization", layer_functions::batch_normalization),
 ];
 
 /// Expands the graph function `def.op` (one of [`FUNCTIONS`] or a schedule of [`SCHEDULES`])

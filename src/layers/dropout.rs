@@ -45,8 +45,25 @@ impl Graph {
             let threshold = g.scalar(dtype, rate)?;
             let keep = g.greater_equal(random, threshold)?;
             let zero = g.scalar(dtype, 0.0)?;
-            g.select(keep, scaled, zero)
+            let y = g.select(keep, scaled, zero)?;
+            with_shape_of(g, y, x)
         })
+    }
+}
+
+/// `y` (of `x`'s shape at run time) with the static shape of `x` when shape inference lost it:
+/// a mask drawn in a run-time shape has an unknown one. With one unknown axis (the batch) a
+/// `Reshape` to `x`'s dimensions restores it, so layers after the dropout can size their
+/// variables.
+fn with_shape_of(g: &mut Graph, y: Output, x: Output) -> Result<Output> {
+    let Some(dims) = g.try_spec(x)?.shape.dims().map(<[Option<usize>]>::to_vec) else { return Ok(y) };
+    if g.try_spec(y)?.shape.dims().is_some() || dims.iter().filter(|d| d.is_none()).count() > 1 {
+        return Ok(y);
+    }
+    let target: Option<Vec<i64>> = dims.iter().map(|d| d.map_or(Some(-1), |d| i64::try_from(d).ok())).collect();
+    match target {
+        Some(t) => g.reshape(y, &t),
+        None => Ok(y),
     }
 }
 

@@ -27,13 +27,19 @@
 //! `conv2d`, `max_pooling2d`, `average_pooling2d`, `flatten`, `batch_normalization`, `dropout`;
 //! see [`crate::io`]).
 
+mod batch_norm;
+mod conv;
 mod dense;
 mod dropout;
 mod flatten;
+mod pooling;
 
+pub use batch_norm::BatchNormalization;
+pub use conv::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use pooling::{PoolKind, Pooling2D};
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Initializer, Output};
@@ -72,6 +78,26 @@ impl Activation {
     }
 }
 
+/// How a window layer pads, as the `padding=` argument of `tf.layers` (`"valid"`, `"same"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// Only windows inside the input.
+    #[default]
+    Valid,
+    /// Zeros around the input so the output is `ceil(input / stride)`.
+    Same,
+}
+
+impl From<Padding> for crate::ops::conv::Padding {
+    fn from(p: Padding) -> Self {
+        match p {
+            Padding::Valid => crate::ops::conv::Padding::Valid,
+            Padding::Same => crate::ops::conv::Padding::Same,
+        }
+    }
+}
+
 /// Whether a layer runs in training mode: fixed when the graph is built (a Python bool in TF),
 /// or chosen at run time by a bool scalar tensor (TF's `training=` tensor, built as a `cond`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -91,9 +117,11 @@ pub(crate) fn default_kernel_initializer(g: &Graph, kernel: &str) -> Initializer
     Initializer::GlorotUniform { seed: name_seed(&format!("{scope}{kernel}")) }
 }
 
-/// A stable 64-bit seed from a name (FNV-1a).
+/// A stable seed from a name (FNV-1a, kept to 31 bits so that TF's int seed attribute holds
+/// it when the graph is exported).
 pub(crate) fn name_seed(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (h ^ (h >> 31)) & 0x7fff_ffff
 }
 
 /// Runs `f` under the layer's variable scope: `name` when given, else `default`, made unique.

@@ -4,9 +4,9 @@
 //! as in TF), where a composite would need a second pooling of ones. SAME or VALID padding, as
 //! TF's AvgPool; NCHW is refused when the node is wired.
 
-use super::conv_attrs::contiguous;
 use super::conv::{ConvReal, DataFormat, Padding, avg_pool, avg_pool_grad};
 use super::conv_attrs::PaddingKind;
+use super::conv_attrs::contiguous;
 use super::pool::{PoolWindow, nhwc, padding_attrs};
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, op, single};
 use crate::error::{OpResult, Result};

@@ -9,11 +9,11 @@
 //! `variance` are read only when `exponential_avg_factor` is not 1 (TF then lets them be empty).
 
 use super::batch_norm_grad::{FusedBatchNormGrad, FusedBatchNormGradV2, FusedBatchNormGradV3};
-use super::conv_attrs::contiguous;
 use super::conv::{
     BatchNormGeometry, BatchNormInputs, BatchNormOutputs, ConvReal, DataFormat, fused_batch_norm_inference,
     fused_batch_norm_training,
 };
+use super::conv_attrs::contiguous;
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, op};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;

@@ -5,10 +5,10 @@
 //! (TF's MaxPool also takes integers); NCHW and pooling across the batch or the channels are
 //! refused when the node is wired.
 
-use super::conv_attrs::{PaddingKind, contiguous};
 use super::conv::{
     ConvReal, DataFormat, Padding, PoolGeometry, WindowAxis, max_pool, max_pool_grad, max_pool_grad_grad,
 };
+use super::conv_attrs::{PaddingKind, contiguous};
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, op, single};
 use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
