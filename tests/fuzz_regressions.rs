@@ -301,3 +301,24 @@ fn range_across_the_int32_span_counts_without_overflow() {
     assert_eq!(down, vec![2147483647.0, 1073741823.0, -1.0, -1073741825.0]);
     assert_eq!(range(i32::MIN, i32::MIN + 9, 4), vec![-2147483648.0, -2147483644.0, -2147483640.0]);
 }
+
+#[test]
+fn a_pooling_window_far_larger_than_its_image_pools_the_whole_image() {
+    // SAME padding lets a window exceed its image; the window's taps (3 · 2^40 here) once sized
+    // a buffer, which failed to allocate. Padding never counts, so each window holds the whole
+    // 2x2 image.
+    let window = json!({"ksize": [1, 1u64 << 40, 3, 1], "strides": [1, 1, 1, 1], "padding": "SAME"});
+    let nodes = json!([
+        placeholder("x", "float32", json!([1, 2, 2, 1])),
+        {"name": "y", "op": "MaxPool", "inputs": ["x"], "attrs": window},
+        {"name": "dx", "op": "MaxPoolGrad", "inputs": ["x", "y", "y"], "attrs": window},
+        {"name": "mean", "op": "AvgPool", "inputs": ["x"], "attrs": window}
+    ]);
+    let x = Tensor::from_vec(&[1, 2, 2, 1], vec![1.0f32, 4.0, 2.0, 3.0]).unwrap();
+    let y = run(nodes.clone(), &[("x", x.clone())], "y").unwrap();
+    assert_eq!(y.to_f64_vec(), vec![4.0; 4]);
+    // Every window routes its 4 to the one maximum.
+    let dx = run(nodes.clone(), &[("x", x.clone())], "dx").unwrap();
+    assert_eq!(dx.to_f64_vec(), vec![0.0, 16.0, 0.0, 0.0]);
+    assert_eq!(run(nodes, &[("x", x)], "mean").unwrap().to_f64_vec(), vec![2.5; 4]);
+}

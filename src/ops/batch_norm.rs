@@ -241,6 +241,7 @@ pub(super) fn geometry(k: &Kernel, i: usize, name: &str) -> OpResult<BatchNormGe
     BatchNormGeometry::new(dims)
 }
 
+/// A 1-D tensor of `v`.
 pub(super) fn vec_tensor<T: Element>(v: Vec<T>) -> OpResult<Tensor> {
     Tensor::from_vec(&[v.len()], v)
 }
