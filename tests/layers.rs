@@ -203,7 +203,8 @@ fn conv2d_and_pooling_layers_under_tf_names() {
     let h = out[0].to_f64_vec();
     assert_eq!((h[0], h[2], h[10]), (3.0, 5.0, 8.0)); // corner, edge, inside (both channels alike)
     assert_eq!(out[1].to_f64_vec(), vec![8.0; 8]);
-    assert_eq!(out[2].to_f64_vec(), vec![6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0, 6.0]);
+    // Every 2×2 window holds a corner (3), two edges (5) and an inside value (8).
+    assert_eq!(out[2].to_f64_vec(), vec![5.25; 8]);
 }
 
 #[test]
@@ -225,17 +226,18 @@ fn batch_normalization_trains_on_batch_statistics_and_infers_on_moving_ones() {
     assert_eq!(g.trainable_variables().len(), 2, "gamma and beta");
     let s = Session::new(g);
     s.initialize().unwrap();
-    // Channel 0: 1, 3 (mean 2, biased variance 1, unbiased 2); channel 1: 0, 0.
-    let xs = Tensor::from_vec(&[2, 1, 1, 2], vec![1.0f32, 0.0, 3.0, 0.0]).unwrap();
+    // Channel 0: 1, 3 (mean 2, biased variance 1, unbiased 2); channel 1: -1, 1 (mean 0).
+    let xs = Tensor::from_vec(&[2, 1, 1, 2], vec![1.0f32, -1.0, 3.0, 1.0]).unwrap();
     let training = [(x, xs.clone()), (flag, Tensor::from(true))];
     let out = s.run(&training, &[y, dx], &[step]).unwrap();
-    assert_eq!(out[0].to_f64_vec(), vec![-1.0, 0.0, 1.0, 0.0]);
+    assert_eq!(out[0].to_f64_vec(), vec![-1.0, -1.0, 1.0, 1.0]);
     // The moving averages move half way (momentum 0.5) to the batch's mean and unbiased variance.
     assert_eq!(s.variable_value(mean).unwrap().to_f64_vec(), vec![1.0, 0.0]);
-    assert_eq!(s.variable_value(var).unwrap().to_f64_vec(), vec![1.5, 0.5]);
-    // Inference uses them: (x - 1) / sqrt(1.5) and the updates' decay is 0.
+    assert_eq!(s.variable_value(var).unwrap().to_f64_vec(), vec![1.5, 1.5]);
+    // Inference uses them, (x - [1, 0]) / sqrt(1.5), and the updates' decay is 0.
     let out = s.run(&[(x, xs)], &[y], &[step]).unwrap()[0].to_f64_vec();
-    let want = [0.0, 0.0, 2.0 / 1.5f64.sqrt(), 0.0];
+    let r = 1.5f64.sqrt();
+    let want = [0.0, -1.0 / r, 2.0 / r, 1.0 / r];
     assert!(out.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{out:?}");
     assert_eq!(s.variable_value(mean).unwrap().to_f64_vec(), vec![1.0, 0.0]);
 }
