@@ -17,6 +17,7 @@
 
 mod config;
 mod log;
+mod lookup;
 mod range_test;
 mod run;
 mod state;

@@ -2,6 +2,7 @@
 //! validation at the end of each epoch, the plateau rule, and checkpoints of the whole state.
 
 use super::config::{PlateauSpec, TrainConfig, base_dir, resolve};
+use super::lookup::{bool_scalar, float_scalar, scalar};
 use crate::data::{Dataset, Table};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};
@@ -120,36 +121,6 @@ impl Plateau {
             _ => Err(Error::argument("config", "plateau", "is incomplete")),
         }
     }
-}
-
-/// A scalar tensor of the graph by name, checked to be a scalar (or of unknown shape).
-fn scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
-    let out = g.output(name).map_err(|e| Error::argument("config", field, e.to_string()))?;
-    let spec = g.spec(out);
-    if spec.shape.rank().is_some_and(|r| r != 0) {
-        return Err(Error::argument(
-            "config",
-            field,
-            format!("'{name}' must be a scalar, it has shape {}", spec.shape),
-        ));
-    }
-    Ok(out)
-}
-
-fn float_scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
-    let out = scalar(g, field, name)?;
-    if !g.spec(out).dtype.is_float() {
-        return Err(Error::argument("config", field, format!("'{name}' must be float32 or float64")));
-    }
-    Ok(out)
-}
-
-fn bool_scalar(g: &Graph, field: &str, name: &str) -> Result<Output> {
-    let out = scalar(g, field, name)?;
-    if g.spec(out).dtype != DType::Bool {
-        return Err(Error::argument("config", field, format!("'{name}' must be a bool scalar")));
-    }
-    Ok(out)
 }
 
 impl Trainer {
