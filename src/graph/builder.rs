@@ -239,7 +239,7 @@ fn fold(op: &dyn Op, cx: &InferCx, outputs: &[TensorSpec]) -> crate::error::OpRe
         return Ok(Vec::new());
     }
     let mut inputs: Vec<Option<Tensor>> = cx.values.to_vec();
-    let mut k = Kernel::new(&mut inputs, &NO_VARIABLES, &[], 0, false);
+    let mut k = Kernel::new(&mut inputs, &NO_VARIABLES, &[], 0, false, None);
     let out = op.compute(&mut k)?;
     if out.len() != outputs.len() {
         return Err(crate::invalid!("kernel returned {} outputs, expected {}", out.len(), outputs.len()));

@@ -3,7 +3,7 @@
 //! the value instead of a broadcast, and a channel sum in fixed order for the gradient. The
 //! kernels are shared with the convolution layers ([`crate::ops::conv::bias`]).
 
-use super::conv::{BiasGeometry, ConvReal, DataFormat, bias_add, bias_add_grad};
+use super::conv::{BiasGeometry, ConvReal, DataFormat, bias_add, bias_add_grad, bias_add_in_place};
 use super::conv_attrs::contiguous;
 use super::{FLOATS, InferCx, Kernel, Op, Outputs, TensorSpec, one, op, single};
 use crate::error::{OpResult, Result};
@@ -83,8 +83,17 @@ fn add<T: ConvReal + Element>(value: ArcArrayD<T>, bias: ArcArrayD<T>, f: DataFo
     if bias.ndim() != 1 || bias.len() != geo.channels {
         return Err(crate::invalid!("bias of shape {:?} for a value of {} channels", bias.shape(), geo.channels));
     }
+    let bias = contiguous(&bias);
+    let mut value = value;
+    if value.is_unique()
+        && let Some(data) = value.as_slice_mut()
+    {
+        // The last consumer of the value: add in place.
+        bias_add_in_place(&geo, data, &bias, par)?;
+        return Ok(T::wrap(value));
+    }
     let mut out = vec![T::zero(); geo.len];
-    bias_add(&geo, &contiguous(&value), &contiguous(&bias), &mut out, par)?;
+    bias_add(&geo, &contiguous(&value), &bias, &mut out, par)?;
     Tensor::from_vec(value.shape(), out)
 }
 
@@ -97,10 +106,9 @@ impl Op for BiasAddGrad {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (parallel, f) = (k.parallel(), self.data_format);
-        let g = k.take(0)?;
-        one(match g.dtype() {
-            DType::Float32 => sum::<f32>(g.into_array()?, f, parallel)?,
-            DType::Float64 => sum::<f64>(g.into_array()?, f, parallel)?,
+        one(match k.input(0)?.dtype() {
+            DType::Float32 => sum::<f32>(k.array(0)?, f, parallel)?,
+            DType::Float64 => sum::<f64>(k.array(0)?, f, parallel)?,
             other => return Err(crate::invalid!("BiasAddGrad needs a float input, got {other}")),
         })
     }
@@ -115,10 +123,11 @@ impl Op for BiasAddGrad {
     }
 }
 
-fn sum<T: ConvReal + Element>(g: ArcArrayD<T>, f: DataFormat, parallel: bool) -> OpResult<Tensor> {
+// Borrows its input, so the executor keeps the buffer of a gradient that dies here.
+fn sum<T: ConvReal + Element>(g: &ArcArrayD<T>, f: DataFormat, parallel: bool) -> OpResult<Tensor> {
     let geo = BiasGeometry::new(g.shape(), f)?;
     let mut out = vec![T::zero(); geo.channels];
-    bias_add_grad(&geo, &contiguous(&g), &mut out, &mut Vec::new(), parallel)?;
+    bias_add_grad(&geo, &contiguous(g), &mut out, &mut Vec::new(), parallel)?;
     Tensor::from_vec(&[geo.channels], out)
 }
 

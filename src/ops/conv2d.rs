@@ -14,7 +14,7 @@ use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::shape::{Shape, checked_elements};
-use crate::tensor::{ArcArrayD, DType, Tensor};
+use crate::tensor::{DType, Tensor};
 
 conv_op! {
     /// `Conv2D(input, filter)`: `output[b, i, j, o] = Σ input[b, i·sh + di·dh - top, j·sw + dj·dw
@@ -61,10 +61,9 @@ impl Op for Conv2D {
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (w, parallel) = (self.window()?, k.parallel());
-        let (x, f) = (k.take(0)?, k.take(1)?);
-        one(match x.dtype() {
-            DType::Float32 => forward::<f32>(&w, x.into_array()?, f.into_array()?, parallel)?,
-            DType::Float64 => forward::<f64>(&w, x.into_array()?, f.into_array()?, parallel)?,
+        one(match k.input(0)?.dtype() {
+            DType::Float32 => forward::<f32>(&w, k, parallel)?,
+            DType::Float64 => forward::<f64>(&w, k, parallel)?,
             other => return Err(crate::invalid!("Conv2D needs float inputs, got {other}")),
         })
     }
@@ -101,10 +100,12 @@ fn check_out(g: &Conv2dGeometry, dy: &[usize]) -> OpResult<()> {
     }
 }
 
-fn forward<T: ConvElement>(w: &Window, x: ArcArrayD<T>, f: ArcArrayD<T>, parallel: bool) -> OpResult<Tensor> {
+// The kernels borrow their inputs, so the executor keeps the buffers of the ones that die.
+fn forward<T: ConvElement>(w: &Window, k: &Kernel, parallel: bool) -> OpResult<Tensor> {
+    let (x, f) = (k.array::<T>(0)?, k.array::<T>(1)?);
     let g = geometry(w, known4("input", x.shape())?, known4("filter", f.shape())?)?;
     checked_elements(&g.output_shape())?;
-    let mut out = vec![T::zero(); g.output_len];
+    let mut out = k.output_vec(g.output_len);
     T::with_scratch(|s| conv2d(&g, &contiguous(&x), &contiguous(&f), &mut out, s, parallel))?;
     Tensor::from_vec(&g.output_shape(), out)
 }
@@ -125,15 +126,15 @@ impl Op for Conv2DBackpropInput {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (w, parallel) = (self.window()?, k.parallel());
         let v = dims_of("input_sizes", &k.input(0)?.to_i64_vec()?)?;
-        let (f, dy) = (k.take(1)?, k.take(2)?);
+        let (f, dy) = (k.input(1)?, k.input(2)?);
         let [Some(n), Some(h), Some(wd), Some(c)] = input_dims(&v, concrete(f.shape()), concrete(dy.shape()))? else {
             return Err(crate::invalid!("filter {:?} and out_backprop {:?} must be 4-D", f.shape(), dy.shape()));
         };
         let x = [n, h, wd, c];
         checked_elements(&x)?;
         one(match f.dtype() {
-            DType::Float32 => backprop_input::<f32>(&w, x, f.into_array()?, dy.into_array()?, parallel)?,
-            DType::Float64 => backprop_input::<f64>(&w, x, f.into_array()?, dy.into_array()?, parallel)?,
+            DType::Float32 => backprop_input::<f32>(&w, x, k, parallel)?,
+            DType::Float64 => backprop_input::<f64>(&w, x, k, parallel)?,
             other => return Err(crate::invalid!("Conv2DBackpropInput needs float inputs, got {other}")),
         })
     }
@@ -151,16 +152,11 @@ impl Op for Conv2DBackpropInput {
     }
 }
 
-fn backprop_input<T: ConvElement>(
-    w: &Window,
-    x: [usize; 4],
-    f: ArcArrayD<T>,
-    dy: ArcArrayD<T>,
-    parallel: bool,
-) -> OpResult<Tensor> {
+fn backprop_input<T: ConvElement>(w: &Window, x: [usize; 4], k: &Kernel, parallel: bool) -> OpResult<Tensor> {
+    let (f, dy) = (k.array::<T>(1)?, k.array::<T>(2)?);
     let g = geometry(w, x, known4("filter", f.shape())?)?;
     check_out(&g, dy.shape())?;
-    let mut dx = vec![T::zero(); g.input_len];
+    let mut dx = k.output_vec(g.input_len);
     T::with_scratch(|s| conv2d_backprop_input(&g, &contiguous(&f), &contiguous(&dy), &mut dx, s, parallel))?;
     Tensor::from_vec(&x, dx)
 }
@@ -181,10 +177,9 @@ impl Op for Conv2DBackpropFilter {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let (w, parallel) = (self.window()?, k.parallel());
         let f = known4("filter_sizes", &dims_of("filter_sizes", &k.input(1)?.to_i64_vec()?)?)?;
-        let (x, dy) = (k.take(0)?, k.take(2)?);
-        one(match x.dtype() {
-            DType::Float32 => backprop_filter::<f32>(&w, x.into_array()?, f, dy.into_array()?, parallel)?,
-            DType::Float64 => backprop_filter::<f64>(&w, x.into_array()?, f, dy.into_array()?, parallel)?,
+        one(match k.input(0)?.dtype() {
+            DType::Float32 => backprop_filter::<f32>(&w, k, f, parallel)?,
+            DType::Float64 => backprop_filter::<f64>(&w, k, f, parallel)?,
             other => return Err(crate::invalid!("Conv2DBackpropFilter needs float inputs, got {other}")),
         })
     }
@@ -202,16 +197,11 @@ impl Op for Conv2DBackpropFilter {
     }
 }
 
-fn backprop_filter<T: ConvElement>(
-    w: &Window,
-    x: ArcArrayD<T>,
-    f: [usize; 4],
-    dy: ArcArrayD<T>,
-    parallel: bool,
-) -> OpResult<Tensor> {
+fn backprop_filter<T: ConvElement>(w: &Window, k: &Kernel, f: [usize; 4], parallel: bool) -> OpResult<Tensor> {
+    let (x, dy) = (k.array::<T>(0)?, k.array::<T>(2)?);
     let g = geometry(w, known4("input", x.shape())?, f)?;
     check_out(&g, dy.shape())?;
-    let mut df = vec![T::zero(); g.filter_len];
+    let mut df = k.output_vec(g.filter_len);
     T::with_scratch(|s| conv2d_backprop_filter(&g, &contiguous(&x), &contiguous(&dy), &mut df, s, parallel))?;
     Tensor::from_vec(&f, df)
 }

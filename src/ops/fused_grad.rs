@@ -93,7 +93,14 @@ macro_rules! fused_grad_op {
                 let par = k.parallel();
                 let (a, b) = (k.take(0)?, k.take(1)?);
                 $crate::ops::fused_grad::same_shape(&a, &b, [$a0, $a1])?;
-                $crate::ops::one($crate::ops::fused_grad::fused_grad_op!(@zip $kind, self, a, b, par, $kernel)?)
+                // The result goes into `a` when it is unshared; `b` then dies, and its buffer is
+                // kept for later runs.
+                let spare = $crate::with_array!(&a, x => x.is_unique()).then(|| b.clone());
+                let out = $crate::ops::fused_grad::fused_grad_op!(@zip $kind, self, a, b, par, $kernel)?;
+                if let Some(spare) = spare {
+                    k.recycle(spare);
+                }
+                $crate::ops::one(out)
             }
             fn grad(
                 &self,

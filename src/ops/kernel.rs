@@ -2,6 +2,7 @@
 //! in place), the variables its ref inputs name, and whether it may split its work across threads.
 
 use crate::error::OpResult;
+use crate::tensor::buffers::BufferPool;
 use crate::tensor::{ArcArrayD, Element, Tensor};
 use crate::variables::VariableStore;
 use smallvec::SmallVec;
@@ -23,6 +24,7 @@ pub struct Kernel<'a> {
     parallel: bool,
     /// The outputs the kernel marked dead, one bit per output slot.
     killed: u64,
+    buffers: Option<&'a BufferPool>,
 }
 
 impl<'a> Kernel<'a> {
@@ -32,8 +34,9 @@ impl<'a> Kernel<'a> {
         refs: &'a [usize],
         invocation: u64,
         parallel: bool,
+        buffers: Option<&'a BufferPool>,
     ) -> Self {
-        Kernel { inputs, vars, refs, invocation, parallel, killed: 0 }
+        Kernel { inputs, vars, refs, invocation, parallel, killed: 0, buffers }
     }
 
     /// The number of data inputs (ref inputs included, as `None` values).
@@ -82,6 +85,22 @@ impl<'a> Kernel<'a> {
     /// The outputs marked dead, one bit per slot.
     pub(crate) fn killed(&self) -> u64 {
         self.killed
+    }
+
+    /// A buffer of `len` elements for an output the kernel writes in full. It is one the plan
+    /// kept from an earlier run when it has one of that length (so its contents are that run's
+    /// values), else a new one of zeros. Large outputs that come from here cost no page faults
+    /// after the first run.
+    pub fn output_vec<T: Element>(&self, len: usize) -> Vec<T> {
+        self.buffers.and_then(|b| b.take::<T>(len)).unwrap_or_else(|| vec![T::default(); len])
+    }
+
+    /// Hands a value the kernel is done with to the plan, which keeps its buffer for a later
+    /// [`Kernel::output_vec`] when no one else holds it.
+    pub fn recycle(&self, t: Tensor) {
+        if let Some(b) = self.buffers {
+            b.give(t);
+        }
     }
 
     /// Whether the kernel may split its work across the thread pool.

@@ -14,7 +14,7 @@ use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::shape::{Shape, checked_elements};
-use crate::tensor::{ArcArrayD, DType, Element, Tensor};
+use crate::tensor::{DType, Element, Tensor};
 
 /// The validated window of a pooling op: what the kernel geometry takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,8 +189,8 @@ impl Op for MaxPool {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let w = self.window()?;
         one(match k.input(0)?.dtype() {
-            DType::Float32 => pool_max::<f32>(&w, k.array(0)?, k.parallel())?,
-            DType::Float64 => pool_max::<f64>(&w, k.array(0)?, k.parallel())?,
+            DType::Float32 => pool_max::<f32>(&w, k)?,
+            DType::Float64 => pool_max::<f64>(&w, k)?,
             other => return Err(crate::invalid!("MaxPool needs a float input, got {other}")),
         })
     }
@@ -211,10 +211,11 @@ impl Op for MaxPool {
     }
 }
 
-fn pool_max<T: ConvReal + Element>(w: &PoolWindow, x: &ArcArrayD<T>, par: bool) -> OpResult<Tensor> {
+fn pool_max<T: ConvReal + Element>(w: &PoolWindow, k: &Kernel) -> OpResult<Tensor> {
+    let x = k.array::<T>(0)?;
     let g = w.geometry(x.shape())?;
-    let mut out = vec![T::zero(); g.output_len];
-    max_pool(&g, &contiguous(x), &mut out, par)?;
+    let mut out = k.output_vec(g.output_len);
+    max_pool(&g, &contiguous(x), &mut out, k.parallel())?;
     Tensor::from_vec(&g.output_shape(), out)
 }
 
@@ -318,7 +319,7 @@ type RouteKernel<T> = fn(&PoolGeometry, &[T], &[T], &mut [T], bool) -> OpResult<
 /// or the pool output's (MaxPoolGradGrad).
 fn route<T: ConvReal + Element>(g: &PoolGeometry, k: &Kernel, f: RouteKernel<T>, shape: &[usize]) -> OpResult<Tensor> {
     let (x, grad) = (k.array::<T>(0)?, k.array::<T>(2)?);
-    let mut out = vec![T::zero(); shape.iter().product()];
+    let mut out = k.output_vec(shape.iter().product());
     f(g, &contiguous(x), &contiguous(grad), &mut out, k.parallel())?;
     Tensor::from_vec(shape, out)
 }

@@ -43,9 +43,15 @@ impl Exec<'_> {
             true => self.counters.get(step.node.index()).map_or(0, |c| c.fetch_add(1, Ordering::Relaxed)),
             false => 0,
         };
-        let mut k = Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels);
+        let mut k =
+            Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels, Some(&self.plan.buffers));
         let began = self.tracer.map(|_| std::time::Instant::now());
         let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op_type, e))?;
+        let killed = k.killed();
+        // The inputs the kernel read without taking die here: keep their buffers for later runs.
+        for t in inputs.into_iter().flatten() {
+            self.plan.buffers.give(t);
+        }
         if let (Some(t), Some(b)) = (self.tracer, began) {
             t.record(&step.name, step.op.op_type(), b);
         }
@@ -56,7 +62,7 @@ impl Exec<'_> {
         if self.check_outputs {
             check_outputs(step, &out)?;
         }
-        Ok((out, k.killed()))
+        Ok((out, killed))
     }
 
     /// When step `i` is dead (see [`ControlFlow`]), marks it and its outputs dead, spends its

@@ -4,6 +4,7 @@
 //! is reference counted, so cloning one is cheap and a kernel that holds the only reference may
 //! write in place.
 
+pub(crate) mod buffers;
 mod element;
 mod format;
 mod json;

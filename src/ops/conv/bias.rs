@@ -60,6 +60,30 @@ pub fn bias_add<T: ConvReal>(
     parallel: bool,
 ) -> OpResult<()> {
     check_len("BiasAdd value", value.len(), g.len)?;
+    add_rows(g, Some(value), bias, output, parallel)
+}
+
+/// [`bias_add`] writing into the value itself.
+///
+/// ```
+/// use stepflow::ops::conv::{BiasGeometry, DataFormat, bias_add_in_place};
+/// let g = BiasGeometry::new(&[2, 2], DataFormat::Nhwc).unwrap();
+/// let mut v = [1.0f32, 2.0, 3.0, 4.0];
+/// bias_add_in_place(&g, &mut v, &[10.0, 20.0], false).unwrap();
+/// assert_eq!(v, [11.0, 22.0, 13.0, 24.0]);
+/// ```
+pub fn bias_add_in_place<T: ConvReal>(g: &BiasGeometry, value: &mut [T], bias: &[T], parallel: bool) -> OpResult<()> {
+    add_rows(g, None, bias, value, parallel)
+}
+
+/// `output = value + bias`, or `output += bias` without a value.
+fn add_rows<T: ConvReal>(
+    g: &BiasGeometry,
+    value: Option<&[T]>,
+    bias: &[T],
+    output: &mut [T],
+    parallel: bool,
+) -> OpResult<()> {
     check_len("BiasAdd bias", bias.len(), g.channels)?;
     check_len("BiasAdd output", output.len(), g.len)?;
     if g.len == 0 {
@@ -70,16 +94,19 @@ pub fn bias_add<T: ConvReal>(
     let ends: Vec<usize> = (1..=n).map(|s| slot_start(s, n, g.outer) * row).collect();
     for_each_slot(output, &ends, &mut [(); 0], 0, |s, out, _| {
         let first = slot_start(s, n, g.outer) * row;
-        let value = &value[first..first + out.len()];
+        let value = value.map(|v| &v[first..first + out.len()]);
         vectorized(
             #[inline(always)]
             || {
-                for (o, v) in out.chunks_exact_mut(row).zip(value.chunks_exact(row)) {
+                for (r, o) in out.chunks_exact_mut(row).enumerate() {
+                    if let Some(v) = value {
+                        o.copy_from_slice(&v[r * row..(r + 1) * row]);
+                    }
                     if g.inner == 1 {
-                        o.iter_mut().zip(v).zip(bias).for_each(|((o, &v), &b)| *o = v + b);
+                        o.iter_mut().zip(bias).for_each(|(o, &b)| *o += b);
                     } else {
-                        for ((o, v), &b) in o.chunks_exact_mut(g.inner).zip(v.chunks_exact(g.inner)).zip(bias) {
-                            o.iter_mut().zip(v).for_each(|(o, &v)| *o = v + b);
+                        for (o, &b) in o.chunks_exact_mut(g.inner).zip(bias) {
+                            o.iter_mut().for_each(|o| *o += b);
                         }
                     }
                 }

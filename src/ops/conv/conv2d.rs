@@ -208,8 +208,8 @@ pub fn conv2d_backprop_input<T: ConvReal>(
     check_len("Conv2DBackpropInput filter", filter.len(), g.filter_len)?;
     check_len("Conv2DBackpropInput out_backprop", out_backprop.len(), g.output_len)?;
     check_len("Conv2DBackpropInput output", in_backprop.len(), g.input_len)?;
-    in_backprop.fill(T::zero());
     if g.output_len == 0 || g.input_len == 0 {
+        in_backprop.fill(T::zero());
         return Ok(());
     }
     let (k, n) = (g.patch_len(), g.out_channels);
@@ -221,6 +221,10 @@ pub fn conv2d_backprop_input<T: ConvReal>(
     let work_len = cut.work_len();
     let work = scratch_of(scratch, cut.slots * work_len);
     for_each_slot(in_backprop, &ends, work, work_len, |s, dx, cols| {
+        if !pointwise {
+            // col2im adds into it; zeroed by each thread for its own images.
+            dx.fill(T::zero());
+        }
         let first_image = chunks.unit_images(runs[s].start).start;
         for c in runs[s].clone().flat_map(|u| chunks.unit_chunks(u)) {
             let rows = chunks.rows(c);

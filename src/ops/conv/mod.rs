@@ -30,7 +30,7 @@ pub use batch_norm::{
     BatchNormGeometry, BatchNormGradInputs, BatchNormGrads, BatchNormInputs, BatchNormOutputs, batch_norm_scratch_len,
     fused_batch_norm_grad, fused_batch_norm_inference, fused_batch_norm_training,
 };
-pub use bias::{BiasGeometry, DataFormat, bias_add, bias_add_grad, bias_scratch_len};
+pub use bias::{BiasGeometry, DataFormat, bias_add, bias_add_grad, bias_add_in_place, bias_scratch_len};
 pub use conv2d::{conv2d, conv2d_backprop_filter, conv2d_backprop_input, conv2d_scratch_len};
 pub use depthwise::{
     DepthwiseGeometry, depthwise_conv2d, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input,

@@ -64,17 +64,24 @@ pub fn max_pool<T: ConvReal>(g: &PoolGeometry, input: &[T], output: &mut [T], pa
     check(g, "MaxPool", input.len(), output.len())?;
     let (c, w) = (g.channels, g.window);
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
-    per_image(g, output, out_px * c, parallel, |b, out| {
-        let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
-            o.fill(T::min_value());
-            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| {
-                let x = &image[i * c..(i + 1) * c];
-                // A select, not a conditional store, so the loop vectorizes.
-                o.iter_mut().zip(x).for_each(|(o, &x)| *o = if *o < x { x } else { *o });
-            });
-        }
-    });
+    per_image(
+        g,
+        output,
+        out_px * c,
+        parallel,
+        #[inline(always)]
+        |b, out| {
+            let image = &input[b * in_px * c..(b + 1) * in_px * c];
+            for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
+                o.fill(T::min_value());
+                for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| {
+                    let x = &image[i * c..(i + 1) * c];
+                    // A select, not a conditional store, so the loop vectorizes.
+                    o.iter_mut().zip(x).for_each(|(o, &x)| *o = if *o < x { x } else { *o });
+                });
+            }
+        },
+    );
     Ok(())
 }
 
@@ -89,24 +96,85 @@ pub fn max_pool_grad<T: ConvReal>(
 ) -> OpResult<()> {
     check(g, "MaxPoolGrad", input.len(), out_backprop.len())?;
     check_len("MaxPoolGrad in_backprop", in_backprop.len(), g.input_len)?;
-    in_backprop.fill(T::zero());
     let (c, w) = (g.channels, g.window);
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
-    per_image(g, in_backprop, in_px * c, parallel, |b, dx| {
-        let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        let mut window = Vec::with_capacity(window_capacity(g));
-        for p in 0..out_px {
-            window.clear();
-            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| window.push(i * c));
-            let dy = &out_backprop[(b * out_px + p) * c..][..c];
-            for (ch, &y) in dy.iter().enumerate() {
-                if let Some(at) = first_max(image, &window, ch) {
-                    dx[at] += y;
+    let blank = WindowMax::new(g)?;
+    per_image(
+        g,
+        in_backprop,
+        in_px * c,
+        parallel,
+        #[inline(always)]
+        |b, dx| {
+            // Zeroed image by image, so the sums below find it in cache.
+            dx.fill(T::zero());
+            let image = &input[b * in_px * c..(b + 1) * in_px * c];
+            let mut argmax = blank.clone();
+            for p in 0..out_px {
+                if argmax.scan(g, image, p) {
+                    let dy = &out_backprop[(b * out_px + p) * c..][..c];
+                    for (ch, (&at, &y)) in argmax.at.iter().zip(dy).enumerate() {
+                        dx[at as usize * c + ch] += y;
+                    }
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
+/// The first maximum of every channel of one window, all channels scanned together: TF's
+/// arg-max scan (the first element, replaced only by a strictly larger one) as selects on
+/// same-width lanes, so it vectorizes across the channels.
+#[derive(Clone)]
+struct WindowMax<T> {
+    best: Vec<T>,
+    /// The image pixel holding each channel's maximum.
+    at: Vec<u32>,
+}
+
+impl<T: ConvReal> WindowMax<T> {
+    /// For images of `g`; an error when their pixels cannot be numbered in 32 bits.
+    fn new(g: &PoolGeometry) -> OpResult<Self> {
+        if u32::try_from(g.window.input_pixels()).is_err() {
+            return Err(crate::invalid!("max-pool gradients take images of at most 2^32 pixels"));
+        }
+        Ok(WindowMax { best: vec![T::zero(); g.channels], at: vec![0; g.channels] })
+    }
+
+    /// Scans the window of output pixel `p`; false when it holds no input element.
+    #[inline(always)]
+    fn scan(&mut self, g: &PoolGeometry, image: &[T], p: usize) -> bool {
+        let (c, r, w) = (g.channels, g.window.rows, g.window.cols);
+        let (oh, ow) = (p / w.output, p % w.output);
+        let (rows, cols) = (r.valid_taps(oh), w.valid_taps(ow));
+        if rows.is_empty() || cols.is_empty() {
+            return false;
+        }
+        let (best, at) = (&mut self.best[..], &mut self.at[..]);
+        let mut first = true;
+        for kh in rows {
+            let line = (oh * r.stride + kh - r.pad_before) * w.input;
+            for kw in cols.clone() {
+                let i = line + ow * w.stride + kw - w.pad_before;
+                let x = &image[i * c..(i + 1) * c];
+                // The pixel count fits in u32 (checked in `new`).
+                let pixel = i as u32;
+                if first {
+                    best.copy_from_slice(x);
+                    at.fill(pixel);
+                    first = false;
+                    continue;
+                }
+                for ((b, a), &x) in best.iter_mut().zip(at.iter_mut()).zip(x) {
+                    let larger = *b < x;
+                    *b = if larger { x } else { *b };
+                    *a = if larger { pixel } else { *a };
                 }
             }
         }
-    });
-    Ok(())
+        true
+    }
 }
 
 /// The most input elements a window can hold: its taps, but no more than the image has (a
@@ -114,21 +182,6 @@ pub fn max_pool_grad<T: ConvReal>(
 fn window_capacity(g: &PoolGeometry) -> usize {
     let (r, c) = (g.window.rows, g.window.cols);
     r.window.min(r.input) * c.window.min(c.input)
-}
-
-/// TF's arg-max scan over a window (element offsets `window`, channel `ch`): the first element,
-/// replaced only by a strictly larger one; `None` for a window with no input element.
-#[inline(always)]
-fn first_max<T: ConvReal>(image: &[T], window: &[usize], ch: usize) -> Option<usize> {
-    let (&first, rest) = window.split_first()?;
-    let (mut at, mut best) = (first + ch, image[first + ch]);
-    for &i in rest {
-        let x = image[i + ch];
-        if best < x {
-            (at, best) = (i + ch, x);
-        }
-    }
-    Some(at)
 }
 
 /// `MaxPoolGradGrad`: the derivative of MaxPoolGrad in its `out_backprop`: for each window,
@@ -145,18 +198,26 @@ pub fn max_pool_grad_grad<T: ConvReal>(
     check_len("MaxPoolGradGrad grad", grad.len(), g.input_len)?;
     let (c, w) = (g.channels, g.window);
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
-    per_image(g, output, out_px * c, parallel, |b, out| {
-        let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        let dx = &grad[b * in_px * c..(b + 1) * in_px * c];
-        let mut window = Vec::with_capacity(window_capacity(g));
-        for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
-            window.clear();
-            for_each_in_window(g, p / w.cols.output, p % w.cols.output, |i| window.push(i * c));
-            for (ch, o) in o.iter_mut().enumerate() {
-                *o = first_max(image, &window, ch).map_or(T::zero(), |at| dx[at]);
+    let blank = WindowMax::new(g)?;
+    per_image(
+        g,
+        output,
+        out_px * c,
+        parallel,
+        #[inline(always)]
+        |b, out| {
+            let image = &input[b * in_px * c..(b + 1) * in_px * c];
+            let dx = &grad[b * in_px * c..(b + 1) * in_px * c];
+            let mut argmax = blank.clone();
+            for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
+                if argmax.scan(g, image, p) {
+                    o.iter_mut().zip(&argmax.at).enumerate().for_each(|(ch, (o, &at))| *o = dx[at as usize * c + ch]);
+                } else {
+                    o.fill(T::zero());
+                }
             }
-        }
-    });
+        },
+    );
     Ok(())
 }
 
@@ -165,18 +226,25 @@ pub fn avg_pool<T: ConvReal>(g: &PoolGeometry, input: &[T], output: &mut [T], pa
     check(g, "AvgPool", input.len(), output.len())?;
     let (c, w) = (g.channels, g.window);
     let (in_px, out_px) = (w.input_pixels(), w.output_pixels());
-    per_image(g, output, out_px * c, parallel, |b, out| {
-        let image = &input[b * in_px * c..(b + 1) * in_px * c];
-        for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
-            let (oh, ow) = (p / w.cols.output, p % w.cols.output);
-            o.fill(T::zero());
-            for_each_in_window(g, oh, ow, |i| {
-                o.iter_mut().zip(&image[i * c..(i + 1) * c]).for_each(|(o, &x)| *o += x);
-            });
-            let count = T::from_f64(window_count(g, oh, ow) as f64);
-            o.iter_mut().for_each(|o| *o /= count);
-        }
-    });
+    per_image(
+        g,
+        output,
+        out_px * c,
+        parallel,
+        #[inline(always)]
+        |b, out| {
+            let image = &input[b * in_px * c..(b + 1) * in_px * c];
+            for (p, o) in out.chunks_exact_mut(c.max(1)).enumerate() {
+                let (oh, ow) = (p / w.cols.output, p % w.cols.output);
+                o.fill(T::zero());
+                for_each_in_window(g, oh, ow, |i| {
+                    o.iter_mut().zip(&image[i * c..(i + 1) * c]).for_each(|(o, &x)| *o += x);
+                });
+                let count = T::from_f64(window_count(g, oh, ow) as f64);
+                o.iter_mut().for_each(|o| *o /= count);
+            }
+        },
+    );
     Ok(())
 }
 
@@ -188,19 +256,26 @@ pub fn avg_pool_grad<T: ConvReal>(
     parallel: bool,
 ) -> OpResult<()> {
     check(g, "AvgPoolGrad", in_backprop.len(), out_backprop.len())?;
-    in_backprop.fill(T::zero());
     let (c, w) = (g.channels, g.window);
     let out_px = w.output_pixels();
-    per_image(g, in_backprop, w.input_pixels() * c, parallel, |b, dx| {
-        for p in 0..out_px {
-            let (oh, ow) = (p / w.cols.output, p % w.cols.output);
-            // TF forms the coefficient in double, then rounds it to T.
-            let coeff = T::from_f64(1.0 / window_count(g, oh, ow) as f64);
-            let dy = &out_backprop[(b * out_px + p) * c..][..c];
-            for_each_in_window(g, oh, ow, |i| {
-                dx[i * c..(i + 1) * c].iter_mut().zip(dy).for_each(|(d, &y)| *d += y * coeff);
-            });
-        }
-    });
+    per_image(
+        g,
+        in_backprop,
+        w.input_pixels() * c,
+        parallel,
+        #[inline(always)]
+        |b, dx| {
+            dx.fill(T::zero());
+            for p in 0..out_px {
+                let (oh, ow) = (p / w.cols.output, p % w.cols.output);
+                // TF forms the coefficient in double, then rounds it to T.
+                let coeff = T::from_f64(1.0 / window_count(g, oh, ow) as f64);
+                let dy = &out_backprop[(b * out_px + p) * c..][..c];
+                for_each_in_window(g, oh, ow, |i| {
+                    dx[i * c..(i + 1) * c].iter_mut().zip(dy).for_each(|(d, &y)| *d += y * coeff);
+                });
+            }
+        },
+    );
     Ok(())
 }

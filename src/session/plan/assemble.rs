@@ -82,6 +82,7 @@ pub(super) fn assemble(g: &Graph, sig: Signature, needed: Needed, edges: &Edges,
         parallel,
         dead_values,
         pool: Mutex::new(Vec::new()),
+        buffers: Default::default(),
     })
 }
 

@@ -93,6 +93,8 @@ pub(crate) struct Plan {
     /// Whether some step may kill a value (a `Switch`): only then does a run track dead values.
     pub(crate) dead_values: bool,
     pub(crate) pool: Mutex<Vec<RunState>>,
+    /// Large buffers kept from one run for the next.
+    pub(crate) buffers: crate::tensor::buffers::BufferPool,
 }
 
 /// The nodes a signature needs, split into steps to run and folded constants.
