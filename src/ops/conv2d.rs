@@ -106,7 +106,7 @@ fn forward<T: ConvElement>(w: &Window, k: &Kernel, parallel: bool) -> OpResult<T
     let g = geometry(w, known4("input", x.shape())?, known4("filter", f.shape())?)?;
     checked_elements(&g.output_shape())?;
     let mut out = k.output_vec(g.output_len);
-    T::with_scratch(|s| conv2d(&g, &contiguous(&x), &contiguous(&f), &mut out, s, parallel))?;
+    T::with_scratch(|s| conv2d(&g, &contiguous(x), &contiguous(f), &mut out, s, parallel))?;
     Tensor::from_vec(&g.output_shape(), out)
 }
 
@@ -157,7 +157,7 @@ fn backprop_input<T: ConvElement>(w: &Window, x: [usize; 4], k: &Kernel, paralle
     let g = geometry(w, x, known4("filter", f.shape())?)?;
     check_out(&g, dy.shape())?;
     let mut dx = k.output_vec(g.input_len);
-    T::with_scratch(|s| conv2d_backprop_input(&g, &contiguous(&f), &contiguous(&dy), &mut dx, s, parallel))?;
+    T::with_scratch(|s| conv2d_backprop_input(&g, &contiguous(f), &contiguous(dy), &mut dx, s, parallel))?;
     Tensor::from_vec(&x, dx)
 }
 
@@ -202,7 +202,7 @@ fn backprop_filter<T: ConvElement>(w: &Window, k: &Kernel, f: [usize; 4], parall
     let g = geometry(w, known4("input", x.shape())?, f)?;
     check_out(&g, dy.shape())?;
     let mut df = k.output_vec(g.filter_len);
-    T::with_scratch(|s| conv2d_backprop_filter(&g, &contiguous(&x), &contiguous(&dy), &mut df, s, parallel))?;
+    T::with_scratch(|s| conv2d_backprop_filter(&g, &contiguous(x), &contiguous(dy), &mut df, s, parallel))?;
     Tensor::from_vec(&f, df)
 }
 
