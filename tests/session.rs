@@ -251,3 +251,39 @@ fn identities_no_ops_and_unread_pure_nodes_are_skipped_keeping_their_orderings()
     assert_eq!(out[0].to_f64_vec(), vec![4.0]);
     assert!((out[1].to_f64_vec()[0] - 2f64.exp()).abs() < 1e-5);
 }
+
+#[test]
+fn gated_constants_and_reshapes_to_the_same_shape_do_not_run_but_keep_their_orderings() {
+    // TF's gradients gate the constants they add on the incoming gradient (`^Mean_grad/truediv`),
+    // `minimize` gates the increment of `global_step` on the updates, and the gradient of a
+    // broadcast scalar reshapes a scalar to `[]`. None of them needs a step, and what waited for
+    // a gated constant still waits for its control inputs: here a read of `v` after its update.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::scalar()).unwrap();
+    let v = g.variable("v", DType::Float32, &[], Initializer::Constant(1.0)).unwrap();
+    let sq = g.square(x).unwrap();
+    let same = g.reshape(sq, &[]).unwrap();
+    let update = g.assign_add(v, same).unwrap();
+    let gated = g.with_control_dependencies(&[update.node], |g| g.constant(1.0f32)).unwrap();
+    let read = g.with_control_dependencies(&[gated.node], |g| g.read_value(v)).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[read], &[]).unwrap();
+    for skipped in [gated, same] {
+        let name = s.graph().node(skipped.node).name();
+        assert!(!plan.steps.iter().any(|n| n == name), "{name} runs in {:?}", plan.steps);
+    }
+    for _ in 0..3 {
+        s.initialize().unwrap();
+        let out = s.run(&[(x, Tensor::scalar(3.0f32))], &[read, gated], &[]).unwrap();
+        assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![10.0], vec![1.0]));
+    }
+    // A reshape to another shape, or to a shape only known when it runs, still runs.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None])).unwrap();
+    let square = g.placeholder(DType::Float32, Shape::known(&[2, 2])).unwrap();
+    let flat = g.reshape(square, &[4]).unwrap();
+    let same = g.reshape(x, &[-1]).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x, square], &[flat, same], &[]).unwrap();
+    assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
+}

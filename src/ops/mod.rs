@@ -225,6 +225,10 @@ pub enum Elision {
     Never,
     /// Output 0 is input 0, unchanged (`Identity`, `StopGradient`, `Snapshot`).
     Forward,
+    /// Output 0 holds input 0's elements in the shape the other inputs give (`Reshape`,
+    /// `ExpandDims`, `Squeeze`): the node forwards when that shape is input 0's own, fully known
+    /// when the plan is built.
+    Reshape,
     /// The node has no outputs and does nothing but order its inputs before its consumers
     /// (`NoOp`).
     Order,

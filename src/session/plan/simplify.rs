@@ -5,7 +5,12 @@
 //! kept only by a control edge into `group_deps`).
 //!
 //! - a forwarding node ([`Elision::Forward`]) is skipped: its readers read its input;
+//! - a reshaping node ([`Elision::Reshape`]) whose output has input 0's fully known shape, and
+//!   whose other inputs are constants of the plan, is skipped the same way (TF's gradient of a
+//!   broadcast scalar reshapes it to the shape `[]` it has);
 //! - an ordering node ([`Elision::Order`]) is skipped;
+//! - a constant gated by control inputs (TF's gradients put `^grad` on the constants they add, and
+//!   `minimize` on the increment of `global_step`) becomes a constant of the plan;
 //! - a pure node whose outputs nothing reads or fetches, and that is not a target, is skipped
 //!   (its errors with it).
 //!
@@ -27,6 +32,8 @@ const EDGE_BUDGET: usize = 8;
 pub(super) struct Simplified {
     pub(super) order: Vec<NodeId>,
     pub(super) forward: HashMap<Output, Output>,
+    /// The gated constants, whose readers read their value as a constant of the plan.
+    pub(super) constants: Vec<NodeId>,
 }
 
 /// Removes the steps that need not run from `order`, rewiring `edges` around them.
@@ -36,21 +43,30 @@ pub(super) fn simplify(
     order: Vec<NodeId>,
     fetches: &[Output],
     targets: &[NodeId],
+    folded: &HashMap<NodeId, u32>,
 ) -> Simplified {
     let mut forward: HashMap<Output, Output> = HashMap::new();
+    let mut constants: Vec<NodeId> = Vec::new();
     if order.iter().any(|&id| g.node(id).op().control_flow() == ControlFlow::Switch) {
-        return Simplified { order, forward };
+        return Simplified { order, forward, constants };
     }
     let mut graph = Deps::new(&edges.preds, &order);
     let mut skipped: HashSet<NodeId> = HashSet::new();
     let asked: HashSet<NodeId> = fetches.iter().map(|o| o.node).chain(targets.iter().copied()).collect();
     for &id in &order {
         let node = g.node(id);
+        let is_constant = |n: NodeId| folded.contains_key(&n) || constants.contains(&n);
         let skip = match node.op().elision() {
             Elision::Forward => node.inputs().len() == 1 && node.ref_inputs() == 0,
+            Elision::Reshape => keeps_shape(g, id) && node.inputs().iter().skip(1).all(|i| is_constant(i.node)),
             Elision::Order => node.outputs().is_empty(),
             Elision::Never => false,
         };
+        if !skip && is_gated_constant(g, id) && !asked.contains(&id) && graph.remove(id) {
+            skipped.insert(id);
+            constants.push(id);
+            continue;
+        }
         if skip && graph.remove(id) {
             skipped.insert(id);
             if let Some(&input) = node.inputs().first() {
@@ -89,7 +105,22 @@ pub(super) fn simplify(
         edges.preds.insert(id, preds);
     }
     let order = order.into_iter().filter(|id| !skipped.contains(id)).collect();
-    Simplified { order, forward }
+    Simplified { order, forward, constants }
+}
+
+/// Whether the node's output 0 has the fully known shape and the dtype of its input 0.
+fn keeps_shape(g: &Graph, id: NodeId) -> bool {
+    let node = g.node(id);
+    let (Some(&input), [out]) = (node.inputs().first(), node.outputs()) else { return false };
+    let known = out.shape.dims().is_some_and(|d| d.iter().all(Option::is_some));
+    node.ref_inputs() == 0 && known && g.spec(input) == out
+}
+
+/// Whether the node is a constant (a value known when the graph was built, from no inputs)
+/// that only control inputs gate.
+fn is_gated_constant(g: &Graph, id: NodeId) -> bool {
+    let node = g.node(id);
+    node.inputs().is_empty() && node.outputs().len() == 1 && node.constant_value().is_some()
 }
 
 /// The data inputs of a step (not its variable references), after forwarding.
