@@ -287,3 +287,20 @@ fn gated_constants_and_reshapes_to_the_same_shape_do_not_run_but_keep_their_orde
     let plan = s.explain(&[x, square], &[flat, same], &[]).unwrap();
     assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
 }
+
+#[test]
+fn a_gather_of_every_index_in_order_does_not_run() {
+    // TF's `Mean` gradient gathers the reduced dimensions of `Shape(x)`: all of them, in order.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Int32, Shape::known(&[3])).unwrap();
+    let all = g.constant_vec(vec![0i32, 1, 2]).unwrap();
+    let some = g.constant_vec(vec![0i32, 2]).unwrap();
+    let same = g.gather(x, all, 0).unwrap();
+    let picked = g.gather(x, some, 0).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[same, picked], &[]).unwrap();
+    assert_eq!(plan.steps, [s.graph().node(picked.node).name()]);
+    let feed = Tensor::from_vec(&[3], vec![4i32, 5, 6]).unwrap();
+    let out = s.run(&[(x, feed)], &[same, picked], &[]).unwrap();
+    assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![4.0, 5.0, 6.0], vec![4.0, 6.0]));
+}

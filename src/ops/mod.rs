@@ -293,6 +293,13 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
         Elision::Never
     }
 
+    /// Whether output 0 is input 0 unchanged, given the inputs' static specs and the values of
+    /// those that are constants of the plan (a gather of every index in order): the plan then
+    /// skips the node as a forwarding one. No by default.
+    fn forwards(&self, _cx: &InferCx) -> bool {
+        false
+    }
+
     /// A cheaper equivalent the plan may run instead, given the inputs known as constants when the
     /// plan is built (`None` for the others).
     fn rewrite(&self, _constants: &[Option<&Tensor>]) -> Option<Rewrite> {

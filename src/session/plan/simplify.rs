@@ -8,6 +8,8 @@
 //! - a reshaping node ([`Elision::Reshape`]) whose output has input 0's fully known shape, and
 //!   whose other inputs are constants of the plan, is skipped the same way (TF's gradient of a
 //!   broadcast scalar reshapes it to the shape `[]` it has);
+//! - a node whose op [forwards](crate::ops::Op::forwards) input 0 given its constant inputs
+//!   (TF's `Mean` gradient gathers every dimension of a shape) is skipped the same way;
 //! - an ordering node ([`Elision::Order`]) is skipped;
 //! - a constant gated by control inputs (TF's gradients put `^grad` on the constants they add, and
 //!   `minimize` on the increment of `global_step`) becomes a constant of the plan;
@@ -21,7 +23,8 @@
 
 use super::order::Edges;
 use crate::graph::{Graph, NodeId, Output};
-use crate::ops::{ControlFlow, Elision, State};
+use crate::ops::{ControlFlow, Elision, InferCx, State, TensorSpec};
+use crate::tensor::Tensor;
 use std::collections::{HashMap, HashSet};
 
 /// How many edges beyond the ones it removes skipping one node may add.
@@ -60,7 +63,7 @@ pub(super) fn simplify(
             Elision::Forward => node.inputs().len() == 1 && node.ref_inputs() == 0,
             Elision::Reshape => keeps_shape(g, id) && node.inputs().iter().skip(1).all(|i| is_constant(i.node)),
             Elision::Order => node.outputs().is_empty(),
-            Elision::Never => false,
+            Elision::Never => node.ref_inputs() == 0 && forwards(g, id, is_constant),
         };
         if !skip && is_gated_constant(g, id) && !asked.contains(&id) && graph.remove(id) {
             skipped.insert(id);
@@ -114,6 +117,18 @@ fn keeps_shape(g: &Graph, id: NodeId) -> bool {
     let (Some(&input), [out]) = (node.inputs().first(), node.outputs()) else { return false };
     let known = out.shape.dims().is_some_and(|d| d.iter().all(Option::is_some));
     node.ref_inputs() == 0 && known && g.spec(input) == out
+}
+
+/// Whether the node's op says it forwards input 0, given the values of its constant inputs.
+fn forwards(g: &Graph, id: NodeId, is_constant: impl Fn(NodeId) -> bool) -> bool {
+    let node = g.node(id);
+    if node.outputs().is_empty() || node.inputs().is_empty() {
+        return false;
+    }
+    let specs: Vec<TensorSpec> = node.inputs().iter().map(|&i| g.spec(i).clone()).collect();
+    let value = |i: &Output| if is_constant(i.node) { g.node(i.node).slot_value(i.slot).cloned() } else { None };
+    let values: Vec<Option<Tensor>> = node.inputs().iter().map(value).collect();
+    node.op().forwards(&InferCx { inputs: &specs, values: &values })
 }
 
 /// Whether the node is a constant (a value known when the graph was built, from no inputs)
