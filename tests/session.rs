@@ -304,3 +304,21 @@ fn a_gather_of_every_index_in_order_does_not_run() {
     let out = s.run(&[(x, feed)], &[same, picked], &[]).unwrap();
     assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![4.0, 5.0, 6.0], vec![4.0, 6.0]));
 }
+
+#[test]
+fn a_pure_node_that_repeats_an_earlier_one_does_not_run() {
+    // TF's `Mean` gradient takes `Shape(x)` twice; a random op twice is two draws, and both run.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(2)])).unwrap();
+    let s1 = g.shape_of(x).unwrap();
+    let s2 = g.shape_of(x).unwrap();
+    let sum = g.add(s1, s2).unwrap();
+    let r1 = g.random_uniform(&[2], DType::Float32, 1).unwrap();
+    let r2 = g.random_uniform(&[2], DType::Float32, 1).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[sum, r1, r2], &[]).unwrap();
+    assert_eq!(plan.steps.len(), 4, "{:?}", plan.steps);
+    let feed = Tensor::from_vec(&[3, 2], vec![0f32; 6]).unwrap();
+    let out = s.run(&[(x, feed)], &[sum, s2], &[]).unwrap();
+    assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![6.0, 4.0], vec![3.0, 2.0]));
+}

@@ -11,6 +11,8 @@
 //! - a node whose op [forwards](crate::ops::Op::forwards) input 0 given its constant inputs
 //!   (TF's `Mean` gradient gathers every dimension of a shape) is skipped the same way;
 //! - an ordering node ([`Elision::Order`]) is skipped;
+//! - a pure node that computes what an earlier one does (the same op, attributes and inputs) is
+//!   skipped, its readers reading the earlier one (Grappler's common subexpression elimination);
 //! - a constant gated by control inputs (TF's gradients put `^grad` on the constants they add, and
 //!   `minimize` on the increment of `global_step`) becomes a constant of the plan;
 //! - a pure node whose outputs nothing reads or fetches, and that is not a target, is skipped
@@ -56,6 +58,7 @@ pub(super) fn simplify(
     let mut graph = Deps::new(&edges.preds, &order);
     let mut skipped: HashSet<NodeId> = HashSet::new();
     let asked: HashSet<NodeId> = fetches.iter().map(|o| o.node).chain(targets.iter().copied()).collect();
+    let mut computed: HashMap<PureKey, NodeId> = HashMap::new();
     for &id in &order {
         let node = g.node(id);
         let is_constant = |n: NodeId| folded.contains_key(&n) || constants.contains(&n);
@@ -69,6 +72,21 @@ pub(super) fn simplify(
             skipped.insert(id);
             constants.push(id);
             continue;
+        }
+        if let Some(key) = (!skip && !asked.contains(&id)).then(|| pure_key(g, id, &forward)).flatten() {
+            match computed.get(&key) {
+                Some(&first) => {
+                    graph.merge_into(id, first);
+                    skipped.insert(id);
+                    for slot in 0..node.outputs().len() as u32 {
+                        forward.insert(Output { node: id, slot }, Output { node: first, slot });
+                    }
+                    continue;
+                }
+                None => {
+                    computed.insert(key, id);
+                }
+            }
         }
         if skip && graph.remove(id) {
             skipped.insert(id);
@@ -131,6 +149,21 @@ fn forwards(g: &Graph, id: NodeId, is_constant: impl Fn(NodeId) -> bool) -> bool
     node.op().forwards(&InferCx { inputs: &specs, values: &values })
 }
 
+/// What a pure node computes: its op type and attributes, and its inputs after forwarding.
+type PureKey = (&'static str, String, Vec<Output>);
+
+/// The key of a pure node that only its data inputs order, `None` for any other node: two nodes
+/// with one key compute the same values (TF's `Mean` gradient takes `Shape(x)` twice).
+fn pure_key(g: &Graph, id: NodeId, forward: &HashMap<Output, Output>) -> Option<PureKey> {
+    let node = g.node(id);
+    let op = node.op();
+    let pure = op.state() == State::Pure && op.control_flow() == ControlFlow::Propagate;
+    if !pure || !node.control_inputs().is_empty() || node.outputs().is_empty() || !op.functions().is_empty() {
+        return None;
+    }
+    Some((op.op_type(), op.attrs().to_string(), data_inputs(g, id, forward).collect()))
+}
+
 /// Whether the node is a constant (a value known when the graph was built, from no inputs)
 /// that only control inputs gate.
 fn is_gated_constant(g: &Graph, id: NodeId) -> bool {
@@ -164,6 +197,27 @@ impl Deps {
         }
         let preds = order.iter().map(|&id| (id, preds[&id].clone())).collect();
         Deps { preds, succs }
+    }
+
+    /// Takes `id` out, its successors depending on `into` instead (which comes before them).
+    fn merge_into(&mut self, id: NodeId, into: NodeId) {
+        let succs = self.succs.remove(&id).unwrap_or_default();
+        for p in self.preds.remove(&id).unwrap_or_default() {
+            if let Some(list) = self.succs.get_mut(&p) {
+                list.retain(|&s| s != id);
+            }
+        }
+        for s in succs {
+            let list = self.preds.entry(s).or_default();
+            list.retain(|&p| p != id);
+            if !list.contains(&into) {
+                list.push(into);
+            }
+            let list = self.succs.entry(into).or_default();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
     }
 
     /// Takes `id` out, its successors depending on its predecessors instead; false (and nothing
