@@ -8,7 +8,9 @@
 //! form: `FORM BYTES bytes decode MS ms encode MS ms`, then `import MS ms` for building the stepflow
 //! graph from the decoded one (every node through the builder) and `export MS ms` for writing it
 //! back as a TF graph (`Graph::to_tf`), each time the median of 5 timed
-//! rounds after a warm-up round (the shared timing protocol of the examples).
+//! rounds after a warm-up round (the shared timing protocol of the examples). It runs with the
+//! allocator of the `stepflow` command (mimalloc): with the system allocator, freeing the many
+//! small values of a decoded graph takes about as long again.
 
 #[path = "common/timing.rs"]
 mod timing;
@@ -16,6 +18,9 @@ mod timing;
 use std::collections::BTreeMap;
 use stepflow::io::tf::{AttrValue, Decoder, Form, TfGraph, TfNode, TfTensor, TfType};
 use stepflow::{DType, Graph, Result, Tensor};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<()> {
     let nodes = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);

@@ -290,4 +290,74 @@ fn buffers_kept_from_earlier_runs_never_change_a_result() {
             assert!(a.bit_eq(b), "run {seed} differs from a fresh session's");
         }
     }
+
+#[test]
+fn gated_constants_and_reshapes_to_the_same_shape_do_not_run_but_keep_their_orderings() {
+    // TF's gradients gate the constants they add on the incoming gradient (`^Mean_grad/truediv`),
+    // `minimize` gates the increment of `global_step` on the updates, and the gradient of a
+    // broadcast scalar reshapes a scalar to `[]`. None of them needs a step, and what waited for
+    // a gated constant still waits for its control inputs: here a read of `v` after its update.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::scalar()).unwrap();
+    let v = g.variable("v", DType::Float32, &[], Initializer::Constant(1.0)).unwrap();
+    let sq = g.square(x).unwrap();
+    let same = g.reshape(sq, &[]).unwrap();
+    let update = g.assign_add(v, same).unwrap();
+    let gated = g.with_control_dependencies(&[update.node], |g| g.constant(1.0f32)).unwrap();
+    let read = g.with_control_dependencies(&[gated.node], |g| g.read_value(v)).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[read], &[]).unwrap();
+    for skipped in [gated, same] {
+        let name = s.graph().node(skipped.node).name();
+        assert!(!plan.steps.iter().any(|n| n == name), "{name} runs in {:?}", plan.steps);
+    }
+    for _ in 0..3 {
+        s.initialize().unwrap();
+        let out = s.run(&[(x, Tensor::scalar(3.0f32))], &[read, gated], &[]).unwrap();
+        assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![10.0], vec![1.0]));
+    }
+    // A reshape to another shape, or to a shape only known when it runs, still runs.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None])).unwrap();
+    let square = g.placeholder(DType::Float32, Shape::known(&[2, 2])).unwrap();
+    let flat = g.reshape(square, &[4]).unwrap();
+    let same = g.reshape(x, &[-1]).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x, square], &[flat, same], &[]).unwrap();
+    assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
+}
+
+#[test]
+fn a_gather_of_every_index_in_order_does_not_run() {
+    // TF's `Mean` gradient gathers the reduced dimensions of `Shape(x)`: all of them, in order.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Int32, Shape::known(&[3])).unwrap();
+    let all = g.constant_vec(vec![0i32, 1, 2]).unwrap();
+    let some = g.constant_vec(vec![0i32, 2]).unwrap();
+    let same = g.gather(x, all, 0).unwrap();
+    let picked = g.gather(x, some, 0).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[same, picked], &[]).unwrap();
+    assert_eq!(plan.steps, [s.graph().node(picked.node).name()]);
+    let feed = Tensor::from_vec(&[3], vec![4i32, 5, 6]).unwrap();
+    let out = s.run(&[(x, feed)], &[same, picked], &[]).unwrap();
+    assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![4.0, 5.0, 6.0], vec![4.0, 6.0]));
+}
+
+#[test]
+fn a_pure_node_that_repeats_an_earlier_one_does_not_run() {
+    // TF's `Mean` gradient takes `Shape(x)` twice; a random op twice is two draws, and both run.
+    let mut g = Graph::new();
+    let x = g.placeholder(DType::Float32, Shape::partial(&[None, Some(2)])).unwrap();
+    let s1 = g.shape_of(x).unwrap();
+    let s2 = g.shape_of(x).unwrap();
+    let sum = g.add(s1, s2).unwrap();
+    let r1 = g.random_uniform(&[2], DType::Float32, 1).unwrap();
+    let r2 = g.random_uniform(&[2], DType::Float32, 1).unwrap();
+    let s = Session::new(g);
+    let plan = s.explain(&[x], &[sum, r1, r2], &[]).unwrap();
+    assert_eq!(plan.steps.len(), 4, "{:?}", plan.steps);
+    let feed = Tensor::from_vec(&[3, 2], vec![0f32; 6]).unwrap();
+    let out = s.run(&[(x, feed)], &[sum, s2], &[]).unwrap();
+    assert_eq!((out[0].to_f64_vec(), out[1].to_f64_vec()), (vec![6.0, 4.0], vec![3.0, 2.0]));
 }

@@ -223,16 +223,17 @@ fn add_def(g: &mut Graph, def: &NodeDef, library: &Library) -> Result<()> {
             inputs.push(g.output(name)?);
         }
     }
-    let attrs = if def.attrs.is_null() { Value::Object(Default::default()) } else { def.attrs.clone() };
+    let empty = Value::Object(Default::default());
+    let attrs = if def.attrs.is_null() { &empty } else { &def.attrs };
     let attrs_error =
         |msg: String| Error::Node { node: def.name.clone(), op: def.op.clone(), source: crate::invalid!("{msg}") };
-    match op_from_json(&def.op, attrs.clone()) {
+    match op_from_json(&def.op, attrs) {
         Some(Ok(op)) => {
             let op = op.bind(library).map_err(attrs_error)?.unwrap_or(op);
             g.add_shared(NodeName::Exact(&def.name), op, &inputs, &controls).map(|_| ())
         }
         Some(Err(msg)) => Err(attrs_error(format!("attrs: {msg}"))),
-        None => functions::build(g, def, &inputs, &controls, attrs),
+        None => functions::build(g, def, &inputs, &controls, attrs.clone()),
     }
 }
 

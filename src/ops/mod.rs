@@ -225,6 +225,10 @@ pub enum Elision {
     Never,
     /// Output 0 is input 0, unchanged (`Identity`, `StopGradient`, `Snapshot`).
     Forward,
+    /// Output 0 holds input 0's elements in the shape the other inputs give (`Reshape`,
+    /// `ExpandDims`, `Squeeze`): the node forwards when that shape is input 0's own, fully known
+    /// when the plan is built.
+    Reshape,
     /// The node has no outputs and does nothing but order its inputs before its consumers
     /// (`NoOp`).
     Order,
@@ -287,6 +291,13 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// Whether the plan may skip the node (see [`Elision`]); by default it runs.
     fn elision(&self) -> Elision {
         Elision::Never
+    }
+
+    /// Whether output 0 is input 0 unchanged, given the inputs' static specs and the values of
+    /// those that are constants of the plan (a gather of every index in order): the plan then
+    /// skips the node as a forwarding one. No by default.
+    fn forwards(&self, _cx: &InferCx) -> bool {
+        false
     }
 
     /// A cheaper equivalent the plan may run instead, given the inputs known as constants when the

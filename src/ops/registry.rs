@@ -8,34 +8,52 @@ use super::{
     fused_grad, linalg, loss, nn, nn_grad, passthrough, pool, random, reduce, resource, state, switch, train, unary,
     xent,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 macro_rules! registry {
     ($($name:literal => $ty:ty),* $(,)?) => {
         /// Every op type, by TensorFlow name.
         pub const OP_TYPES: &[&str] = &[$($name),*];
 
-        /// Builds the op `op_type` from its JSON attributes; `None` for an unknown op type, an
-        /// error message for attributes that do not fit it.
-        pub fn op_from_json(op_type: &str, attrs: serde_json::Value) -> Option<Result<Arc<dyn Op>, String>> {
-            match op_type {
-                $($name => Some(
-                    serde_json::from_value::<$ty>(attrs)
-                        .map(|o| Arc::new(o) as Arc<dyn Op>)
-                        .map_err(|e| e.to_string()),
-                ),)*
-                _ => None,
-            }
-        }
-
-        /// The attributes of op `op_type` (name, Rust type and TF name of each), `None` for an unknown op.
-        pub fn op_attributes(op_type: &str) -> Option<&'static [super::Attribute]> {
-            match op_type {
-                $($name => Some(<$ty>::ATTRIBUTES),)*
-                _ => None,
-            }
-        }
+        /// How to build each op of [`OP_TYPES`] (in the same order), and its attributes.
+        const ENTRIES: &[Entry] = &[$(Entry { make: make::<$ty>, attributes: <$ty>::ATTRIBUTES }),*];
     };
+}
+
+/// One op type of the list: its constructor from JSON attributes, and its attributes.
+struct Entry {
+    make: fn(&serde_json::Value) -> Result<Arc<dyn Op>, String>,
+    attributes: &'static [super::Attribute],
+}
+
+fn make<T: Op + serde::de::DeserializeOwned>(attrs: &serde_json::Value) -> Result<Arc<dyn Op>, String> {
+    T::deserialize(attrs).map(|o| Arc::new(o) as Arc<dyn Op>).map_err(|e| e.to_string())
+}
+
+/// The entry of op `op_type`, found by hash (a graph file looks up every node's op).
+fn entry(op_type: &str) -> Option<&'static Entry> {
+    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| OP_TYPES.iter().enumerate().map(|(i, &n)| (n, i)).collect());
+    index.get(op_type).and_then(|&i| ENTRIES.get(i))
+}
+
+/// Builds the op `op_type` from its JSON attributes; `None` for an unknown op type, an error
+/// message for attributes that do not fit it.
+///
+/// ```
+/// let op = stepflow::ops::op_from_json("Sum", &serde_json::json!({"keep_dims": true}));
+/// assert!(op.is_some_and(|op| op.is_ok()));
+/// assert!(stepflow::ops::op_from_json("Sum", &serde_json::json!({"keep_dims": 1})).unwrap().is_err());
+/// assert!(stepflow::ops::op_from_json("NoSuchOp", &serde_json::json!({})).is_none());
+/// ```
+pub fn op_from_json(op_type: &str, attrs: &serde_json::Value) -> Option<Result<Arc<dyn Op>, String>> {
+    entry(op_type).map(|e| (e.make)(attrs))
+}
+
+/// The attributes of op `op_type` (name, Rust type and TF name of each), `None` for an unknown op.
+pub fn op_attributes(op_type: &str) -> Option<&'static [super::Attribute]> {
+    entry(op_type).map(|e| e.attributes)
 }
 
 registry! {

@@ -24,7 +24,7 @@ pub struct Signature {
 
 /// Attributes that let the op be built: none if it needs none, else a valid value for each.
 fn attrs(op: &str) -> Value {
-    if op_from_json(op, json!({})).is_some_and(|r| r.is_ok()) {
+    if op_from_json(op, &json!({})).is_some_and(|r| r.is_ok()) {
         return json!({});
     }
     let list = op_attributes(op).unwrap_or(&[]);
@@ -37,7 +37,7 @@ fn attrs(op: &str) -> Value {
 }
 
 fn refs(op: &str) -> usize {
-    match op_from_json(op, attrs(op)) {
+    match op_from_json(op, &attrs(op)) {
         Some(Ok(o)) => o.state().refs().len(),
         _ => 0,
     }

@@ -73,6 +73,21 @@ pub fn tile() {
     })
     .unwrap();
     assert_close(&t, &[2, 4], &[1., 2., 1., 2., 1., 2., 1., 2.]);
+    // np.tile(np.arange(6.).reshape(2, 3), (2, 2)); and a zero multiple empties an axis
+    let t = eval1(|g| {
+        let x = feed(g, f32s(&[2, 3], &[0., 1., 2., 3., 4., 5.]))?;
+        g.tile(x, &[2, 2])
+    })
+    .unwrap();
+    let row0 = [0., 1., 2., 0., 1., 2.];
+    let row1 = [3., 4., 5., 3., 4., 5.];
+    assert_close(&t, &[4, 6], &[row0, row1, row0, row1].concat());
+    let t = eval1(|g| {
+        let x = feed(g, f32s(&[2, 3], &[0., 1., 2., 3., 4., 5.]))?;
+        g.tile(x, &[0, 1])
+    })
+    .unwrap();
+    assert_close(&t, &[0, 3], &[]);
 }
 
 pub fn pad() {

@@ -62,13 +62,15 @@ pub(super) trait TopLevel: Message + Default + Sized {
 impl TopLevel for pb::GraphDef {
     const NAME: &'static str = "GraphDef";
 
-    /// Node by node, in parallel: encoding a whole graph at once computes the length of every
-    /// nested message once per enclosing message, and walks memory far larger than the caches.
+    /// Node by node, in parallel, each read field by field ([`super::dynamic`]): encoding a
+    /// whole graph at once computes the length of every nested message once per enclosing
+    /// message, and walks memory far larger than the caches.
     fn from_dynamic(mut message: DynamicMessage, file: &str) -> Result<Self> {
         let nodes = message.take_field_by_name("node");
         let mut def: pb::GraphDef = transcode(message, file)?;
         if let Some(Dynamic::List(nodes)) = nodes {
-            def.node = super::decode::in_order(nodes.into_par_iter().map(|n| transcode_value(n, file)).collect())?;
+            let each = nodes.into_par_iter().map(|n| super::dynamic::node_def(n, file));
+            def.node = super::decode::in_order(each.collect())?;
         }
         Ok(def)
     }
@@ -204,13 +206,6 @@ fn json_error(file: &str) -> impl Fn(serde_json::Error) -> Error + '_ {
 
 fn transcode<M: Message + Default>(message: DynamicMessage, file: &str) -> Result<M> {
     message.transcode_to::<M>().map_err(|e| Error::format(file, e.to_string()))
-}
-
-fn transcode_value<M: Message + Default>(value: Dynamic, file: &str) -> Result<M> {
-    match value {
-        Dynamic::Message(m) => transcode(m, file),
-        other => Err(Error::format(file, format!("expected a message, got {other:?}"))),
-    }
 }
 
 /// The nesting depth of a JSON value, without recursion.

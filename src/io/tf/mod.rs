@@ -28,6 +28,7 @@
 //! ```
 
 mod decode;
+mod dynamic;
 mod encode;
 mod export;
 mod forms;

@@ -97,7 +97,7 @@ impl Op for Tile {
         }
         let out: Vec<usize> = x.shape().iter().zip(&m).map(|(&d, &m)| d.saturating_mul(m as usize)).collect();
         crate::shape::checked_elements(&out)?;
-        one(with_array!(x, a => Element::wrap(tile(a, &m))))
+        one(with_array!(x, a => Element::wrap(tile(a, &m)?)))
     }
     // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -117,13 +117,21 @@ impl Op for Tile {
     }
 }
 
-fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> ArcArrayD<T> {
-    let out_shape: Vec<usize> = a.shape().iter().zip(m).map(|(&d, &m)| d * m as usize).collect();
-    ArrayD::from_shape_fn(IxDyn(&out_shape), |ix| {
-        let src: Vec<usize> = (0..a.ndim()).map(|i| ix[i] % a.shape()[i]).collect();
-        a[IxDyn(&src)]
-    })
-    .into_shared()
+/// `a` repeated `m[i]` times along axis i: `[d0, d1, ...]` seen as `[1, d0, 1, d1, ...]`,
+/// broadcast to `[m0, d0, m1, d1, ...]` and merged back, so each element is copied once.
+fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> OpResult<ArcArrayD<T>> {
+    let fail = || crate::invalid!("cannot tile {:?} by {m:?}", a.shape());
+    let out: Vec<usize> = a.shape().iter().zip(m).map(|(&d, &m)| d * m as usize).collect();
+    if a.len() == 1 {
+        let v = *a.iter().next().ok_or_else(fail)?;
+        return Ok(ArrayD::from_elem(IxDyn(&out), v).into_shared());
+    }
+    let split: Vec<usize> = a.shape().iter().flat_map(|&d| [1, d]).collect();
+    let wide: Vec<usize> = a.shape().iter().zip(m).flat_map(|(&d, &m)| [m as usize, d]).collect();
+    let a = a.as_standard_layout();
+    let split = a.view().into_shape_with_order(IxDyn(&split)).map_err(|_| fail())?;
+    let wide = split.broadcast(IxDyn(&wide)).ok_or_else(fail)?.as_standard_layout().into_owned();
+    Ok(wide.into_shape_with_order(IxDyn(&out)).map_err(|_| fail())?.into_shared())
 }
 
 impl Graph {

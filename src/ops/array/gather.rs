@@ -53,6 +53,17 @@ impl Op for GatherV2 {
         };
         single(cx.input(0).dtype, shape)
     }
+    // Every index of the axis, in order, gathers the input itself.
+    fn forwards(&self, cx: &InferCx) -> bool {
+        let (Some(idx), Some(axis), Some(dims)) = (cx.value(1), cx.value(2), cx.input(0).shape.dims()) else {
+            return false;
+        };
+        let axis = axis.to_i64_vec().ok().and_then(|a| a.first().copied());
+        let (Some(Ok(axis)), Ok(picked)) = (axis.map(|a| normalize_axis(a, dims.len())), idx.to_i64_vec()) else {
+            return false;
+        };
+        idx.rank() == 1 && dims[axis] == Some(picked.len()) && picked.iter().enumerate().all(|(i, &v)| v == i as i64)
+    }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let p = k.input(0)?;
         let i = k.input(1)?;

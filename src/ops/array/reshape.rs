@@ -4,7 +4,7 @@ use crate::error::{OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::ops::op;
-use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
+use crate::ops::{Elision, INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
 use crate::tensor::{ArcArrayD, Element};
 use crate::with_array;
@@ -83,6 +83,9 @@ impl Op for Reshape {
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
     }
+    fn elision(&self) -> Elision {
+        Elision::Reshape
+    }
 }
 
 op! {
@@ -126,6 +129,9 @@ impl Op for ExpandDims {
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
+    }
+    fn elision(&self) -> Elision {
+        Elision::Reshape
     }
 }
 
@@ -183,6 +189,9 @@ impl Op for Squeeze {
     }
     fn cost(&self, _: &[TensorSpec], _: &[TensorSpec]) -> usize {
         1
+    }
+    fn elision(&self) -> Elision {
+        Elision::Reshape
     }
 }
 

@@ -129,7 +129,14 @@ impl Plan {
                 (required, order)
             }
         };
-        let simple = simplify::simplify(g, &mut edges, order, fetches, targets);
+        let simple = simplify::simplify(g, &mut edges, order, fetches, targets, &needed.constants);
+        let mut needed = needed;
+        for &id in &simple.constants {
+            if let Some(value) = g.node(id).constant_value() {
+                needed.constants.insert(id, needed.constant_values.len() as u32);
+                needed.constant_values.push(value.clone());
+            }
+        }
         let sig = Signature { fed: &fed, feeds, fetches, forward: &simple.forward };
         assemble(g, sig, needed, &edges, &simple.order)
     }

@@ -5,7 +5,16 @@
 //! kept only by a control edge into `group_deps`).
 //!
 //! - a forwarding node ([`Elision::Forward`]) is skipped: its readers read its input;
+//! - a reshaping node ([`Elision::Reshape`]) whose output has input 0's fully known shape, and
+//!   whose other inputs are constants of the plan, is skipped the same way (TF's gradient of a
+//!   broadcast scalar reshapes it to the shape `[]` it has);
+//! - a node whose op [forwards](crate::ops::Op::forwards) input 0 given its constant inputs
+//!   (TF's `Mean` gradient gathers every dimension of a shape) is skipped the same way;
 //! - an ordering node ([`Elision::Order`]) is skipped;
+//! - a pure node that computes what an earlier one does (the same op, attributes and inputs) is
+//!   skipped, its readers reading the earlier one (Grappler's common subexpression elimination);
+//! - a constant gated by control inputs (TF's gradients put `^grad` on the constants they add, and
+//!   `minimize` on the increment of `global_step`) becomes a constant of the plan;
 //! - a pure node whose outputs nothing reads or fetches, and that is not a target, is skipped
 //!   (its errors with it).
 //!
@@ -16,7 +25,8 @@
 
 use super::order::Edges;
 use crate::graph::{Graph, NodeId, Output};
-use crate::ops::{ControlFlow, Elision, State};
+use crate::ops::{ControlFlow, Elision, InferCx, State, TensorSpec};
+use crate::tensor::Tensor;
 use std::collections::{HashMap, HashSet};
 
 /// How many edges beyond the ones it removes skipping one node may add.
@@ -27,6 +37,8 @@ const EDGE_BUDGET: usize = 8;
 pub(super) struct Simplified {
     pub(super) order: Vec<NodeId>,
     pub(super) forward: HashMap<Output, Output>,
+    /// The gated constants, whose readers read their value as a constant of the plan.
+    pub(super) constants: Vec<NodeId>,
 }
 
 /// Removes the steps that need not run from `order`, rewiring `edges` around them.
@@ -36,21 +48,46 @@ pub(super) fn simplify(
     order: Vec<NodeId>,
     fetches: &[Output],
     targets: &[NodeId],
+    folded: &HashMap<NodeId, u32>,
 ) -> Simplified {
     let mut forward: HashMap<Output, Output> = HashMap::new();
+    let mut constants: Vec<NodeId> = Vec::new();
     if order.iter().any(|&id| g.node(id).op().control_flow() == ControlFlow::Switch) {
-        return Simplified { order, forward };
+        return Simplified { order, forward, constants };
     }
     let mut graph = Deps::new(&edges.preds, &order);
     let mut skipped: HashSet<NodeId> = HashSet::new();
     let asked: HashSet<NodeId> = fetches.iter().map(|o| o.node).chain(targets.iter().copied()).collect();
+    let mut computed: HashMap<PureKey, NodeId> = HashMap::new();
     for &id in &order {
         let node = g.node(id);
+        let is_constant = |n: NodeId| folded.contains_key(&n) || constants.contains(&n);
         let skip = match node.op().elision() {
             Elision::Forward => node.inputs().len() == 1 && node.ref_inputs() == 0,
+            Elision::Reshape => keeps_shape(g, id) && node.inputs().iter().skip(1).all(|i| is_constant(i.node)),
             Elision::Order => node.outputs().is_empty(),
-            Elision::Never => false,
+            Elision::Never => node.ref_inputs() == 0 && forwards(g, id, is_constant),
         };
+        if !skip && is_gated_constant(g, id) && !asked.contains(&id) && graph.remove(id) {
+            skipped.insert(id);
+            constants.push(id);
+            continue;
+        }
+        if let Some(key) = (!skip && !asked.contains(&id)).then(|| pure_key(g, id, &forward)).flatten() {
+            match computed.get(&key) {
+                Some(&first) => {
+                    graph.merge_into(id, first);
+                    skipped.insert(id);
+                    for slot in 0..node.outputs().len() as u32 {
+                        forward.insert(Output { node: id, slot }, Output { node: first, slot });
+                    }
+                    continue;
+                }
+                None => {
+                    computed.insert(key, id);
+                }
+            }
+        }
         if skip && graph.remove(id) {
             skipped.insert(id);
             if let Some(&input) = node.inputs().first() {
@@ -89,7 +126,49 @@ pub(super) fn simplify(
         edges.preds.insert(id, preds);
     }
     let order = order.into_iter().filter(|id| !skipped.contains(id)).collect();
-    Simplified { order, forward }
+    Simplified { order, forward, constants }
+}
+
+/// Whether the node's output 0 has the fully known shape and the dtype of its input 0.
+fn keeps_shape(g: &Graph, id: NodeId) -> bool {
+    let node = g.node(id);
+    let (Some(&input), [out]) = (node.inputs().first(), node.outputs()) else { return false };
+    let known = out.shape.dims().is_some_and(|d| d.iter().all(Option::is_some));
+    node.ref_inputs() == 0 && known && g.spec(input) == out
+}
+
+/// Whether the node's op says it forwards input 0, given the values of its constant inputs.
+fn forwards(g: &Graph, id: NodeId, is_constant: impl Fn(NodeId) -> bool) -> bool {
+    let node = g.node(id);
+    if node.outputs().is_empty() || node.inputs().is_empty() {
+        return false;
+    }
+    let specs: Vec<TensorSpec> = node.inputs().iter().map(|&i| g.spec(i).clone()).collect();
+    let value = |i: &Output| if is_constant(i.node) { g.node(i.node).slot_value(i.slot).cloned() } else { None };
+    let values: Vec<Option<Tensor>> = node.inputs().iter().map(value).collect();
+    node.op().forwards(&InferCx { inputs: &specs, values: &values })
+}
+
+/// What a pure node computes: its op type and attributes, and its inputs after forwarding.
+type PureKey = (&'static str, String, Vec<Output>);
+
+/// The key of a pure node that only its data inputs order, `None` for any other node: two nodes
+/// with one key compute the same values (TF's `Mean` gradient takes `Shape(x)` twice).
+fn pure_key(g: &Graph, id: NodeId, forward: &HashMap<Output, Output>) -> Option<PureKey> {
+    let node = g.node(id);
+    let op = node.op();
+    let pure = op.state() == State::Pure && op.control_flow() == ControlFlow::Propagate;
+    if !pure || !node.control_inputs().is_empty() || node.outputs().is_empty() || !op.functions().is_empty() {
+        return None;
+    }
+    Some((op.op_type(), op.attrs().to_string(), data_inputs(g, id, forward).collect()))
+}
+
+/// Whether the node is a constant (a value known when the graph was built, from no inputs)
+/// that only control inputs gate.
+fn is_gated_constant(g: &Graph, id: NodeId) -> bool {
+    let node = g.node(id);
+    node.inputs().is_empty() && node.outputs().len() == 1 && node.constant_value().is_some()
 }
 
 /// The data inputs of a step (not its variable references), after forwarding.
@@ -118,6 +197,27 @@ impl Deps {
         }
         let preds = order.iter().map(|&id| (id, preds[&id].clone())).collect();
         Deps { preds, succs }
+    }
+
+    /// Takes `id` out, its successors depending on `into` instead (which comes before them).
+    fn merge_into(&mut self, id: NodeId, into: NodeId) {
+        let succs = self.succs.remove(&id).unwrap_or_default();
+        for p in self.preds.remove(&id).unwrap_or_default() {
+            if let Some(list) = self.succs.get_mut(&p) {
+                list.retain(|&s| s != id);
+            }
+        }
+        for s in succs {
+            let list = self.preds.entry(s).or_default();
+            list.retain(|&p| p != id);
+            if !list.contains(&into) {
+                list.push(into);
+            }
+            let list = self.succs.entry(into).or_default();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
     }
 
     /// Takes `id` out, its successors depending on its predecessors instead; false (and nothing

@@ -104,7 +104,7 @@ fn arg(a: &TfArg, function: &str, file: &str) -> Result<NodeDef> {
 fn output_slots(body: &[NodeDef]) -> HashMap<String, &'static [&'static str]> {
     body.iter()
         .filter_map(|n| {
-            let op = op_from_json(&n.op, n.attrs.clone())?.ok()?;
+            let op = op_from_json(&n.op, &n.attrs)?.ok()?;
             let args = op.output_args();
             (!args.is_empty()).then(|| (n.name.clone(), args))
         })
