@@ -46,6 +46,7 @@ pub mod ops;
 pub mod plot;
 pub mod session;
 pub mod shape;
+pub mod summary;
 pub mod tensor;
 pub mod train;
 pub mod variables;

@@ -34,7 +34,7 @@ mod forms;
 mod import;
 mod meta;
 mod op_defs;
-mod proto;
+pub(crate) mod proto;
 mod tensor;
 mod types;
 
