@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// let mut file = Vec::new();
 /// write_record(&mut file, &Event { step: 7, ..Event::default() }.encode_to_vec())?;
 /// assert_eq!(decode_events(&file, "inline")?[0].step, 7);
-/// file[20] ^= 1; // a bit of the data's CRC
+/// file[17] ^= 1; // a bit of the data's CRC (the record's last byte)
 /// assert!(decode_events(&file, "inline").unwrap_err().to_string().contains("CRC does not match"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
