@@ -62,7 +62,7 @@ impl Board {
 
     /// Whether step `step` writes histograms.
     fn histograms_due(&self, step: u64) -> bool {
-        self.histogram_every > 0 && step % self.histogram_every == 0
+        self.histogram_every > 0 && step.is_multiple_of(self.histogram_every)
     }
 
     /// One step of `t`, its scalars (and histograms when due) written.
