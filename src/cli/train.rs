@@ -119,7 +119,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     steps_log.flush()?;
     epochs_log.flush()?;
     if let Some(b) = &mut board {
-        b.flush()?;
+        b.finish()?;
     }
     let saved = match &ckpt_dir {
         Some(dir) => Some((dir, t.save(dir)?)),
