@@ -18,6 +18,8 @@
 //! - **variable** — state held by the session, initialized by running its initializer.
 //! - **fetch / target** — what `run` returns / what it runs for effect.
 //! - **gradients** — [`grad::gradients`], reverse mode as graph nodes.
+//! - **summary / event file** — [`summary::FileWriter`]: scalars, histograms and the graph in the
+//!   files TensorBoard reads (`tf.summary.FileWriter`).
 //!
 //! ```
 //! use stepflow::{DType, Graph, Initializer, Session, Shape, Tensor};
@@ -46,6 +48,7 @@ pub mod ops;
 pub mod plot;
 pub mod session;
 pub mod shape;
+pub mod summary;
 pub mod tensor;
 pub mod train;
 pub mod variables;

@@ -33,6 +33,10 @@ pub struct LrFindArgs {
     /// Where lr_find.csv, lr_find.png and lr_find.svg go.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Also write the curve (loss, smoothed loss and rate against the test's step) as a
+    /// TensorBoard event file into this directory.
+    #[arg(long)]
+    tensorboard: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,7 +90,10 @@ pub fn lr_find(a: LrFindArgs) -> Result<()> {
         }
         _ => println!("too few steps before divergence to suggest a rate; lower --start or raise --steps"),
     }
-    let files = write(&a.out, &r)?;
+    let mut files = write(&a.out, &r)?;
+    if let Some(dir) = &a.tensorboard {
+        files.push(super::tensorboard::range_test(dir, &r.points)?);
+    }
     println!("wrote {}", files.join(", "));
     Ok(())
 }

@@ -9,6 +9,7 @@ mod lr_find;
 mod plot_schedule;
 mod progress;
 mod run;
+mod tensorboard;
 mod train;
 
 use clap::{Parser, Subcommand};

@@ -2,6 +2,7 @@
 //! writes the step and epoch logs as CSV, optionally checkpoints, resumes and plots.
 
 use super::progress::{bar, cell, num, stop_on_ctrl_c, stop_requested};
+use super::tensorboard::{self, Board};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +37,13 @@ pub struct TrainArgs {
     /// Draw loss.png/svg and learning_rate.png/svg into this directory at the end.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Write a TensorBoard event file into this directory: scalars every step and epoch, the
+    /// graph, and histograms of the variables and their gradients.
+    #[arg(long)]
+    tensorboard: Option<PathBuf>,
+    /// Steps between histograms in the event file (0: none) [default: once per epoch].
+    #[arg(long, requires = "tensorboard")]
+    histogram_every: Option<u64>,
 }
 
 /// The column names of the two logs.
@@ -49,7 +57,10 @@ fn headers(t: &Trainer) -> (Vec<String>, Vec<String>) {
 }
 
 pub fn train(a: TrainArgs) -> Result<ExitCode> {
-    let mut t = Trainer::from_file(&a.config)?;
+    let mut t = match &a.tensorboard {
+        Some(_) => tensorboard::trainer(&a.config)?,
+        None => Trainer::from_file(&a.config)?,
+    };
     if let Some(rate) = a.learning_rate {
         t.set_learning_rate(rate)?;
     }
@@ -61,6 +72,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
     let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
     let (mut steps_log, mut epochs_log) = open_logs(&t, &out, a.resume.is_some())?;
+    let mut board = a.tensorboard.as_deref().map(|d| Board::open(d, &a.config, &t, a.histogram_every)).transpose()?;
     let end = a.max_steps.map_or(t.total_steps(), |m| m.min(t.total_steps()));
     let first = t.position().step;
     let epochs = t.total_steps().div_ceil(t.steps_per_epoch().max(1));
@@ -75,7 +87,11 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
             interrupted = true;
             break;
         }
-        let (s, e) = t.step().inspect_err(|_| progress.abandon())?;
+        let (s, e) = match &mut board {
+            Some(b) => b.train_step(&mut t),
+            None => t.step(),
+        }
+        .inspect_err(|_| progress.abandon())?;
         let mut row = vec![s.step.to_string(), s.epoch.to_string()];
         row.extend(s.values.iter().map(|&v| cell(v)));
         steps_log.write(&row)?;
@@ -102,6 +118,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let elapsed = started.elapsed().as_secs_f64();
     steps_log.flush()?;
     epochs_log.flush()?;
+    if let Some(b) = &mut board {
+        b.finish()?;
+    }
     let saved = match &ckpt_dir {
         Some(dir) => Some((dir, t.save(dir)?)),
         None => None,
@@ -119,6 +138,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     let mut wrote = vec![steps_log.path().display().to_string(), epochs_log.path().display().to_string()];
     if let Some((_, file)) = saved {
         wrote.push(file.display().to_string());
+    }
+    if let Some(b) = &board {
+        wrote.push(b.path().display().to_string());
     }
     if let Some(dir) = &a.plot {
         wrote.extend(plot(dir, steps_log.path(), epochs_log.path())?);

@@ -21,9 +21,11 @@ mod lookup;
 mod range_test;
 mod run;
 mod state;
+mod watch;
 
 pub use config::{FORMAT, PlateauSpec, TrainConfig, base_dir, load_graph, resolve};
 pub use log::CsvLog;
 pub use range_test::{Point, RangeTest, RangeTestResult, Stop, Suggestion, Sweep, suggest};
 pub use run::{EpochLog, Position, StepLog, Trainer};
 pub use state::Snapshot;
+pub use watch::GradientStep;

@@ -3,6 +3,7 @@
 
 use super::config::{PlateauSpec, TrainConfig, base_dir, resolve};
 use super::lookup::{bool_scalar, float_scalar, scalar};
+use super::watch::{FetchedStep, TrainStep, VariableGradient, watch_gradients};
 use crate::data::{Dataset, Table};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Output};
@@ -94,6 +95,8 @@ pub struct Trainer {
     pub(super) steps_per_epoch: u64,
     pub(super) total_steps: u64,
     pub(super) last_epoch: Option<EpochLog>,
+    /// The trainable variables and their gradients, for [`Trainer::step_with_gradients`].
+    pub(super) watched: Vec<VariableGradient>,
 }
 
 impl Plateau {
@@ -132,11 +135,22 @@ impl Trainer {
 
     /// A run of `config`, whose relative paths start at `base`; `file` names it in errors.
     pub fn new(config: TrainConfig, base: &Path, file: &str) -> Result<Trainer> {
-        let graph = config.graph(base, file)?;
+        Trainer::build(config, base, file, false)
+    }
+
+    /// A run of `config` (as [`new`](Self::new)) whose graph also computes the gradient of the
+    /// loss with respect to each trainable variable, for [`step_with_gradients`](Self::step_with_gradients).
+    pub fn with_gradients(config: TrainConfig, base: &Path, file: &str) -> Result<Trainer> {
+        Trainer::build(config, base, file, true)
+    }
+
+    fn build(config: TrainConfig, base: &Path, file: &str, gradients: bool) -> Result<Trainer> {
+        let mut graph = config.graph(base, file)?;
         let table = Table::from_csv(resolve(base, &config.data.csv))?;
         let data = Dataset::new(&table, &config.data, &graph)?;
         let train = graph.node_id(&config.train).map_err(|e| Error::argument("config", "train", e.to_string()))?;
         let loss = float_scalar(&graph, "loss", &config.loss)?;
+        let watched = if gradients { watch_gradients(&mut graph, loss)? } else { Vec::new() };
         let learning_rate =
             config.learning_rate.as_deref().map(|n| float_scalar(&graph, "learning_rate", n)).transpose()?;
         let training = config.training.as_deref().map(|n| bool_scalar(&graph, "training", n)).transpose()?;
@@ -191,6 +205,7 @@ impl Trainer {
             steps_per_epoch,
             total_steps,
             last_epoch: None,
+            watched,
         };
         t.refresh_fixed_feeds();
         Ok(t)
@@ -296,7 +311,8 @@ impl Trainer {
 
     /// One training step with `extra` feeds; returns the step's values and whether it ended an
     /// epoch.
-    fn train_step(&mut self, extra: &[(Output, Tensor)]) -> Result<(StepLog, bool)> {
+    /// `also` are more fetches, whose values come back after the log.
+    pub(super) fn train_step(&mut self, extra: &[(Output, Tensor)], also: &[Output]) -> Result<TrainStep> {
         let epoch = self.position.epoch + 1;
         let rows = self.next_rows();
         let mut feeds = self.data.batch(&rows)?;
@@ -305,17 +321,25 @@ impl Trainer {
         if let Some(flag) = self.training {
             feeds.push((flag, Tensor::from(true)));
         }
-        let out = self.session.run(&feeds, &self.step_fetches, &[self.train])?;
+        let fetches: Vec<Output> = self.step_fetches.iter().chain(also).copied().collect();
+        let mut out = self.session.run(&feeds, &fetches, &[self.train])?;
+        let fetched = out.split_off(self.step_fetches.len());
         let values = out.iter().zip(&self.step_names).map(|(t, n)| value_of(t, n)).collect::<Result<Vec<_>>>()?;
         self.position.epoch_loss += values[0];
         let ended = self.position.batch >= self.steps_per_epoch;
-        Ok((StepLog { step: self.position.step, epoch, values }, ended))
+        Ok(TrainStep { log: StepLog { step: self.position.step, epoch, values }, ended, fetched })
     }
 
     /// Takes one step; at the end of an epoch, also evaluates on the validation part and applies
     /// the plateau rule.
     pub fn step(&mut self) -> Result<(StepLog, Option<EpochLog>)> {
-        let (log, ended) = self.train_step(&[])?;
+        let s = self.step_fetching(&[])?;
+        Ok((s.log, s.epoch))
+    }
+
+    /// [`step`](Self::step), fetching `also` in the same run.
+    pub(super) fn step_fetching(&mut self, also: &[Output]) -> Result<FetchedStep> {
+        let TrainStep { log, ended, fetched } = self.train_step(&[], also)?;
         if !log.values[0].is_finite() {
             let lr = self
                 .learning_rate
@@ -329,7 +353,7 @@ impl Trainer {
             ));
         }
         let epoch = if ended { Some(self.end_epoch()?) } else { None };
-        Ok((log, epoch))
+        Ok(FetchedStep { log, epoch, fetched })
     }
 
     /// Moves the position to the next epoch; returns the mean training loss of the one ending.
@@ -408,11 +432,11 @@ impl Trainer {
             Error::argument("config", "learning_rate", "names no tensor; the range test feeds the rate to it")
         })?;
         let feed = (lr, Tensor::filled(self.session.graph().spec(lr).dtype, &[], rate));
-        let (log, ended) = self.train_step(&[feed])?;
-        if ended {
+        let s = self.train_step(&[feed], &[])?;
+        if s.ended {
             self.next_epoch();
         }
-        Ok(log.values[0])
+        Ok(s.log.values[0])
     }
 }
 

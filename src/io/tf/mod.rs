@@ -35,7 +35,7 @@ mod forms;
 mod import;
 mod meta;
 mod op_defs;
-mod proto;
+pub(crate) mod proto;
 mod tensor;
 mod types;
 

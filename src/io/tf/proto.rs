@@ -5,9 +5,10 @@ use crate::error::{Error, Result};
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use std::sync::OnceLock;
 
-/// The generated types; the event and summary messages are not used yet.
+/// The generated types; the event and summary messages are public through
+/// [`crate::summary::proto`].
 #[allow(clippy::all, dead_code, missing_docs)]
-mod generated {
+pub(crate) mod generated {
     include!(concat!(env!("OUT_DIR"), "/tensorflow.rs"));
 }
 
