@@ -290,6 +290,7 @@ fn buffers_kept_from_earlier_runs_never_change_a_result() {
             assert!(a.bit_eq(b), "run {seed} differs from a fresh session's");
         }
     }
+}
 
 #[test]
 fn gated_constants_and_reshapes_to_the_same_shape_do_not_run_but_keep_their_orderings() {
