@@ -18,6 +18,7 @@
 mod config;
 mod log;
 mod lookup;
+mod plateau;
 mod range_test;
 mod run;
 mod state;

@@ -1,12 +1,13 @@
 //! The training loop: batches fed to the graph's placeholders, the train op run at each step,
 //! validation at the end of each epoch, the plateau rule, and checkpoints of the whole state.
 
-use super::config::{PlateauSpec, TrainConfig, base_dir, resolve};
+use super::config::{TrainConfig, base_dir, resolve};
 use super::lookup::{bool_scalar, float_scalar, scalar};
+use super::plateau::Plateau;
 use super::watch::{FetchedStep, TrainStep, VariableGradient, watch_gradients};
 use crate::data::{Dataset, Table};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, NodeId, Output};
+use crate::graph::{NodeId, Output};
 use crate::session::Session;
 use crate::tensor::{DType, Tensor};
 use crate::train::plateau::PlateauController;
@@ -55,12 +56,6 @@ pub struct EpochLog {
     pub reduced: bool,
 }
 
-/// The plateau rule, in the loop or in the graph.
-pub(super) enum Plateau {
-    Loop { feed: Output, controller: PlateauController, monitor: usize },
-    Graph { update: NodeId, metric: Output, rate: Output, monitor: usize },
-}
-
 /// A training run of a [`TrainConfig`]: call [`step`](Trainer::step) until
 /// [`finished`](Trainer::finished).
 ///
@@ -97,33 +92,6 @@ pub struct Trainer {
     pub(super) last_epoch: Option<EpochLog>,
     /// The trainable variables and their gradients, for [`Trainer::step_with_gradients`].
     pub(super) watched: Vec<VariableGradient>,
-}
-
-impl Plateau {
-    /// The rule a config's `plateau` asks for, its tensors found in `graph`.
-    fn new(graph: &Graph, p: &PlateauSpec, eval_names: &[String]) -> Result<Plateau> {
-        let monitor = eval_names.iter().position(|n| *n == p.monitor).unwrap_or(0);
-        match (&p.feed, p.initial_learning_rate, &p.reducer, &p.metric) {
-            (Some(feed), Some(lr), _, _) => Ok(Plateau::Loop {
-                feed: float_scalar(graph, "plateau.feed", feed)?,
-                controller: PlateauController::new(lr, p.rule.clone())?,
-                monitor,
-            }),
-            (_, _, Some(reducer), Some(metric)) => {
-                let not_a_reducer = |_| {
-                    let msg = format!("'{reducer}' is not a reduce_lr_on_plateau node");
-                    Error::argument("config", "plateau.reducer", msg)
-                };
-                Ok(Plateau::Graph {
-                    update: graph.node_id(&format!("{reducer}/update")).map_err(not_a_reducer)?,
-                    metric: float_scalar(graph, "plateau.metric", metric)?,
-                    rate: float_scalar(graph, "plateau.reducer", reducer)?,
-                    monitor,
-                })
-            }
-            _ => Err(Error::argument("config", "plateau", "is incomplete")),
-        }
-    }
 }
 
 impl Trainer {

@@ -1,7 +1,8 @@
 //! A training run's state beyond the graph: snapshots for the range test, and checkpoints that
 //! let a fresh process continue exactly where a run stopped.
 
-use super::run::{Plateau, Position, Trainer};
+use super::plateau::Plateau;
+use super::run::{Position, Trainer};
 use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::graph::NodeId;
