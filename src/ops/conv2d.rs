@@ -4,7 +4,7 @@
 //! patch through the graph. Each op's gradient is built from the other two and itself, as TF's
 //! `nn_grad.py` builds it, so gradients of any order exist.
 
-use super::conv::{Conv2dGeometry, DataFormat, conv2d, conv2d_backprop_filter, conv2d_backprop_input};
+use super::conv::{Conv2dGeometry, DataFormat, conv2d_backprop_filter, conv2d_backprop_input, conv2d_then};
 use super::conv_attrs::{
     ConvElement, ConvOptions, Family, PaddingKind, Paddings, Window, WindowFields, WindowInts, contiguous, conv_op,
     conv_output, dims_of, dims4, flops, known4, sizes,
@@ -79,6 +79,9 @@ impl Op for Conv2D {
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         flops(&outputs[0].shape, &inputs[1].shape, Family::Conv2d)
     }
+    fn fuse(&self, consumer: &dyn Op) -> Option<std::sync::Arc<dyn Op>> {
+        super::fused_conv::FusedConv2D::new(self.clone(), &[]).fuse(consumer)
+    }
 }
 
 /// A concrete shape as the dimensions of a 4-D one (all unknown for another rank).
@@ -102,11 +105,22 @@ fn check_out(g: &Conv2dGeometry, dy: &[usize]) -> OpResult<()> {
 
 // The kernels borrow their inputs, so the executor keeps the buffers of the ones that die.
 fn forward<T: ConvElement>(w: &Window, k: &Kernel, parallel: bool) -> OpResult<Tensor> {
+    forward_then::<T>(w, k, parallel, |_| {})
+}
+
+/// Conv2D of inputs 0 and 1, with `epilogue` applied to each piece of the output (whole
+/// output pixels) as it is computed.
+pub(super) fn forward_then<T: ConvElement>(
+    w: &Window,
+    k: &Kernel,
+    parallel: bool,
+    epilogue: impl Fn(&mut [T]) + Sync,
+) -> OpResult<Tensor> {
     let (x, f) = (k.array::<T>(0)?, k.array::<T>(1)?);
     let g = geometry(w, known4("input", x.shape())?, known4("filter", f.shape())?)?;
     checked_elements(&g.output_shape())?;
     let mut out = k.output_vec(g.output_len);
-    T::with_scratch(|s| conv2d(&g, &contiguous(x), &contiguous(f), &mut out, s, parallel))?;
+    T::with_scratch(|s| conv2d_then(&g, &contiguous(x), &contiguous(f), &mut out, s, parallel, epilogue))?;
     Tensor::from_vec(&g.output_shape(), out)
 }
 

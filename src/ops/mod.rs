@@ -24,6 +24,7 @@ pub mod conv;
 pub mod conv2d;
 pub mod conv_attrs;
 pub mod depthwise;
+pub mod fused_conv;
 pub mod fused_grad;
 pub mod linalg;
 pub mod loss;
@@ -259,10 +260,23 @@ pub trait OpType {
     fn op_type(&self) -> &'static str;
 }
 
+/// A value as `Any`, for every op: an op recognises another by its type (a fusion takes in the
+/// consumer it knows how to compute).
+pub trait AsAny {
+    /// `self` as `Any`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// The op contract. Every op is declared with the [`op!`](crate::op) skeleton (its attribute
 /// struct, serde derives and op-type name), then implements this trait: shape inference, kernel
 /// and gradient side by side, and how it touches state.
-pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
+pub trait Op: OpType + OpAttrs + AsAny + Debug + Send + Sync + 'static {
     /// Checks the inputs' dtypes and static shapes when the node is wired and returns the spec of
     /// every output.
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>>;
@@ -343,6 +357,14 @@ pub trait Op: OpType + OpAttrs + Debug + Send + Sync + 'static {
     /// bodies name outputs by argument. Empty for an op with one output argument.
     fn output_args(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// One op computing this op and then `consumer`, which reads output 0 as its input 0 and
+    /// nothing else of this op (TF Grappler's remapper): the plan runs it in place of the two,
+    /// with this op's inputs followed by the consumer's other inputs. The fused op must give
+    /// the values the two give, bit for bit. `None` (the default) when the op fuses nothing.
+    fn fuse(&self, _consumer: &dyn Op) -> Option<std::sync::Arc<dyn Op>> {
+        None
     }
 }
 

@@ -47,6 +47,21 @@ pub struct RunOptions {
     pub check_outputs: bool,
 }
 
+/// How a session builds its plans (TF's `ConfigProto` graph options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Fuse a producer into its only reader where the op offers it (a Conv2D with its BiasAdd
+    /// and Relu, as TF Grappler's remapper does). On by default; the values are bit-identical
+    /// either way, and turning it off shows every node on its own in traces.
+    pub fuse: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions { fuse: true }
+    }
+}
+
 /// Cached plans by signature hash; a bucket holds the (rare) signatures that share a hash.
 type PlanCache = HashMap<u64, Vec<(PlanKey, Arc<Plan>)>>;
 
@@ -77,6 +92,7 @@ struct PlanKey {
 /// ```
 pub struct Session {
     graph: Arc<Graph>,
+    options: SessionOptions,
     vars: VariableStore,
     plans: RwLock<PlanCache>,
     counters: Vec<AtomicU64>,
@@ -91,15 +107,31 @@ impl Session {
     /// A session over a shared graph (several sessions may share one graph, each with its own
     /// variables).
     pub fn from_arc(graph: Arc<Graph>) -> Self {
+        Self::with_options(graph, SessionOptions::default())
+    }
+
+    /// A session over a shared graph whose plans are built as `options` say.
+    ///
+    /// ```
+    /// use stepflow::{Graph, Session, SessionOptions};
+    /// let s = Session::with_options(Graph::new().into(), SessionOptions { fuse: false });
+    /// assert!(!s.options().fuse);
+    /// ```
+    pub fn with_options(graph: Arc<Graph>, options: SessionOptions) -> Self {
         let names = graph.variables().iter().map(|v| graph.node(v.node).name().to_string()).collect();
         let specs = graph.variables().iter().map(|v| graph.node(v.node).outputs()[0].clone()).collect();
         let counters = (0..graph.len()).map(|_| AtomicU64::new(0)).collect();
-        Session { vars: VariableStore::new(names, specs), graph, plans: RwLock::new(HashMap::new()), counters }
+        Session { vars: VariableStore::new(names, specs), graph, options, plans: RwLock::new(HashMap::new()), counters }
     }
 
     /// The graph.
     pub fn graph(&self) -> &Graph {
         &self.graph
+    }
+
+    /// How the session builds its plans.
+    pub fn options(&self) -> SessionOptions {
+        self.options
     }
 
     /// The shared graph.
@@ -266,7 +298,7 @@ impl Session {
             return Ok(p.clone());
         }
         let feeds: Vec<Output> = feeds.collect();
-        let plan = Arc::new(Plan::build(&self.graph, &feeds, fetches, targets)?);
+        let plan = Arc::new(Plan::build(&self.graph, &feeds, fetches, targets, self.options.fuse)?);
         let key = PlanKey { feeds, fetches: fetches.to_vec(), targets: targets.to_vec() };
         let mut plans = self.plans.write().unwrap_or_else(|e| e.into_inner());
         let bucket = plans.entry(hash).or_default();

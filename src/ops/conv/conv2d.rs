@@ -161,6 +161,30 @@ pub fn conv2d<T: ConvReal>(
     scratch: &mut Vec<T>,
     parallel: bool,
 ) -> OpResult<()> {
+    conv2d_then(g, input, filter, output, scratch, parallel, |_| {})
+}
+
+/// [`conv2d`], then `epilogue` applied to each piece of the output while it is still in cache:
+/// whole output pixels (rows of `out_channels` elements), each piece once (a fused bias and
+/// activation).
+///
+/// ```
+/// use stepflow::ops::conv::{Conv2dGeometry, Padding, conv2d_then};
+/// let g = Conv2dGeometry::new([1, 2, 2, 1], [1, 1, 1, 1], [1, 1], [1, 1], Padding::Valid).unwrap();
+/// let mut out = vec![0f32; 4];
+/// let relu = |piece: &mut [f32]| piece.iter_mut().for_each(|v| *v = v.max(0.0));
+/// conv2d_then(&g, &[1., -2., 3., -4.], &[2.], &mut out, &mut Vec::new(), false, relu).unwrap();
+/// assert_eq!(out, [2., 0., 6., 0.]);
+/// ```
+pub fn conv2d_then<T: ConvReal>(
+    g: &Conv2dGeometry,
+    input: &[T],
+    filter: &[T],
+    output: &mut [T],
+    scratch: &mut Vec<T>,
+    parallel: bool,
+    epilogue: impl Fn(&mut [T]) + Sync,
+) -> OpResult<()> {
     check_len("Conv2D input", input.len(), g.input_len)?;
     check_len("Conv2D filter", filter.len(), g.filter_len)?;
     check_len("Conv2D output", output.len(), g.output_len)?;
@@ -168,6 +192,7 @@ pub fn conv2d<T: ConvReal>(
     if k == 0 {
         // No input channels: every sum is empty.
         output.fill(T::zero());
+        epilogue(output);
         return Ok(());
     }
     let cut = Cut::new(g, parallel);
@@ -190,6 +215,7 @@ pub fn conv2d<T: ConvReal>(
                 im2col(g, input, rows, cols);
                 gemm(dst, m, n, rows_of(cols, m, k), w, false);
             }
+            epilogue(dst);
         }
     });
     Ok(())

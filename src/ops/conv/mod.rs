@@ -31,7 +31,7 @@ pub use batch_norm::{
     fused_batch_norm_grad, fused_batch_norm_inference, fused_batch_norm_training,
 };
 pub use bias::{BiasGeometry, DataFormat, bias_add, bias_add_grad, bias_add_in_place, bias_scratch_len};
-pub use conv2d::{conv2d, conv2d_backprop_filter, conv2d_backprop_input, conv2d_scratch_len};
+pub use conv2d::{conv2d, conv2d_backprop_filter, conv2d_backprop_input, conv2d_scratch_len, conv2d_then};
 pub use depthwise::{
     DepthwiseGeometry, depthwise_conv2d, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input,
     depthwise_scratch_len,

@@ -18,6 +18,8 @@ pub(super) struct Signature<'a> {
     pub(super) fetches: &'a [Output],
     /// Where readers of a skipped forwarding node read instead.
     pub(super) forward: &'a HashMap<Output, Output>,
+    /// The steps that run a fusion.
+    pub(super) fused: &'a HashMap<NodeId, super::fuse::Fused>,
 }
 
 /// Turns the ordered node list into steps, value slots and run-time bookkeeping.
@@ -34,7 +36,13 @@ pub(super) fn assemble(g: &Graph, sig: Signature, needed: Needed, edges: &Edges,
         constants: needed.constant_values.clone(),
         forward: sig.forward,
     };
-    let mut steps: Vec<Step> = order.iter().map(|&id| build_step(g, id, &mut slots)).collect();
+    let mut steps: Vec<Step> = order
+        .iter()
+        .map(|&id| match sig.fused.get(&id) {
+            Some(f) => fused_step(g, id, f, &mut slots),
+            None => build_step(g, id, &mut slots),
+        })
+        .collect();
     let fetches: Vec<ValueRef> = sig.fetches.iter().map(|&o| slots.resolve(o)).collect();
     for step in &mut steps {
         step.outputs = (0..g.node(step.node).outputs().len() as u32)
@@ -133,6 +141,30 @@ fn build_step(g: &Graph, id: NodeId, slots: &mut Slots) -> Step {
         split: true,
         counted: node.op().state() == State::Random,
         flow: node.op().control_flow(),
+        control_inputs: SmallVec::new(),
+    }
+}
+
+/// A step that runs a fusion of the node and the producers it absorbed.
+fn fused_step(g: &Graph, id: NodeId, f: &super::fuse::Fused, slots: &mut Slots) -> Step {
+    let node = g.node(id);
+    let in_specs: Vec<TensorSpec> = f.inputs.iter().map(|&o| g.spec(o).clone()).collect();
+    let cost = f.op.cost(&in_specs, node.outputs());
+    Step {
+        node: id,
+        name: f.name.clone(),
+        op_type: f.op.op_type(),
+        op: f.op.clone(),
+        inputs: f.inputs.iter().map(|&o| slots.resolve(o)).collect(),
+        outputs: SmallVec::new(),
+        specs: node.outputs().iter().cloned().collect(),
+        consumers: Vec::new(),
+        refs: SmallVec::new(),
+        cost,
+        expensive: cost >= EXPENSIVE,
+        split: true,
+        counted: false,
+        flow: ControlFlow::Propagate,
         control_inputs: SmallVec::new(),
     }
 }

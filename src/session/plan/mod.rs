@@ -10,6 +10,7 @@
 //! satisfied is an [`Error::Cycle`].
 
 mod assemble;
+mod fuse;
 mod order;
 mod prune;
 mod schedule;
@@ -106,7 +107,13 @@ struct Needed {
 
 impl Plan {
     /// Builds the plan of one signature.
-    pub(crate) fn build(g: &Graph, feeds: &[Output], fetches: &[Output], targets: &[NodeId]) -> Result<Plan> {
+    pub(crate) fn build(
+        g: &Graph,
+        feeds: &[Output],
+        fetches: &[Output],
+        targets: &[NodeId],
+        fuse: bool,
+    ) -> Result<Plan> {
         for &o in feeds.iter().chain(fetches) {
             g.check_output(o)?;
         }
@@ -129,7 +136,7 @@ impl Plan {
                 (required, order)
             }
         };
-        let simple = simplify::simplify(g, &mut edges, order, fetches, targets, &needed.constants);
+        let simple = simplify::simplify(g, &mut edges, order, fetches, targets, &needed.constants, fuse);
         let mut needed = needed;
         for &id in &simple.constants {
             if let Some(value) = g.node(id).constant_value() {
@@ -137,7 +144,7 @@ impl Plan {
                 needed.constant_values.push(value.clone());
             }
         }
-        let sig = Signature { fed: &fed, feeds, fetches, forward: &simple.forward };
+        let sig = Signature { fed: &fed, feeds, fetches, forward: &simple.forward, fused: &simple.fused };
         assemble(g, sig, needed, &edges, &simple.order)
     }
 }

@@ -39,6 +39,8 @@ pub(super) struct Simplified {
     pub(super) forward: HashMap<Output, Output>,
     /// The gated constants, whose readers read their value as a constant of the plan.
     pub(super) constants: Vec<NodeId>,
+    /// The steps that run a fusion of themselves and the producers they absorbed.
+    pub(super) fused: HashMap<NodeId, super::fuse::Fused>,
 }
 
 /// Removes the steps that need not run from `order`, rewiring `edges` around them.
@@ -49,11 +51,12 @@ pub(super) fn simplify(
     fetches: &[Output],
     targets: &[NodeId],
     folded: &HashMap<NodeId, u32>,
+    fuse: bool,
 ) -> Simplified {
     let mut forward: HashMap<Output, Output> = HashMap::new();
     let mut constants: Vec<NodeId> = Vec::new();
     if order.iter().any(|&id| g.node(id).op().control_flow() == ControlFlow::Switch) {
-        return Simplified { order, forward, constants };
+        return Simplified { order, forward, constants, fused: HashMap::new() };
     }
     let mut graph = Deps::new(&edges.preds, &order);
     let mut skipped: HashSet<NodeId> = HashSet::new();
@@ -122,11 +125,14 @@ pub(super) fn simplify(
             }
         }
     }
+    let order: Vec<NodeId> = order.into_iter().filter(|id| !skipped.contains(id)).collect();
+    let fused =
+        if fuse { super::fuse::fuse(g, &mut graph, &order, &forward, &asked, &readers) } else { Default::default() };
     for (id, preds) in graph.preds {
         edges.preds.insert(id, preds);
     }
-    let order = order.into_iter().filter(|id| !skipped.contains(id)).collect();
-    Simplified { order, forward, constants }
+    let order = order.into_iter().filter(|id| !fused.absorbed.contains(id)).collect();
+    Simplified { order, forward, constants, fused: fused.steps }
 }
 
 /// Whether the node's output 0 has the fully known shape and the dtype of its input 0.
@@ -172,7 +178,7 @@ fn is_gated_constant(g: &Graph, id: NodeId) -> bool {
 }
 
 /// The data inputs of a step (not its variable references), after forwarding.
-fn data_inputs<'a>(
+pub(super) fn data_inputs<'a>(
     g: &'a Graph,
     id: NodeId,
     forward: &'a HashMap<Output, Output>,
@@ -182,9 +188,9 @@ fn data_inputs<'a>(
 }
 
 /// The dependency graph of the steps, both ways.
-struct Deps {
+pub(super) struct Deps {
     preds: HashMap<NodeId, Vec<NodeId>>,
-    succs: HashMap<NodeId, Vec<NodeId>>,
+    pub(super) succs: HashMap<NodeId, Vec<NodeId>>,
 }
 
 impl Deps {
@@ -216,6 +222,38 @@ impl Deps {
             let list = self.succs.entry(into).or_default();
             if !list.contains(&s) {
                 list.push(s);
+            }
+        }
+    }
+
+    /// Takes `id` out into its successor `into`: `into` waits for what `id` waited for, and
+    /// `id`'s other successors (all after `into`) wait for `into`.
+    pub(super) fn absorb(&mut self, id: NodeId, into: NodeId) {
+        for p in self.preds.remove(&id).unwrap_or_default() {
+            let succs = self.succs.entry(p).or_default();
+            succs.retain(|&s| s != id);
+            if !succs.contains(&into) {
+                succs.push(into);
+            }
+            let preds = self.preds.entry(into).or_default();
+            if !preds.contains(&p) {
+                preds.push(p);
+            }
+        }
+        if let Some(list) = self.preds.get_mut(&into) {
+            list.retain(|&p| p != id);
+        }
+        let others: Vec<NodeId> =
+            self.succs.remove(&id).unwrap_or_default().into_iter().filter(|&s| s != into).collect();
+        for s in others {
+            let preds = self.preds.entry(s).or_default();
+            preds.retain(|&p| p != id);
+            if !preds.contains(&into) {
+                preds.push(into);
+            }
+            let succs = self.succs.entry(into).or_default();
+            if !succs.contains(&s) {
+                succs.push(s);
             }
         }
     }
