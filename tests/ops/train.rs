@@ -86,6 +86,15 @@ pub fn momentum() {
     // accum = 0.5·0.9 + 1 = 1.45; w = 1 − 0.1·1.45; Nesterov: w = 1 − (1·0.1 + 1.45·0.9·0.1)
     close(&step(ApplyMomentum { use_nesterov: false }, 3, &[1.0, 0.5], &[0.1, 1.0, 0.9]), &[0.855, 1.45]);
     close(&step(ApplyMomentum { use_nesterov: true }, 3, &[1.0, 0.5], &[0.1, 1.0, 0.9]), &[0.7695, 1.45]);
+    // A subnormal accumulator (−1e-310 · 0.9) is flushed to a zero of its sign, as in TF.
+    flushed(&step(ApplyMomentum { use_nesterov: false }, 3, &[1.0, -1e-310], &[0.1, 0.0, 0.9]), &[1.0, -0.0]);
+}
+
+/// Values equal to `want` bit for bit: flushed subnormals are zeros of the right sign.
+#[track_caller]
+fn flushed(got: &[f64], want: &[f64]) {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(got), bits(want), "got {got:?}, want {want:?}");
 }
 
 pub fn adam() {
@@ -94,6 +103,9 @@ pub fn adam() {
     let alpha = 0.001f64.sqrt();
     let w = 1.0 - 0.05 * alpha / (0.00025f64.sqrt() + 1e-8);
     close(&step(ApplyAdam {}, 9, &[1.0, 0.0, 0.0], &[0.9, 0.999, 0.1, 0.9, 0.999, 1e-8, 0.5]), &[w, 0.05, 0.00025]);
+    // Subnormal moments (1e-310 shrinking by β) are flushed to zero, as in TF; w keeps its value.
+    let got = step(ApplyAdam {}, 9, &[1.0, -1e-310, 1e-310], &[0.9, 0.999, 0.1, 0.9, 0.999, 1e-8, 0.0]);
+    flushed(&got, &[1.0, -0.0, 0.0]);
 }
 
 pub fn adagrad() {
@@ -105,6 +117,8 @@ pub fn rmsprop() {
     // ms = 1 + (0.25 − 1)·0.1 = 0.925; mom = 0.05/√(0.925 + 1e-10); w = 1 − mom
     let mom = 0.05 / (0.925f64 + 1e-10).sqrt();
     close(&step(ApplyRMSProp {}, 7, &[1.0, 1.0, 0.0], &[0.1, 0.9, 0.0, 1e-10, 0.5]), &[1.0 - mom, 0.925, mom]);
+    // Subnormal mean square and momentum are flushed to zero, as in TF.
+    flushed(&step(ApplyRMSProp {}, 7, &[1.0, 1e-310, 1e-310], &[0.1, 0.9, 0.5, 1e-10, 0.0]), &[1.0, 0.0, 0.0]);
 }
 
 pub fn centered_rmsprop() {
@@ -114,4 +128,6 @@ pub fn centered_rmsprop() {
         &step(ApplyCenteredRMSProp {}, 8, &[1.0, 0.0, 1.0, 0.0], &[0.1, 0.9, 0.5, 1e-10, 0.5]),
         &[1.0 - mom, 0.05, 0.925, mom],
     );
+    let got = step(ApplyCenteredRMSProp {}, 8, &[1.0, -1e-310, 1e-310, 1e-310], &[0.1, 0.9, 0.5, 1e-10, 0.0]);
+    flushed(&got, &[1.0, -0.0, 0.0, 0.0]);
 }
