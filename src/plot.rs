@@ -56,12 +56,28 @@ impl Series {
     }
 }
 
-/// A labelled point drawn on top of the series.
+/// A point marked on top of the series (a circle), named in the legend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Marker {
     pub label: String,
     pub x: f64,
     pub y: f64,
+}
+
+/// A shaded area between two curves (a spread, such as the range of several runs), drawn
+/// behind the series: `(x, low, high)` points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub label: String,
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// Where the legend goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Corner {
+    #[default]
+    UpperRight,
+    LowerLeft,
 }
 
 /// A line chart.
@@ -77,7 +93,10 @@ pub struct Chart {
     /// The y range shown; by default, every point's.
     pub y_range: Option<(f64, f64)>,
     pub series: Vec<Series>,
+    pub bands: Vec<Band>,
     pub markers: Vec<Marker>,
+    /// Where the legend goes.
+    pub legend: Corner,
     /// Width and height in pixels.
     pub size: (u32, u32),
 }
@@ -91,6 +110,9 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
 ];
+
+/// Marker colours, apart from the lines'.
+const MARKS: [RGBColor; 4] = [RGBColor(200, 0, 0), RGBColor(120, 40, 160), RGBColor(0, 110, 60), RGBColor(40, 40, 40)];
 
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
@@ -149,7 +171,9 @@ impl Chart {
             log_y: false,
             y_range: None,
             series: Vec::new(),
+            bands: Vec::new(),
             markers: Vec::new(),
+            legend: Corner::UpperRight,
             size: (960, 600),
         }
     }
@@ -191,7 +215,10 @@ impl Chart {
     }
 
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
-        let pts = self.series.iter().flat_map(|s| s.points.iter()).filter_map(|&(x, y)| self.transform(x, y));
+        let bands = self.bands.iter().flat_map(|b| b.points.iter()).flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
+        let pts = (self.series.iter().flat_map(|s| s.points.iter().copied()))
+            .chain(bands)
+            .filter_map(|(x, y)| self.transform(x, y));
         let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for (x, y) in pts {
             (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -247,6 +274,17 @@ impl Chart {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(err)?;
+        for b in &self.bands {
+            let upper = b.points.iter().filter_map(|&(x, _, hi)| self.transform(x, hi));
+            let lower = b.points.iter().rev().filter_map(|&(x, lo, _)| self.transform(x, lo));
+            let outline: Vec<(f64, f64)> = upper.chain(lower).collect();
+            let grey = RGBColor(120, 120, 160);
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, grey.mix(0.25).filled())))
+                .map_err(err)?
+                .label(&b.label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 22, y + 5)], grey.mix(0.25).filled()));
+        }
         for (i, s) in self.series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             let pts: Vec<(f64, f64)> = s.points.iter().filter_map(|&(x, y)| self.transform(x, y)).collect();
@@ -263,18 +301,23 @@ impl Chart {
                 .label(&s.label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
         }
-        let red = RGBColor(200, 0, 0);
-        for m in &self.markers {
+        // Marks are named in the legend, not beside the curve, so that near ones stay legible.
+        for (i, m) in self.markers.iter().enumerate() {
             let Some(p) = self.transform(m.x, m.y) else { continue };
-            let marker = EmptyElement::at(p)
-                + Circle::new((0, 0), 7, red.stroke_width(3))
-                + Text::new(m.label.clone(), (10, -24), ("sans-serif", 16).into_font().color(&red));
-            chart.draw_series(std::iter::once(marker)).map_err(err)?;
+            let color = MARKS[i % MARKS.len()];
+            chart
+                .draw_series(std::iter::once(Circle::new(p, 7, color.stroke_width(3))))
+                .map_err(err)?
+                .label(&m.label)
+                .legend(move |(x, y)| Circle::new((x + 11, y), 5, color.stroke_width(2)));
         }
-        if self.series.len() > 1 || !self.markers.is_empty() {
+        if self.series.len() + self.bands.len() > 1 || !self.markers.is_empty() {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(match self.legend {
+                    Corner::UpperRight => SeriesLabelPosition::UpperRight,
+                    Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
+                })
                 .label_font(("sans-serif", 15))
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(180, 180, 180))

@@ -1,5 +1,6 @@
 //! The examples run and print what they should: the document's TF snippets (step decay,
-//! exponential decay, the plateau loop, linear regression) and the digits network.
+//! exponential decay, the plateau loop, linear regression), the digits network, and the table of
+//! the range test's suggestions.
 
 use std::process::Command;
 
@@ -83,4 +84,16 @@ fn digits_reach_95_percent_on_held_out_data() {
     let last = text.lines().last().unwrap();
     let acc: f64 = last.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(acc >= 0.95, "{last}");
+}
+
+#[test]
+fn the_suggestions_table_has_a_row_per_config_and_rate() {
+    // One epoch each: the table's shape, not its values (README's come from the full run).
+    let text = run_example("suggestions", &["1"]);
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| graphs/")).collect();
+    assert_eq!(rows.len(), 15, "{text}");
+    assert!(rows.iter().all(|r| r.matches('|').count() == 7), "{text}");
+    for choice in ["config's own", "valley (default)", "slide", "steepest", "minimum / 10"] {
+        assert_eq!(rows.iter().filter(|r| r.contains(&format!("| {choice} |"))).count(), 3, "{text}");
+    }
 }

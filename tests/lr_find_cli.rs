@@ -6,14 +6,22 @@ mod common;
 use common::*;
 use stepflow::fit::{RangeTest, Stop, Sweep, Trainer};
 
+/// The four suggested rates printed, in order: valley (the default), slide, steepest, minimum / 10.
+fn suggestions(text: &str) -> [f64; 4] {
+    assert!(text.contains("suggested learning rates:\n  valley (default)  "), "{text}");
+    ["valley (default)", "slide", "steepest", "minimum / 10"].map(|name| number_after(text, &format!("\n  {name} ")))
+}
+
 #[test]
 fn lr_find_suggests_a_rate_on_the_descending_curve_that_trains_digits() {
     let dir = scratch("lr-find");
     let text = ok(&stepflow(&["lr-find", "graphs/digits_mlp.json", "--out", s(&dir)]));
-    let min10 = number_after(&text, "suggested learning rates:\n");
-    let steep = number_after(text.split("minimum / 10").nth(1).unwrap(), ")\n");
+    let rates = suggestions(&text);
+    let min10 = rates[3];
     let (header, rows) = read_csv(&dir.join("lr_find.csv"));
-    assert_eq!(header, ["step", "learning_rate", "loss", "smoothed_loss"]);
+    assert_eq!(header, ["step", "learning_rate", "loss", "smoothed_loss", "smoothed_loss_min", "smoothed_loss_max"]);
+    // One run: the band is the curve itself.
+    assert!(rows.iter().all(|r| r[3] == r[4] && r[3] == r[5]));
     let col = |i: usize| rows.iter().map(|r| r[i].parse::<f64>().unwrap()).collect::<Vec<_>>();
     let (lr, smoothed) = (col(1), col(3));
     // The exponential sweep: rate k is 1e-7 · 1e8^(k/99).
@@ -24,9 +32,9 @@ fn lr_find_suggests_a_rate_on_the_descending_curve_that_trains_digits() {
     let low = smoothed.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(text.contains("passed 4 × its minimum") && rows.len() < 100, "{text}");
     assert!(smoothed[smoothed.len() - 1] > 4.0 * low && smoothed[..smoothed.len() - 1].iter().all(|&v| v <= 4.0 * low));
-    // Both suggestions lie where the smoothed loss falls: before its minimum, below its start.
+    // Every suggestion lies where the smoothed loss falls: before its minimum, below its start.
     let lowest_at = lr[smoothed.iter().position(|&v| v == low).unwrap()];
-    for rate in [min10, steep] {
+    for rate in rates {
         let i = lr.iter().position(|&r| r >= rate * 0.999).unwrap();
         assert!(rate < lowest_at, "suggestion {rate} is past the minimum at {lowest_at}");
         assert!(
@@ -56,8 +64,8 @@ fn the_range_test_puts_back_every_variable_and_the_place_in_the_data() {
     let before: Vec<_> = g.variables().iter().map(|v| t.session().variable_value(v.node.into()).unwrap()).collect();
     let position = t.position();
     let test = RangeTest { steps: 60, sweep: Sweep::Linear, start: 1e-4, end: 0.05, ..Default::default() };
-    let r = test.run(&mut t, |_| {}).unwrap();
-    assert_eq!((r.points.len(), r.stop), (60, Stop::Completed));
+    let r = test.run(&mut t, |_, _| {}).unwrap();
+    assert_eq!((r.points.len(), r.runs[0].stop), (60, Stop::Completed));
     assert!(
         (r.points[59].learning_rate - 0.05).abs() < 1e-15
             && (r.points[1].learning_rate - (1e-4 + 0.0499 / 59.0)).abs() < 1e-15
@@ -70,12 +78,14 @@ fn the_range_test_puts_back_every_variable_and_the_place_in_the_data() {
 
 #[test]
 fn lr_find_options_are_checked() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--start", "1", "--end", "0.1"], "argument '--end' must be greater than --start (1), got 0.1"),
         (&["--start", "0"], "argument '--start' must be a positive number"),
         (&["--steps", "1"], "argument '--steps' must be at least 2"),
         (&["--smooth", "1"], "argument '--smooth' must be in [0, 1)"),
         (&["--diverge", "0.5"], "argument '--diverge' must be a number > 1"),
+        (&["--runs", "0"], "argument '--runs' must be at least 1"),
+        (&["--batches-per-step", "0"], "argument '--batches-per-step' must be at least 1"),
     ];
     for (args, expected) in cases {
         let mut all = vec!["lr-find", "graphs/digits_mlp.json"];
@@ -176,7 +186,7 @@ fn the_digits_cnn_trains_past_its_target_and_its_range_test_restores_the_moving_
     let moving = g.output("bn1/moving_mean").unwrap();
     let before: Vec<_> = g.variables().iter().map(|v| t.session().variable_value(v.node.into()).unwrap()).collect();
     let test = RangeTest { steps: 20, ..Default::default() };
-    test.run(&mut t, |_| {}).unwrap();
+    test.run(&mut t, |_, _| {}).unwrap();
     for (v, b) in g.variables().iter().zip(&before) {
         assert!(t.session().variable_value(v.node.into()).unwrap().bit_eq(b), "{} changed", g.node(v.node).name());
     }

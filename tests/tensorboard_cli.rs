@@ -154,7 +154,14 @@ fn lr_find_writes_the_loss_and_the_rate_against_the_test_step() {
     assert!(text.contains("tfevents"), "{text}");
     let (_, rows) = read_csv(&dir.join("lr_find.csv"));
     let sc = scalars(&only_file(&tb));
-    assert_eq!(sc.keys().collect::<Vec<_>>(), ["learning_rate", "loss", "smoothed_loss"]);
+    let rules = ["minimum_over_10", "slide", "steepest", "valley"].map(|r| format!("suggested_learning_rate/{r}"));
+    let mut tags = vec!["learning_rate".to_string(), "loss".into(), "smoothed_loss".into()];
+    tags.extend(rules.iter().cloned());
+    assert_eq!(sc.keys().cloned().collect::<Vec<_>>(), tags);
+    // Each suggestion once, at step 0, as printed.
+    let valley = number_after(&text, "valley (default)");
+    let [(step, logged)] = sc["suggested_learning_rate/valley"][..] else { panic!("{sc:?}") };
+    assert!(step == 0 && (f64::from(logged) / valley - 1.0).abs() < 1e-3, "{logged} {valley}");
     for (name, column) in [("learning_rate", 1), ("loss", 2), ("smoothed_loss", 3)] {
         let expected: Vec<(i64, f32)> =
             rows.iter().map(|r| (r[0].parse().unwrap(), r[column].parse::<f64>().unwrap() as f32)).collect();

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
-use stepflow::fit::{EpochLog, Point, StepLog, TrainConfig, Trainer, base_dir};
+use stepflow::fit::{EpochLog, RangeTestResult, StepLog, TrainConfig, Trainer, base_dir};
 use stepflow::summary::FileWriter;
 use stepflow::{Error, Result, Tensor};
 
@@ -108,6 +108,11 @@ impl Board {
         }
     }
 
+    /// One more scalar, `tag` = `value` at `step`.
+    pub fn scalar(&self, tag: &str, value: f64, step: u64) {
+        self.send(Job::Scalars(step_of(step), vec![(tag.to_string(), value)]));
+    }
+
     /// Whether step `step` writes histograms.
     fn histograms_due(&self, step: u64) -> bool {
         self.histogram_every > 0 && step.is_multiple_of(self.histogram_every)
@@ -170,15 +175,31 @@ impl Drop for Board {
     }
 }
 
-/// The range test's curve: `loss`, `smoothed_loss` and `learning_rate` against the test's step.
-pub fn range_test(dir: &Path, points: &[Point]) -> Result<String> {
+/// The range test's curve: `loss`, `smoothed_loss` and `learning_rate` against the test's step
+/// (the means over the runs, and `smoothed_loss_min` and `_max` with several), and each
+/// suggested rate as `suggested_learning_rate/RULE` at step 0.
+pub fn range_test(dir: &Path, r: &RangeTestResult) -> Result<String> {
     let mut writer = FileWriter::new(dir)?;
-    for p in points {
+    for (p, b) in r.points.iter().zip(&r.band) {
         let step = step_of(p.step);
         writer.add_scalar("loss", p.loss, step)?;
         writer.add_scalar("smoothed_loss", p.smoothed_loss, step)?;
         writer.add_scalar("learning_rate", p.learning_rate, step)?;
+        if r.runs.len() > 1 {
+            writer.add_scalar("smoothed_loss_min", b.low, step)?;
+            writer.add_scalar("smoothed_loss_max", b.high, step)?;
+        }
+    }
+    for (name, s) in r.suggestions.named() {
+        if let Some(s) = s {
+            writer.add_scalar(&format!("suggested_learning_rate/{}", rule_tag(name)), s.learning_rate, 0)?;
+        }
     }
     writer.flush()?;
     Ok(writer.path().display().to_string())
+}
+
+/// A rule's name as a tag: `minimum / 10` is `minimum_over_10`.
+pub fn rule_tag(name: &str) -> String {
+    name.replace(" / ", "_over_")
 }

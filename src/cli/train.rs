@@ -7,7 +7,7 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use stepflow::fit::{CsvLog, EpochLog, Trainer};
+use stepflow::fit::{CsvLog, EpochLog, RangeTest, Trainer};
 use stepflow::plot::{Chart, Series, spans_decades};
 use stepflow::{Error, Result};
 
@@ -31,9 +31,11 @@ pub struct TrainArgs {
     /// Stop at this step (counting the steps before a resume).
     #[arg(long)]
     max_steps: Option<u64>,
-    /// Feed this constant learning rate instead of the config's schedule.
-    #[arg(long, allow_negative_numbers = true)]
-    learning_rate: Option<f64>,
+    /// Feed this constant learning rate instead of the config's schedule; `auto` runs the
+    /// range test first (lr-find's defaults) and uses its default suggestion (valley), writing
+    /// the test's curve beside the logs (lr_find.csv, .png, .svg).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_rate, value_name = "RATE|auto")]
+    learning_rate: Option<Rate>,
     /// Draw loss.png/svg and learning_rate.png/svg into this directory at the end.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -44,6 +46,47 @@ pub struct TrainArgs {
     /// Steps between histograms in the event file (0: none) [default: once per epoch].
     #[arg(long, requires = "tensorboard")]
     histogram_every: Option<u64>,
+}
+
+/// A learning rate given on the command line.
+#[derive(Clone, Copy, Debug)]
+enum Rate {
+    /// The range test's choice.
+    Auto,
+    Fixed(f64),
+}
+
+fn parse_rate(s: &str) -> std::result::Result<Rate, String> {
+    if s == "auto" {
+        return Ok(Rate::Auto);
+    }
+    s.parse().map(Rate::Fixed).map_err(|_| format!("expected a number or 'auto', got '{s}'"))
+}
+
+/// `--learning-rate auto`: the range test on `t` (put back afterwards), its curve written to
+/// `out`, its report printed; feeds its default suggestion from now on and returns it.
+fn auto_rate(t: &mut Trainer, out: &Path, tensorboard: Option<&Path>) -> Result<f64> {
+    let test = RangeTest::default();
+    let r = super::lr_find::run(&test, t)?;
+    super::lr_find::report(&test, &r);
+    let mut files = super::lr_find::write(out, &r)?;
+    if let Some(dir) = tensorboard {
+        files.push(tensorboard::range_test(&dir.join("lr_find"), &r)?);
+    }
+    println!("wrote {}", files.join(", "));
+    let Some(choice) = r.suggestions.default_choice() else {
+        return Err(Error::argument(
+            "train",
+            "--learning-rate",
+            "auto: the range test found no rate (see above); give a number",
+        ));
+    };
+    t.set_learning_rate(choice.learning_rate)?;
+    println!(
+        "learning rate auto: training with {} (valley, the range test's default suggestion)",
+        num(choice.learning_rate)
+    );
+    Ok(choice.learning_rate)
 }
 
 /// The column names of the two logs.
@@ -61,18 +104,33 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         Some(_) => tensorboard::trainer(&a.config)?,
         None => Trainer::from_file(&a.config)?,
     };
-    if let Some(rate) = a.learning_rate {
-        t.set_learning_rate(rate)?;
-    }
+    let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
+    let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
+    let chosen = match a.learning_rate {
+        None => None,
+        Some(Rate::Fixed(rate)) => {
+            t.set_learning_rate(rate)?;
+            None
+        }
+        Some(Rate::Auto) if a.resume.is_some() => {
+            return Err(Error::argument(
+                "train",
+                "--learning-rate",
+                "auto cannot continue a run (--resume): give the rate the first run chose as a number",
+            ));
+        }
+        Some(Rate::Auto) => Some(auto_rate(&mut t, &out, a.tensorboard.as_deref())?),
+    };
     if let Some(dir) = &a.resume {
         t.restore(dir)?;
         println!("resumed from {} at step {}", dir.display(), t.position().step);
     }
     let ckpt_dir = a.checkpoint_dir.clone().or_else(|| a.resume.clone());
-    let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
-    let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
     let (mut steps_log, mut epochs_log) = open_logs(&t, &out, a.resume.is_some())?;
     let mut board = a.tensorboard.as_deref().map(|d| Board::open(d, &a.config, &t, a.histogram_every)).transpose()?;
+    if let (Some(b), Some(rate)) = (&board, chosen) {
+        b.scalar("lr_find/chosen_learning_rate", rate, 0);
+    }
     let end = a.max_steps.map_or(t.total_steps(), |m| m.min(t.total_steps()));
     let first = t.position().step;
     let epochs = t.total_steps().div_ceil(t.steps_per_epoch().max(1));

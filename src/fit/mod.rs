@@ -26,7 +26,9 @@ mod watch;
 
 pub use config::{FORMAT, PlateauSpec, TrainConfig, base_dir, load_graph, resolve};
 pub use log::CsvLog;
-pub use range_test::{Point, RangeTest, RangeTestResult, Stop, Suggestion, Sweep, suggest};
+pub use range_test::{
+    Band, Point, RangeTest, RangeTestResult, RunCurve, Stop, Suggestion, Suggestions, Sweep, suggest,
+};
 pub use run::{EpochLog, Position, StepLog, Trainer};
 pub use state::Snapshot;
 pub use watch::GradientStep;

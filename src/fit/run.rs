@@ -87,6 +87,8 @@ pub struct Trainer {
     pub(super) position: Position,
     pub(super) order: Vec<usize>,
     pub(super) order_epoch: Option<u64>,
+    /// The seed of the epochs' shuffles: the config's, except during a range test's later runs.
+    pub(super) shuffle_seed: u64,
     pub(super) steps_per_epoch: u64,
     pub(super) total_steps: u64,
     pub(super) last_epoch: Option<EpochLog>,
@@ -151,6 +153,7 @@ impl Trainer {
             (None, Some(s)) => s,
             (None, None) => return Err(Error::argument("config", "epochs", "give 'epochs' or 'steps'")),
         };
+        let shuffle_seed = config.data.seed;
         let session = Session::new(graph);
         session.initialize()?;
         let mut t = Trainer {
@@ -170,6 +173,7 @@ impl Trainer {
             position: Position::default(),
             order: Vec::new(),
             order_epoch: None,
+            shuffle_seed,
             steps_per_epoch,
             total_steps,
             last_epoch: None,
@@ -266,7 +270,7 @@ impl Trainer {
     fn next_rows(&mut self) -> Vec<usize> {
         let p = &mut self.position;
         if self.order_epoch != Some(p.epoch) {
-            self.order = self.data.epoch_order(p.epoch, self.config.data.seed, self.config.shuffle);
+            self.order = self.data.epoch_order(p.epoch, self.shuffle_seed, self.config.shuffle);
             self.order_epoch = Some(p.epoch);
         }
         let bs = self.config.batch_size;

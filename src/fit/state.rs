@@ -21,15 +21,19 @@ struct State {
     plateau: Option<PlateauState>,
 }
 
-/// Variables' values and a position, taken by [`Trainer::snapshot`].
+/// Everything a training step changes, taken by [`Trainer::snapshot`]: the variables' values
+/// (weights, optimizer slots, `global_step`, moving statistics), the position in the data and
+/// the seed of its order, the random ops' streams (dropout masks), and the plateau rule's state.
 pub struct Snapshot {
     values: Vec<(NodeId, Tensor)>,
     position: Position,
+    shuffle_seed: u64,
+    run_counts: Vec<u64>,
     plateau: Option<PlateauState>,
 }
 
 impl Trainer {
-    /// Every variable's value and the position, to put back with [`reset`](Self::reset).
+    /// Everything a step changes (see [`Snapshot`]), to put back with [`reset`](Self::reset).
     pub fn snapshot(&self) -> Result<Snapshot> {
         let g = self.session.graph();
         let values = g
@@ -41,7 +45,13 @@ impl Trainer {
             Some(Plateau::Loop { controller, .. }) => Some(controller.state()),
             _ => None,
         };
-        Ok(Snapshot { values, position: self.position, plateau })
+        Ok(Snapshot {
+            values,
+            position: self.position,
+            shuffle_seed: self.shuffle_seed,
+            run_counts: self.session.run_counts(),
+            plateau,
+        })
     }
 
     /// Puts back a [`snapshot`](Self::snapshot).
@@ -49,8 +59,19 @@ impl Trainer {
         for (node, t) in &s.values {
             self.session.set_variable((*node).into(), t.clone())?;
         }
+        self.session.set_run_counts(&s.run_counts)?;
         self.position = s.position;
+        self.set_shuffle_seed(s.shuffle_seed);
         self.set_plateau_state(s.plateau)
+    }
+
+    /// Shuffles the epochs with `seed` from now on (the range test's own data order per run).
+    pub(super) fn set_shuffle_seed(&mut self, seed: u64) {
+        if seed != self.shuffle_seed {
+            self.shuffle_seed = seed;
+            // The cached order is the old seed's.
+            self.order_epoch = None;
+        }
     }
 
     fn set_plateau_state(&mut self, state: Option<PlateauState>) -> Result<()> {

@@ -240,6 +240,26 @@ impl Session {
         Ok(())
     }
 
+    /// How many times each node has run, for the nodes whose kernels count their runs (the
+    /// random ops, whose streams advance with it); indexed by node. With
+    /// [`set_run_counts`](Self::set_run_counts) it puts the random streams back, as a snapshot
+    /// of the variables puts their values back.
+    pub fn run_counts(&self) -> Vec<u64> {
+        self.counters.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed)).collect()
+    }
+
+    /// Puts back counts taken by [`run_counts`](Self::run_counts) from this session.
+    pub fn set_run_counts(&self, counts: &[u64]) -> Result<()> {
+        if counts.len() != self.counters.len() {
+            let got = format!("{} counts for a graph of {} nodes", counts.len(), self.counters.len());
+            return Err(Error::argument("session", "run counts", got));
+        }
+        for (c, &v) in self.counters.iter().zip(counts) {
+            c.store(v, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     /// What a `run` with this signature would execute: the nodes in plan order, and whether the
     /// parallel schedule is used. Builds (and caches) the plan without running it.
     ///
