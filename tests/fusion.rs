@@ -174,3 +174,56 @@ fn train(fuse: bool) -> Vec<Vec<u32>> {
 fn training_with_fusion_matches_training_without_bit_for_bit() {
     assert_eq!(train(true), train(false));
 }
+
+/// The gradient of `Σ maxpool(relu(x)) · u` with respect to `x`, fed, with and without fusion:
+/// the step names of the fused plan and both gradients.
+fn pool_gradient(x: &Tensor, u: &Tensor, fuse: bool) -> (Vec<String>, Tensor) {
+    let mut g = Graph::new();
+    let (px, pu) = (placeholder(&mut g, x.shape()), placeholder(&mut g, u.shape()));
+    let r = g.relu(px).unwrap();
+    let p = g.max_pool(r, [2, 2], [2, 2], Padding::Same).unwrap();
+    let pu_p = g.mul(p, pu).unwrap();
+    let loss = g.reduce_sum(pu_p, None, false).unwrap();
+    let dx = stepflow::grad::gradients(&mut g, &[loss], &[px], None).unwrap()[0].unwrap();
+    let s = Session::with_options(Arc::new(g), SessionOptions { fuse });
+    let steps = s.explain(&[px, pu], &[dx], &[]).unwrap().steps;
+    (steps, s.run(&[(px, x.clone()), (pu, u.clone())], &[dx], &[]).unwrap().remove(0))
+}
+
+#[test]
+fn a_pool_gradient_fuses_with_the_relu_gradient_before_it() {
+    // Odd sizes (a partial window at the edge), and a batch large enough to split across threads.
+    for (x, u) in [([2, 5, 7, 3], [2, 3, 4, 3]), ([64, 33, 32, 16], [64, 17, 16, 16])] {
+        let (mut x, u) = (random(&x, 11), random(&u, 12));
+        let mut v = x.to_f64_vec();
+        v[3] = f64::NAN; // a NaN feature: ReluGrad's mask is 0 there, its gradient NaN·0
+        x = Tensor::from_vec(x.shape(), v.iter().map(|&v| v as f32).collect()).unwrap();
+        let (fused_steps, fused) = pool_gradient(&x, &u, true);
+        let (steps, plain) = pool_gradient(&x, &u, false);
+        assert!(fused_steps.iter().any(|s| s.contains("MaxPoolGrad+")), "{fused_steps:?}");
+        assert_eq!(fused_steps.len() + 1, steps.len(), "{fused_steps:?} vs {steps:?}");
+        assert_eq!(bits(&fused), bits(&plain));
+        // Worked independently: each window routes its u to the first maximum of relu(x), and
+        // the relu passes it only where x > 0.
+        let ([n, h, w, c], xv, uv) = (dims(&x), x.to_f64_vec(), u.to_f64_vec());
+        let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
+        let mut want = vec![0.0; xv.len()];
+        for (b, i, j, ch) in itertools(n, oh, ow, c) {
+            let at = |di: usize, dj: usize| ((b * h + 2 * i + di) * w + 2 * j + dj) * c + ch;
+            let inside = |&(di, dj): &(usize, usize)| 2 * i + di < h && 2 * j + dj < w;
+            let taps: Vec<(usize, usize)> = [(0, 0), (0, 1), (1, 0), (1, 1)].into_iter().filter(inside).collect();
+            let relu = |k: usize| if xv[k] > 0.0 || xv[k].is_nan() { xv[k] } else { 0.0 };
+            let mut best = taps[0];
+            for &t in &taps[1..] {
+                if relu(at(t.0, t.1)) > relu(at(best.0, best.1)) {
+                    best = t;
+                }
+            }
+            want[at(best.0, best.1)] += uv[((b * oh + i) * ow + j) * c + ch];
+        }
+        for (k, (g, w)) in fused.to_f64_vec().iter().zip(&want).enumerate() {
+            let w = if xv[k] > 0.0 { *w } else { w * 0.0 };
+            assert!(g.to_bits() == w.to_bits() || (g - w).abs() < 1e-6, "element {k}: {g} vs {w}");
+        }
+    }
+}

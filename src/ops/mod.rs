@@ -26,6 +26,7 @@ pub mod conv_attrs;
 pub mod depthwise;
 pub mod fused_conv;
 pub mod fused_grad;
+pub mod fused_pool;
 pub mod linalg;
 pub mod loss;
 pub mod nn;

@@ -145,7 +145,7 @@ macro_rules! max_pool_op {
         }
 
         impl $name {
-            fn window(&self) -> OpResult<PoolWindow> {
+            pub(super) fn window(&self) -> OpResult<PoolWindow> {
                 PoolWindow::new(&self.ksize, &self.strides, self.padding, &self.explicit_paddings, self.data_format)
             }
         }
@@ -222,7 +222,7 @@ fn pool_max<T: ConvReal + Element>(w: &PoolWindow, k: &Kernel) -> OpResult<Tenso
 /// Checks the three inputs of MaxPoolGrad or MaxPoolGradGrad: one float dtype, `orig_input`
 /// 4-D, `orig_output` shaped as the pool's output and `grad` as `grad_like` (0: `orig_input`,
 /// 1: `orig_output`). Returns the dtype and the two shapes.
-fn infer_grad(cx: &InferCx, w: &PoolWindow, grad_like: usize) -> OpResult<(DType, Shape, Shape)> {
+pub(super) fn infer_grad(cx: &InferCx, w: &PoolWindow, grad_like: usize) -> OpResult<(DType, Shape, Shape)> {
     cx.arity(3)?;
     let d = cx.dtype_in(0, FLOATS)?;
     cx.same_dtype(0, 1)?;
@@ -239,7 +239,7 @@ fn infer_grad(cx: &InferCx, w: &PoolWindow, grad_like: usize) -> OpResult<(DType
 
 /// The geometry of a pooling gradient, with the shapes of `orig_output` and `grad` checked
 /// against it (`grad_like`: 0 for `orig_input`'s shape, 1 for the output's).
-fn grad_geometry(w: &PoolWindow, k: &Kernel, grad_like: usize) -> OpResult<PoolGeometry> {
+pub(super) fn grad_geometry(w: &PoolWindow, k: &Kernel, grad_like: usize) -> OpResult<PoolGeometry> {
     let g = w.geometry(k.input(0)?.shape())?;
     let out = g.output_shape();
     if k.input(1)?.shape() != out {
@@ -279,6 +279,9 @@ impl Op for MaxPoolGrad {
     }
     fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
         self.window().map_or(0, |w| w.cost(&inputs[1].shape, &inputs[0].shape))
+    }
+    fn fuse(&self, consumer: &dyn Op) -> Option<std::sync::Arc<dyn Op>> {
+        super::fused_pool::MaxPoolGradReluGrad::after(self, consumer)
     }
 }
 

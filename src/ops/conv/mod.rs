@@ -37,7 +37,7 @@ pub use depthwise::{
     depthwise_scratch_len,
 };
 pub use geometry::{Conv2dGeometry, Padding, PoolGeometry, Window2d, WindowAxis};
-pub use pool::{avg_pool, avg_pool_grad, max_pool, max_pool_grad, max_pool_grad_grad};
+pub use pool::{avg_pool, avg_pool_grad, max_pool, max_pool_grad, max_pool_grad_grad, max_pool_grad_then};
 
 /// The element types the kernels run on: f32 and f64 (floats that faer's GEMM takes).
 pub trait ConvReal: crate::tensor::Real + faer::traits::ComplexField {}

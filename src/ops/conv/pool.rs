@@ -94,6 +94,19 @@ pub fn max_pool_grad<T: ConvReal>(
     in_backprop: &mut [T],
     parallel: bool,
 ) -> OpResult<()> {
+    max_pool_grad_then(g, input, out_backprop, in_backprop, parallel, |_, _| {})
+}
+
+/// [`max_pool_grad`], then `epilogue(image, image_gradient)` on each image's gradient as soon as
+/// it is complete, while it is in cache (a fused activation gradient).
+pub fn max_pool_grad_then<T: ConvReal>(
+    g: &PoolGeometry,
+    input: &[T],
+    out_backprop: &[T],
+    in_backprop: &mut [T],
+    parallel: bool,
+    epilogue: impl Fn(usize, &mut [T]) + Sync,
+) -> OpResult<()> {
     check(g, "MaxPoolGrad", input.len(), out_backprop.len())?;
     check_len("MaxPoolGrad in_backprop", in_backprop.len(), g.input_len)?;
     let (c, w) = (g.channels, g.window);
@@ -118,6 +131,7 @@ pub fn max_pool_grad<T: ConvReal>(
                     }
                 }
             }
+            epilogue(b, dx);
         },
     );
     Ok(())
