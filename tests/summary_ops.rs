@@ -145,3 +145,27 @@ fn an_imported_tf_graph_writes_tensorflows_merged_summaries() {
     // Training moved the loss, so the steps are not one summary repeated.
     assert_ne!(written[0].1, written[steps.len() - 1].1);
 }
+
+#[test]
+fn an_imported_meta_graph_keeps_its_summaries_collection() {
+    let r = golden()["regression"].clone();
+    let meta =
+        stepflow::io::tf::TfMetaGraph::parse(include_bytes!("tensorboard/summary_graph.meta"), "summary_graph.meta")
+            .unwrap();
+    let mut g = Graph::from_tf_meta(&meta, "summary_graph.meta").unwrap();
+    let names: Vec<&str> = g.collection(stepflow::graph::SUMMARIES).iter().map(|&n| g.node(n).name()).collect();
+    assert_eq!(names, ["loss_1", "weights", "predictions"]);
+    let merged = g.merge_all_summaries().unwrap().unwrap();
+    let (x, y) = (g.output("x").unwrap(), g.output("y").unwrap());
+    let s = Session::new(g);
+    s.initialize().unwrap();
+    let rows = |v: &Value| v.as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().clone()).collect::<Vec<_>>();
+    let tensor = |v: &Value, cols: usize| {
+        let flat: Vec<f32> = rows(v).iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        Tensor::from_vec(&[flat.len() / cols, cols], flat).unwrap()
+    };
+    let out = s.run(&[(x, tensor(&r["x"], 3)), (y, tensor(&r["y"], 1))], &[merged], &[]).unwrap();
+    let ours = Summary::decode(out[0].scalar_bytes().unwrap().as_ref()).unwrap();
+    let tf = Summary::decode(unhex(r["steps"][0]["summary_hex"].as_str().unwrap()).as_slice()).unwrap();
+    assert_summary_close(&ours, &tf, 0);
+}

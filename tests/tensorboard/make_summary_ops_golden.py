@@ -1,7 +1,8 @@
-"""Writes summary_ops_golden.json and summary_graph.pbtxt: what TF1's summary ops (ScalarSummary,
+"""Writes summary_ops_golden.json and summary_graph.{pbtxt,meta}: what TF1's summary ops (ScalarSummary,
 HistogramSummary, MergeSummary) output for a few fed inputs, and a linear regression graph with
 `tf.compat.v1.summary.scalar`, `histogram` and `merge_all` trained for a few steps, with the merged
-summary TF's session gives at each step. stepflow's tests compare their own with these.
+summary TF's session gives at each step (the GraphDef, and the MetaGraphDef whose `summaries`
+collection lists the summary ops). stepflow's tests compare their own with these.
 
     python tests/tensorboard/make_summary_ops_golden.py   (tensorflow-cpu 2.21, from the crate root)
 
@@ -113,6 +114,7 @@ def regression():
         train = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
         init = tf.compat.v1.global_variables_initializer()
         tf.io.write_graph(g.as_graph_def(), HERE, "summary_graph.pbtxt", as_text=True)
+        tf.compat.v1.train.export_meta_graph(filename=os.path.join(HERE, "summary_graph.meta"))
         steps = []
         with tf.compat.v1.Session() as sess:
             sess.run(init)
