@@ -39,13 +39,15 @@ pub struct Index {
     pub state: Value,
 }
 
-fn dtype(d: DType) -> Dtype {
+/// The safetensors dtype of `d`; safetensors has none for strings.
+fn dtype(d: DType) -> Option<Dtype> {
     match d {
-        DType::Float32 => Dtype::F32,
-        DType::Float64 => Dtype::F64,
-        DType::Int32 => Dtype::I32,
-        DType::Int64 => Dtype::I64,
-        DType::Bool => Dtype::BOOL,
+        DType::Float32 => Some(Dtype::F32),
+        DType::Float64 => Some(Dtype::F64),
+        DType::Int32 => Some(Dtype::I32),
+        DType::Int64 => Some(Dtype::I64),
+        DType::Bool => Some(Dtype::BOOL),
+        DType::String => None,
     }
 }
 
@@ -65,6 +67,7 @@ fn le_bytes(t: &Tensor) -> Vec<u8> {
         Tensor::I32(a) => bytes(a, i32::to_le_bytes),
         Tensor::I64(a) => bytes(a, i64::to_le_bytes),
         Tensor::Bool(a) => bytes(a, |v| [u8::from(v)]),
+        Tensor::String(_) => Vec::new(),
     }
 }
 
@@ -79,6 +82,7 @@ fn from_le_bytes(d: DType, shape: &[usize], bytes: &[u8]) -> Result<Tensor> {
         DType::Int32 => Tensor::from_vec(shape, read(bytes, i32::from_le_bytes))?,
         DType::Int64 => Tensor::from_vec(shape, read(bytes, i64::from_le_bytes))?,
         DType::Bool => Tensor::from_vec(shape, bytes.iter().map(|&b| b != 0).collect())?,
+        DType::String => return Err(Error::format("checkpoint", "string variables cannot be checkpointed")),
     };
     Ok(t)
 }
@@ -91,13 +95,16 @@ pub fn save(session: &Session, dir: &Path, step: u64, state: Value) -> Result<Pa
     let mut named: Vec<(String, Tensor)> = Vec::new();
     for v in g.variables() {
         let name = g.node(v.node).name().to_string();
+        if dtype(g.node(v.node).outputs()[0].dtype).is_none() {
+            return Err(Error::format(dir.display().to_string(), format!("string variable '{name}' cannot be saved")));
+        }
         named.push((name, session.variable_value(v.node.into())?));
     }
     let bytes: Vec<(String, DType, Vec<usize>, Vec<u8>)> =
         named.iter().map(|(n, t)| (n.clone(), t.dtype(), t.shape().to_vec(), le_bytes(t))).collect();
     let views = bytes
         .iter()
-        .map(|(n, d, s, b)| TensorView::new(dtype(*d), s.clone(), b).map(|v| (n.clone(), v)))
+        .map(|(n, d, s, b)| TensorView::new(dtype(*d).unwrap_or(Dtype::U8), s.clone(), b).map(|v| (n.clone(), v)))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::format(dir.display().to_string(), e.to_string()))?;
     let data =
@@ -158,7 +165,7 @@ pub fn restore(session: &Session, dir: &Path) -> Result<Index> {
         let name = g.node(v.node).name();
         let spec = &g.node(v.node).outputs()[0];
         let view = st.tensor(name).map_err(|_| Error::format(label.clone(), format!("has no variable '{name}'")))?;
-        if view.dtype() != dtype(spec.dtype) || !spec.shape.is_compatible_with(view.shape()) {
+        if Some(view.dtype()) != dtype(spec.dtype) || !spec.shape.is_compatible_with(view.shape()) {
             let msg = format!(
                 "variable '{name}' is {:?} {:?}, the graph has {} {}",
                 view.dtype(),

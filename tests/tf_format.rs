@@ -185,7 +185,7 @@ fn every_form_round_trips() {
 }
 
 #[test]
-fn unsupported_dtypes_survive_by_name() {
+fn strings_are_tensors_and_unsupported_dtypes_survive_by_name() {
     let text = br#"
         node { name: "s" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
                attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape { dim { size: 2 } }
@@ -195,11 +195,9 @@ fn unsupported_dtypes_survive_by_name() {
                attr { key: "shape" value { shape { unknown_rank: true } } } }
     "#;
     let g = TfGraph::parse(text, "types.pbtxt").unwrap();
-    let Some(AttrValue::Tensor(TfTensor::Other(s))) = g.nodes[0].attr("value") else { panic!() };
-    assert_eq!(
-        (s.dtype().name(), s.shape(), s.strings()),
-        ("DT_STRING", &[2][..], &[b"model".to_vec(), vec![1, 255]][..])
-    );
+    let Some(AttrValue::Tensor(TfTensor::Value(s))) = g.nodes[0].attr("value") else { panic!() };
+    assert_eq!(s.shape(), &[2]);
+    assert_eq!(s.to_bytes_vec().unwrap(), [&b"model"[..], &[1, 255]]);
     assert_eq!(g.nodes[1].attr("dtype"), Some(&AttrValue::Type(TfType::Other("DT_HALF".into()))));
     assert_eq!(g.nodes[2].attr("dtype").map(|t| format!("{t:?}")), Some("Type(Other(\"DT_RESOURCE\"))".into()));
     assert_eq!(g.nodes[2].attr("shape"), Some(&AttrValue::Shape(stepflow::Shape::unknown())));

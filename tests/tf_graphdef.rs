@@ -56,13 +56,13 @@ fn tf_training_graphs_match_tf_in_every_form() {
 
 #[test]
 fn an_unsupported_value_is_one_line_naming_node_and_attr() {
-    // A string tensor that is no Assert's message: stepflow has no string tensors.
+    // A half-precision tensor: stepflow has no such dtype.
     let text = r#"
-      node { name: "msg" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
-             attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape {} string_val: "hi" } } } }
-      node { name: "id" op: "Identity" input: "msg" attr { key: "T" value { type: DT_STRING } } }"#;
+      node { name: "h" op: "Const" attr { key: "dtype" value { type: DT_HALF } }
+             attr { key: "value" value { tensor { dtype: DT_HALF tensor_shape {} half_val: 15360 } } } }
+      node { name: "id" op: "Identity" input: "h" attr { key: "T" value { type: DT_HALF } } }"#;
     let e = import_text(text);
-    assert!(e.contains("node 'msg' (Const): attr 'value': a DT_STRING tensor is not supported"), "{e}");
+    assert!(e.contains("node 'h' (Const): attr 'value': a DT_HALF tensor is not supported"), "{e}");
     assert!(!e.contains('\n'), "{e}");
     let e = import_text(r#"node { name: "b" op: "BiasAdd" attr { key: "data_format" value { s: "NCDHW" } } }"#);
     assert!(e.contains("node 'b' (BiasAdd)") && e.contains("NCDHW"), "{e}");

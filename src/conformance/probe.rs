@@ -95,6 +95,7 @@ fn fixed_value(dtype: DType, shape: &crate::shape::Shape) -> Tensor {
         DType::Int32 => Tensor::from_vec(&dims, (0..n).map(|i| (i % 3) as i32).collect()),
         DType::Int64 => Tensor::from_vec(&dims, (0..n).map(|i| (i % 3) as i64).collect()),
         DType::Bool => Tensor::from_vec(&dims, (0..n).map(|i| i % 2 == 0).collect()),
+        DType::String => Tensor::strings(&dims, (0..n).map(|i| format!("s{}", i % 3))),
     };
     t.unwrap_or_else(|_| Tensor::zeros(dtype, &dims))
 }

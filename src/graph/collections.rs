@@ -1,6 +1,7 @@
 //! Graph collections: named lists of nodes that builders add to and others read, as TF1's
 //! `tf.add_to_collection` / `tf.get_collection`. Batch normalization puts its moving-average
-//! updates in [`UPDATE_OPS`], and `minimize` can run them with every step.
+//! updates in [`UPDATE_OPS`], and `minimize` can run them with every step; summary ops go in
+//! [`SUMMARIES`], which `merge_all_summaries` merges.
 
 use super::{Graph, NodeId};
 use crate::error::Result;
@@ -8,6 +9,10 @@ use crate::error::Result;
 /// The collection of updates a training step should also run (`tf.GraphKeys.UPDATE_OPS`): the
 /// moving averages of batch normalization.
 pub const UPDATE_OPS: &str = "update_ops";
+
+/// The collection of summary ops (`tf.GraphKeys.SUMMARIES`), which
+/// [`merge_all_summaries`](Graph::merge_all_summaries) merges.
+pub const SUMMARIES: &str = "summaries";
 
 impl Graph {
     /// Appends `node` to the collection `key` (`tf.add_to_collection`).

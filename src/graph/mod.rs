@@ -9,7 +9,7 @@ mod names;
 mod variables;
 
 pub use builder::NodeName;
-pub use collections::UPDATE_OPS;
+pub use collections::{SUMMARIES, UPDATE_OPS};
 pub use cond::Branch;
 pub use function::{Function, Library};
 pub use variables::{Initializer, VariableInfo};

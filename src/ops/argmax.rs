@@ -76,7 +76,9 @@ fn compute_arg(k: &Kernel, output_type: DType, extreme: Extreme) -> OpResult<Out
         Tensor::F64(a) => arg_index(a, axis, extreme),
         Tensor::I32(a) => arg_index(a, axis, extreme),
         Tensor::I64(a) => arg_index(a, axis, extreme),
-        Tensor::Bool(_) => return Err(crate::invalid!("cannot take the arg-extreme of bool values")),
+        Tensor::Bool(_) | Tensor::String(_) => {
+            return Err(crate::invalid!("cannot take the arg-extreme of {} values", x.dtype()));
+        }
     };
     one(Tensor::I64(idx.into_shared()).cast(output_type))
 }

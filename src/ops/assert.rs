@@ -8,8 +8,8 @@ use crate::tensor::{DType, Tensor};
 op! {
     /// Fails the run when `condition` (a bool scalar, the first input) is false, with an error
     /// that shows `message` and then the value of every other input, as TF's `Assert` does. Its
-    /// message strings are TF's string data inputs: stepflow has no string tensors, so the
-    /// GraphDef importer folds a string constant given to an `Assert` into `message`.
+    /// message strings are TF's string constant data inputs, which the GraphDef importer folds
+    /// into `message`.
     ///
     /// ```
     /// use stepflow::{DType, Graph, Session, Shape, Tensor};

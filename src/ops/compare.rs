@@ -9,7 +9,7 @@ use crate::error::{OpError, OpResult, Result};
 use crate::grad::GradCx;
 use crate::graph::{Graph, Output};
 use crate::tensor::{DType, Element, Tensor};
-use crate::with_array;
+use crate::with_elements;
 
 fn infer_compare(cx: &InferCx, dtypes: &[DType]) -> OpResult<Vec<TensorSpec>> {
     cx.arity(2)?;
@@ -34,7 +34,7 @@ fn compare_tensors(a: &Tensor, b: &Tensor, par: bool, f: fn(f64, f64) -> bool) -
             let g = |p: i64, q: i64| f(((p > q) as i8 - (p < q) as i8) as f64, 0.0);
             Ok(Tensor::Bool(zip_map(x, y, par, g)?))
         }
-        _ => with_array!(a, x => go(x, b, par, f)),
+        _ => with_elements!(a, x => go(x, b, par, f), _s => Err(crate::invalid!("cannot compare strings"))),
     }
 }
 
@@ -65,7 +65,8 @@ macro_rules! compare_op {
     };
 }
 
-const ALL: &[DType] = &DType::ALL;
+/// The dtypes that compare for equality: all but strings.
+const ALL: &[DType] = &[DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::Bool];
 
 compare_op!(
     /// `x < y`.
@@ -111,7 +112,7 @@ fn select_tensors(c: &Tensor, t: &Tensor, e: &Tensor, par: bool) -> OpResult<Ten
         let e = e.array::<T>()?;
         Ok(T::wrap(zip3_map(c, t, e, par, |c, x, y| if c { x } else { y })?))
     }
-    with_array!(t, x => go(c, x, e, par))
+    with_elements!(t, x => go(c, x, e, par), _s => Err(crate::invalid!("cannot select between strings")))
 }
 
 op! {
@@ -123,6 +124,7 @@ impl Op for SelectV2 {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(3)?;
         cx.dtype_in(0, &[DType::Bool])?;
+        cx.dtype_in(1, ALL)?;
         let d = cx.same_dtype(1, 2)?;
         let s = cx.input(0).shape.broadcast(&cx.input(1).shape)?.broadcast(&cx.input(2).shape)?;
         single(d, s)

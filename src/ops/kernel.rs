@@ -3,7 +3,7 @@
 
 use crate::error::OpResult;
 use crate::tensor::buffers::BufferPool;
-use crate::tensor::{ArcArrayD, Element, Tensor};
+use crate::tensor::{ArcArrayD, Element, Item, Tensor};
 use crate::variables::VariableStore;
 use smallvec::SmallVec;
 
@@ -56,7 +56,7 @@ impl<'a> Kernel<'a> {
     }
 
     /// Borrows input `i` as an array of `T`.
-    pub fn array<T: Element>(&self, i: usize) -> OpResult<&ArcArrayD<T>> {
+    pub fn array<T: Item>(&self, i: usize) -> OpResult<&ArcArrayD<T>> {
         self.input(i)?.array::<T>()
     }
 

@@ -37,6 +37,7 @@ pub mod random;
 pub mod reduce;
 pub mod resource;
 pub mod state;
+pub mod summary;
 pub mod switch;
 pub mod train;
 pub mod unary;

@@ -163,7 +163,7 @@ fn compute_reduce(k: &mut Kernel, kind: Kind, keep: bool) -> OpResult<Outputs> {
         Tensor::F64(a) => Tensor::F64(reduce_number(a, &axes, keep, kind)?),
         Tensor::I32(a) => Tensor::I32(reduce_number(a, &axes, keep, kind)?),
         Tensor::I64(a) => Tensor::I64(reduce_number(a, &axes, keep, kind)?),
-        Tensor::Bool(_) => return Err(crate::invalid!("cannot reduce a bool tensor")),
+        Tensor::Bool(_) | Tensor::String(_) => return Err(crate::invalid!("cannot reduce a {} tensor", x.dtype())),
     })
 }
 

@@ -5,8 +5,8 @@
 use super::Op;
 use super::{
     argmax, array, assert, avg_pool, batch_norm, batch_norm_grad, bias, binary, compare, control, conv2d, depthwise,
-    fused_grad, linalg, loss, nn, nn_grad, passthrough, pool, random, reduce, resource, state, switch, train, unary,
-    xent,
+    fused_grad, linalg, loss, nn, nn_grad, passthrough, pool, random, reduce, resource, state, summary, switch, train,
+    unary, xent,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -223,4 +223,8 @@ registry! {
     "ResourceApplyAdagrad" => resource::ResourceApplyAdagrad,
     "ResourceApplyRMSProp" => resource::ResourceApplyRMSProp,
     "ResourceApplyCenteredRMSProp" => resource::ResourceApplyCenteredRMSProp,
+    // summaries
+    "ScalarSummary" => summary::ScalarSummary,
+    "HistogramSummary" => summary::HistogramSummary,
+    "MergeSummary" => summary::MergeSummary,
 }

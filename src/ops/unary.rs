@@ -248,6 +248,10 @@ op! {
 impl Op for Cast {
     fn infer(&self, cx: &InferCx) -> OpResult<Vec<TensorSpec>> {
         cx.arity(1)?;
+        let from = cx.input(0).dtype;
+        if from != self.dtype && (from == DType::String || self.dtype == DType::String) {
+            return Err(crate::invalid!("cannot cast {from} to {}", self.dtype));
+        }
         single(self.dtype, cx.input(0).shape.clone())
     }
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {

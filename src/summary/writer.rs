@@ -6,6 +6,7 @@ use super::values::{histogram, scalar};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::io::tf::Form;
+use crate::tensor::Tensor;
 use prost::Message;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
@@ -106,6 +107,15 @@ impl FileWriter {
         let summary = Summary::decode(summary)
             .map_err(|e| Error::argument("add_summary", "summary", format!("is not a serialized Summary: {e}")))?;
         self.add_summary_proto(summary, step)
+    }
+
+    /// Writes the serialized `Summary` a summary op's string scalar holds (what `Session::run` of
+    /// a `MergeSummary` gives) at `step`; see
+    /// [`Graph::merge_all_summaries`](crate::Graph::merge_all_summaries).
+    pub fn add_summary_tensor(&mut self, summary: &Tensor, step: i64) -> Result<()> {
+        let bytes =
+            summary.scalar_bytes().map_err(|e| Error::argument("add_summary_tensor", "summary", e.to_string()))?;
+        self.add_summary(&bytes, step)
     }
 
     /// Writes a `Summary` at `step`.

@@ -1,6 +1,7 @@
 //! The element types a [`Tensor`](super::Tensor) can hold, and the arithmetic traits kernels use.
 
 use super::{DType, Tensor};
+use bytes::Bytes;
 use ndarray::ArcArray;
 use ndarray::IxDyn;
 use std::fmt::{Debug, Display};
@@ -9,8 +10,10 @@ use std::fmt::{Debug, Display};
 /// the array is shared (copy on write).
 pub type ArcArrayD<T> = ArcArray<T, IxDyn>;
 
-/// A type a tensor can hold: f32, f64, i32, i64 or bool.
-pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + Debug + Display + Default + 'static {
+/// Any type a tensor can hold: the [`Element`]s and byte strings ([`Bytes`]). Kernels that only
+/// move elements around (reshape, slice, gather, concat) are written over this trait, so they
+/// serve strings too.
+pub trait Item: Clone + Send + Sync + PartialEq + Debug + Default + 'static {
     /// The tensor dtype of this element type.
     const DTYPE: DType;
     /// Wraps an array into a tensor.
@@ -19,6 +22,10 @@ pub trait Element: Copy + Send + Sync + PartialEq + PartialOrd + Debug + Display
     fn unwrap_ref(t: &Tensor) -> Option<&ArcArrayD<Self>>;
     /// Takes the array when the tensor holds this element type, else gives the tensor back.
     fn unwrap(t: Tensor) -> Result<ArcArrayD<Self>, Tensor>;
+}
+
+/// A number or bool a tensor can hold: f32, f64, i32, i64 or bool.
+pub trait Element: Item + Copy + PartialOrd + Display {
     /// The value as f64 (bool: 0 or 1), for printing and comparisons in tests.
     fn to_f64(self) -> f64;
     /// Bitwise identity (NaN equals NaN of the same bits): what "bit-identical" means.
@@ -63,9 +70,9 @@ pub trait Number: Element {
 /// Floating-point element types: f32 and f64.
 pub trait Real: Number + num_traits::Float {}
 
-macro_rules! element {
-    ($t:ty, $variant:ident, $dtype:ident, |$v:ident| $to_f64:expr, |$a:ident, $b:ident| $same:expr) => {
-        impl Element for $t {
+macro_rules! item {
+    ($t:ty, $variant:ident, $dtype:ident) => {
+        impl Item for $t {
             const DTYPE: DType = DType::$dtype;
             fn wrap(a: ArcArrayD<Self>) -> Tensor {
                 Tensor::$variant(a)
@@ -82,6 +89,14 @@ macro_rules! element {
                     other => Err(other),
                 }
             }
+        }
+    };
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident, $dtype:ident, |$v:ident| $to_f64:expr, |$a:ident, $b:ident| $same:expr) => {
+        item!($t, $variant, $dtype);
+        impl Element for $t {
             fn to_f64(self) -> f64 {
                 let $v = self;
                 $to_f64
@@ -99,6 +114,7 @@ element!(f64, F64, Float64, |v| v, |a, b| a.to_bits() == b.to_bits());
 element!(i32, I32, Int32, |v| v as f64, |a, b| a == b);
 element!(i64, I64, Int64, |v| v as f64, |a, b| a == b);
 element!(bool, Bool, Bool, |v| if v { 1.0 } else { 0.0 }, |a, b| a == b);
+item!(Bytes, String, String);
 
 macro_rules! float_number {
     ($t:ty) => {

@@ -2,10 +2,11 @@
 //!
 //! `data` may also be a bare scalar or nested lists (then `shape` may be left out and is read off
 //! the nesting). Non-finite floats are written as the strings `"nan"`, `"inf"` and `"-inf"`,
-//! which JSON numbers cannot express.
+//! which JSON numbers cannot express. A string element is a JSON string when it is UTF-8, else
+//! `{"hex": "0a1f"}` (a serialized `Summary`, say).
 
-use super::{DType, Element, Tensor};
-use crate::with_array;
+use super::{Bytes, DType, Element, Tensor};
+use crate::with_elements;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -16,14 +17,40 @@ pub const MAX_FILE_ELEMENTS: usize = 1 << 28;
 
 impl Serialize for Tensor {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let data: Vec<Value> = with_array!(self, a => a.iter().map(|v| element_to_json(*v)).collect());
+        let data: Vec<Value> = with_elements!(self,
+            a => a.iter().map(|v| element_to_json(*v)).collect(),
+            s => s.iter().map(string_to_json).collect());
         serde_json::json!({"dtype": self.dtype(), "shape": self.shape(), "data": data}).serialize(s)
+    }
+}
+
+fn string_to_json(b: &Bytes) -> Value {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::from(s),
+        Err(_) => serde_json::json!({ "hex": b.iter().map(|x| format!("{x:02x}")).collect::<String>() }),
+    }
+}
+
+fn string_from_json(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::String(s) => Some(Bytes::copy_from_slice(s.as_bytes())),
+        Value::Object(o) if o.len() == 1 => {
+            let hex = o.get("hex")?.as_str()?;
+            let digits = hex.as_bytes();
+            if digits.len() % 2 != 0 {
+                return None;
+            }
+            let byte = |p: &[u8]| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok();
+            digits.chunks(2).map(byte).collect::<Option<Vec<u8>>>().map(Bytes::from)
+        }
+        _ => None,
     }
 }
 
 fn element_to_json<T: Element>(v: T) -> Value {
     match T::DTYPE {
         DType::Bool => Value::Bool(v.to_f64() != 0.0),
+        DType::String => Value::Null,
         DType::Int32 | DType::Int64 => Value::from(v.to_f64() as i64),
         DType::Float32 | DType::Float64 => {
             let x = v.to_f64();
@@ -78,6 +105,7 @@ fn tensor_from_form(form: TensorForm) -> Result<Tensor, String> {
         DType::Int32 => Tensor::from_vec(&shape, parse_all(&flat, |v| as_int(v).and_then(|x| i32::try_from(x).ok()))?),
         DType::Int64 => Tensor::from_vec(&shape, parse_all(&flat, as_int)?),
         DType::Bool => Tensor::from_vec(&shape, parse_all(&flat, Value::as_bool)?),
+        DType::String => Tensor::from_vec(&shape, parse_all(&flat, string_from_json)?),
     };
     t.map_err(|e| e.to_string())
 }
@@ -108,7 +136,7 @@ fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) -> Result<V
     }
 }
 
-fn parse_all<T: Element>(flat: &[&Value], f: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, String> {
+fn parse_all<T: super::Item>(flat: &[&Value], f: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, String> {
     flat.iter()
         .enumerate()
         .map(|(i, v)| f(v).ok_or_else(|| format!("data[{i}] = {v} is not a valid {}", T::DTYPE)))
@@ -144,6 +172,7 @@ mod tests {
             Tensor::from_vec(&[2, 1], vec![i32::MIN, 7]).unwrap(),
             Tensor::scalar(i64::MAX),
             Tensor::from_vec(&[2], vec![true, false]).unwrap(),
+            Tensor::strings(&[2], [&b"loss"[..], &[0x0a, 0xff, 0x22]]).unwrap(),
         ];
         for t in ts {
             let s = serde_json::to_string(&t).unwrap();
@@ -152,6 +181,8 @@ mod tests {
         }
         let s = serde_json::to_string(&Tensor::scalar(0.1f32)).unwrap();
         assert_eq!(s, r#"{"data":[0.1],"dtype":"float32","shape":[]}"#);
+        let s = serde_json::to_string(&Tensor::strings(&[2], [&b"a"[..], &[0xff, 0x01]]).unwrap()).unwrap();
+        assert_eq!(s, r#"{"data":["a",{"hex":"ff01"}],"dtype":"string","shape":[2]}"#);
     }
 
     #[test]
@@ -173,6 +204,8 @@ mod tests {
             r#"{"dtype": "bool", "data": [[1], [2, 3]]}"#,
             r#"{"dtype": "float16", "data": 1}"#,
             r#"{"dtype": "float32", "data": 1, "extra": 2}"#,
+            r#"{"dtype": "string", "data": [{"hex": "abc"}]}"#,
+            r#"{"dtype": "string", "data": [1]}"#,
         ] {
             assert!(serde_json::from_str::<Tensor>(bad).is_err(), "{bad}");
         }

@@ -1,4 +1,5 @@
-//! [`Tensor`]: a typed n-dimensional value (f32, f64, i32, i64 or bool), and its [`DType`].
+//! [`Tensor`]: a typed n-dimensional value (f32, f64, i32, i64, bool or byte strings), and its
+//! [`DType`].
 //!
 //! A tensor is a value, never a handle into a graph (that is [`Output`](crate::Output)). Its data
 //! is reference counted, so cloning one is cheap and a kernel that holds the only reference may
@@ -8,8 +9,10 @@ pub(crate) mod buffers;
 mod element;
 mod format;
 mod json;
+mod strings;
 
-pub use element::{ArcArrayD, Element, Number, Real};
+pub use bytes::Bytes;
+pub use element::{ArcArrayD, Element, Item, Number, Real};
 
 use crate::error::OpResult;
 use ndarray::{ArrayD, IxDyn};
@@ -34,11 +37,15 @@ pub enum DType {
     /// Boolean (TF `DT_BOOL`).
     #[serde(rename = "bool")]
     Bool,
+    /// Byte string (TF `DT_STRING`): what summary ops output.
+    #[serde(rename = "string")]
+    String,
 }
 
 impl DType {
     /// Every dtype, in a fixed order.
-    pub const ALL: [DType; 5] = [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::Bool];
+    pub const ALL: [DType; 6] =
+        [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::Bool, DType::String];
 
     /// Whether this is f32 or f64.
     pub fn is_float(self) -> bool {
@@ -50,9 +57,9 @@ impl DType {
         matches!(self, DType::Int32 | DType::Int64)
     }
 
-    /// Whether this dtype supports arithmetic (every dtype but bool).
+    /// Whether this dtype supports arithmetic (every dtype but bool and string).
     pub fn is_number(self) -> bool {
-        self != DType::Bool
+        !matches!(self, DType::Bool | DType::String)
     }
 
     /// The name used in graph files and messages (`float32`, ...).
@@ -63,15 +70,17 @@ impl DType {
             DType::Int32 => "int32",
             DType::Int64 => "int64",
             DType::Bool => "bool",
+            DType::String => "string",
         }
     }
 
-    /// Size in bytes of one element.
+    /// Size in bytes of one element (of a string: its handle, without the bytes it holds).
     pub fn size_of(self) -> usize {
         match self {
             DType::Float32 | DType::Int32 => 4,
             DType::Float64 | DType::Int64 => 8,
             DType::Bool => 1,
+            DType::String => std::mem::size_of::<Bytes>(),
         }
     }
 }
@@ -88,7 +97,7 @@ impl std::str::FromStr for DType {
         DType::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| format!("unknown dtype '{s}' (expected float32, float64, int32, int64 or bool)"))
+            .ok_or_else(|| format!("unknown dtype '{s}' (expected float32, float64, int32, int64, bool or string)"))
     }
 }
 
@@ -109,9 +118,11 @@ pub enum Tensor {
     I32(ArcArrayD<i32>),
     I64(ArcArrayD<i64>),
     Bool(ArcArrayD<bool>),
+    String(ArcArrayD<Bytes>),
 }
 
-/// Applies an expression to the array inside a tensor, whatever its element type.
+/// Applies an expression to the array inside a tensor, whatever its element type (the expression
+/// sees an [`Item`] array: strings included).
 #[macro_export]
 macro_rules! with_array {
     ($t:expr, $a:ident => $body:expr) => {
@@ -121,6 +132,23 @@ macro_rules! with_array {
             $crate::Tensor::I32($a) => $body,
             $crate::Tensor::I64($a) => $body,
             $crate::Tensor::Bool($a) => $body,
+            $crate::Tensor::String($a) => $body,
+        }
+    };
+}
+
+/// Applies an expression to the array inside a number or bool tensor (an [`Element`] array), and
+/// `$strings` to that of a string tensor.
+#[macro_export]
+macro_rules! with_elements {
+    ($t:expr, $a:ident => $body:expr, $s:ident => $strings:expr) => {
+        match $t {
+            $crate::Tensor::F32($a) => $body,
+            $crate::Tensor::F64($a) => $body,
+            $crate::Tensor::I32($a) => $body,
+            $crate::Tensor::I64($a) => $body,
+            $crate::Tensor::Bool($a) => $body,
+            $crate::Tensor::String($s) => $strings,
         }
     };
 }
@@ -150,18 +178,22 @@ macro_rules! with_dtype {
                 type $T = bool;
                 $body
             }
+            $crate::DType::String => {
+                type $T = $crate::tensor::Bytes;
+                $body
+            }
         }
     };
 }
 
 impl Tensor {
     /// A scalar (rank-0) tensor.
-    pub fn scalar<T: Element>(v: T) -> Tensor {
+    pub fn scalar<T: Item>(v: T) -> Tensor {
         T::wrap(ArrayD::from_elem(IxDyn(&[]), v).into_shared())
     }
 
     /// A tensor of the given shape from row-major data; the lengths must agree.
-    pub fn from_vec<T: Element>(shape: &[usize], data: Vec<T>) -> OpResult<Tensor> {
+    pub fn from_vec<T: Item>(shape: &[usize], data: Vec<T>) -> OpResult<Tensor> {
         let n = data.len();
         ArrayD::from_shape_vec(IxDyn(shape), data)
             .map(|a| T::wrap(a.into_shared()))
@@ -169,16 +201,16 @@ impl Tensor {
     }
 
     /// Wraps an owned ndarray.
-    pub fn from_array<T: Element>(a: ArrayD<T>) -> Tensor {
+    pub fn from_array<T: Item>(a: ArrayD<T>) -> Tensor {
         T::wrap(a.into_shared())
     }
 
-    /// A tensor of zeros (false for bool).
+    /// A tensor of zeros (false for bool, empty for strings).
     pub fn zeros(dtype: DType, shape: &[usize]) -> Tensor {
         Self::filled(dtype, shape, 0.0)
     }
 
-    /// A tensor whose every element is `value` converted to `dtype`.
+    /// A tensor whose every element is `value` converted to `dtype` (for strings: the empty string).
     pub fn filled(dtype: DType, shape: &[usize], value: f64) -> Tensor {
         let d = IxDyn(shape);
         match dtype {
@@ -187,6 +219,7 @@ impl Tensor {
             DType::Int32 => Tensor::I32(ArrayD::from_elem(d, value as i32).into_shared()),
             DType::Int64 => Tensor::I64(ArrayD::from_elem(d, value as i64).into_shared()),
             DType::Bool => Tensor::Bool(ArrayD::from_elem(d, value != 0.0).into_shared()),
+            DType::String => Tensor::String(ArrayD::from_elem(d, Bytes::new()).into_shared()),
         }
     }
 
@@ -198,6 +231,7 @@ impl Tensor {
             Tensor::I32(_) => DType::Int32,
             Tensor::I64(_) => DType::Int64,
             Tensor::Bool(_) => DType::Bool,
+            Tensor::String(_) => DType::String,
         }
     }
 
@@ -222,26 +256,27 @@ impl Tensor {
     }
 
     /// Borrows the array of element type `T`, or says which dtype it has.
-    pub fn array<T: Element>(&self) -> OpResult<&ArcArrayD<T>> {
+    pub fn array<T: Item>(&self) -> OpResult<&ArcArrayD<T>> {
         T::unwrap_ref(self).ok_or_else(|| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, self.dtype()))
     }
 
     /// Takes the array of element type `T`, or says which dtype it has.
-    pub fn into_array<T: Element>(self) -> OpResult<ArcArrayD<T>> {
+    pub fn into_array<T: Item>(self) -> OpResult<ArcArrayD<T>> {
         T::unwrap(self).map_err(|t| crate::invalid!("expected a {} tensor, got {}", T::DTYPE, t.dtype()))
     }
 
-    /// The elements in row-major order, converted to f64 (bool: 0 or 1).
+    /// The elements in row-major order, converted to f64 (bool: 0 or 1; a string, which has no
+    /// number: NaN).
     pub fn to_f64_vec(&self) -> Vec<f64> {
-        with_array!(self, a => a.iter().map(|v| v.to_f64()).collect())
+        with_elements!(self, a => a.iter().map(|v| v.to_f64()).collect(), s => vec![f64::NAN; s.len()])
     }
 
-    /// The only element of a one-element tensor, as f64.
+    /// The only element of a one-element number or bool tensor, as f64.
     pub fn scalar_f64(&self) -> Option<f64> {
         if self.len() != 1 {
             return None;
         }
-        with_array!(self, a => a.iter().next().map(|v| v.to_f64()))
+        with_elements!(self, a => a.iter().next().map(|v| v.to_f64()), _s => None)
     }
 
     /// The elements of a small integer tensor as i64, without allocating for up to 8 values (axes
@@ -265,9 +300,14 @@ impl Tensor {
 
     /// The tensor converted to another dtype with TensorFlow's Cast rules: floats to integers
     /// truncate toward zero (saturating), anything to bool is `!= 0`, bool to numbers is 0 or 1.
+    /// Strings do not cast (TF has no such Cast): to or from string, the result is empty strings
+    /// or zeros of the shape, and Cast's shape inference rejects the pair first.
     pub fn cast(&self, to: DType) -> Tensor {
         if self.dtype() == to {
             return self.clone();
+        }
+        if self.dtype() == DType::String || to == DType::String {
+            return Tensor::zeros(to, self.shape());
         }
         macro_rules! to_all {
             ($a:expr, |$v:ident| $f32:expr, $f64:expr, $i32:expr, $i64:expr, $b:expr) => {
@@ -277,6 +317,7 @@ impl Tensor {
                     DType::Int32 => Tensor::I32($a.mapv(|$v| $i32).into_shared()),
                     DType::Int64 => Tensor::I64($a.mapv(|$v| $i64).into_shared()),
                     DType::Bool => Tensor::Bool($a.mapv(|$v| $b).into_shared()),
+                    DType::String => Tensor::zeros(to, $a.shape()),
                 }
             };
         }
@@ -288,6 +329,7 @@ impl Tensor {
             Tensor::Bool(a) => {
                 to_all!(a, |v| v as u8 as f32, v as u8 as f64, v as i32, v as i64, v)
             }
+            Tensor::String(_) => Tensor::zeros(to, self.shape()),
         }
     }
 
@@ -297,12 +339,16 @@ impl Tensor {
             T::unwrap_ref(b)
                 .is_some_and(|b| a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| x.same_bits(*y)))
         }
-        with_array!(self, a => eq(a, other))
+        with_elements!(self, a => eq(a, other), s => other.array::<Bytes>().is_ok_and(|o| s == o))
     }
 
-    /// Bytes held by the elements (for memory accounting).
+    /// Bytes held by the elements (for memory accounting; a string counts its bytes too).
     pub fn nbytes(&self) -> usize {
-        self.len() * self.dtype().size_of()
+        let held = match self {
+            Tensor::String(s) => s.iter().map(Bytes::len).sum(),
+            _ => 0,
+        };
+        self.len() * self.dtype().size_of() + held
     }
 }
 
@@ -331,7 +377,7 @@ impl From<bool> for Tensor {
         Tensor::scalar(v)
     }
 }
-impl<T: Element> From<ArrayD<T>> for Tensor {
+impl<T: Item> From<ArrayD<T>> for Tensor {
     fn from(a: ArrayD<T>) -> Self {
         Tensor::from_array(a)
     }

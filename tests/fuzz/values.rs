@@ -61,6 +61,16 @@ fn pick<T: Copy>(draw: u8, small: &[T], extreme: &[T]) -> T {
     }
 }
 
+/// Strings: tags (UTF-8 or not) and serialized `Summary` protos, whole (`Summary{a: 1.0}` as TF
+/// writes it, the empty one) and cut short, so the summary ops see both what parses and what does
+/// not.
+const STRINGS: &[&[u8]] = &[b"", b"loss", b"\n\x08\n\x01a\x15\x00\x00\x80?", "é".as_bytes(), b"\xff\x00", b"\n\x08\n"];
+
+/// A string element from a draw.
+pub fn string(draw: u8) -> &'static [u8] {
+    STRINGS[draw as usize % STRINGS.len()]
+}
+
 /// An integer element of a tensor of `n` elements. Any integer tensor may be read as a shape: one
 /// of more than 6 elements keeps its small values within ±1, so that no case asks for a huge tensor
 /// within the size limit (3^18 elements of f64 is 3 GB, and slow to fill), while each extreme
@@ -81,6 +91,7 @@ pub fn tensor(dtype: DType, dims: &[usize], draws: &[u8]) -> Tensor {
         DType::Int32 => Tensor::from_vec(dims, (0..n).map(|i| sized(int(d(i)), n) as i32).collect()),
         DType::Int64 => Tensor::from_vec(dims, (0..n).map(|i| sized(int(d(i)), n)).collect()),
         DType::Bool => Tensor::from_vec(dims, (0..n).map(|i| d(i) % 2 == 1).collect()),
+        DType::String => Tensor::strings(dims, (0..n).map(|i| string(d(i)))),
     };
     made.expect("the element count matches the dims")
 }

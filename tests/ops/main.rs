@@ -18,6 +18,7 @@ mod resource;
 mod run;
 mod slicing;
 mod state;
+mod summary;
 mod tiles;
 mod train;
 mod util;
@@ -28,6 +29,9 @@ type Check = fn();
 
 /// Op type → the test of its forward values.
 const FORWARD: &[(&str, Check)] = &[
+    ("ScalarSummary", summary::scalar),
+    ("HistogramSummary", summary::histogram),
+    ("MergeSummary", summary::merge),
     ("Const", state::constant),
     ("Placeholder", state::placeholder),
     ("PlaceholderWithDefault", state::placeholder_with_default),
@@ -282,4 +286,9 @@ fn cond_builds_a_tf1_cond() {
 #[test]
 fn convolutions_infer_static_shapes_from_partial_ones() {
     conv::static_shapes();
+}
+
+#[test]
+fn summary_builders_follow_tf1() {
+    summary::builders();
 }

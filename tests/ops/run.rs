@@ -67,7 +67,11 @@ pub fn feed(g: &mut Graph, t: Tensor) -> Result<Output> {
 }
 
 /// A new buffer holding exactly `x`: `x - 0` keeps every float's bits (−0 and NaN included).
+/// Strings have no arithmetic (and no kernel writes them in place): an identity.
 fn exact_copy(g: &mut Graph, x: Output, dtype: DType) -> Result<Output> {
+    if dtype == DType::String {
+        return g.identity(x);
+    }
     if dtype == DType::Bool {
         let no = g.constant(false)?;
         return g.logical_or(x, no);

@@ -2,11 +2,12 @@
 //! TensorFlow's rules: `tensor_content` holds exactly the elements as little-endian bytes;
 //! otherwise the dtype's typed field is read, and when it holds fewer values than the shape, the
 //! last one repeats (none at all means zeros; extra values are ignored, as TF's runtime does).
+//! Strings are always in `string_val`.
 
 use super::proto as pb;
 use super::types::{OtherTensor, TfTensor, TfType};
 use crate::shape::{MAX_ELEMENTS, Shape};
-use crate::tensor::{DType, Element, Tensor};
+use crate::tensor::{Bytes, DType, Element, Tensor};
 use prost::Message;
 
 /// The most dimensions a TensorFlow shape may have.
@@ -22,8 +23,7 @@ pub(super) fn from_proto(mut p: pb::TensorProto, max_elements: usize) -> Result<
     let dtype = tf_type(p.dtype);
     let Some(d) = dtype.dtype() else {
         let encoded = p.encode_to_vec();
-        let strings = std::mem::take(&mut p.string_val);
-        return Ok(TfTensor::Other(OtherTensor { dtype, shape, strings, encoded }));
+        return Ok(TfTensor::Other(OtherTensor { dtype, shape, encoded }));
     };
     let content = std::mem::take(&mut p.tensor_content);
     let tensor = match d {
@@ -32,6 +32,11 @@ pub(super) fn from_proto(mut p: pb::TensorProto, max_elements: usize) -> Result<
         DType::Int32 => build(&shape, n, &content, std::mem::take(&mut p.int_val)),
         DType::Int64 => build(&shape, n, &content, std::mem::take(&mut p.int64_val)),
         DType::Bool => build(&shape, n, &content, std::mem::take(&mut p.bool_val)),
+        DType::String => {
+            let strings = std::mem::take(&mut p.string_val).into_iter().take(n).map(Bytes::from).collect();
+            let values = if n == 0 { Vec::new() } else { fill_with(strings, n, Bytes::new()) };
+            Tensor::from_vec(&shape, values).map_err(|e| e.to_string())
+        }
     }?;
     Ok(TfTensor::Value(tensor))
 }
@@ -54,6 +59,7 @@ pub(super) fn to_proto(t: &TfTensor) -> Result<pb::TensorProto, Problem> {
         Tensor::I32(a) => p.int_val = put(a.iter().copied(), &mut p.tensor_content),
         Tensor::I64(a) => p.int64_val = put(a.iter().copied(), &mut p.tensor_content),
         Tensor::Bool(a) => p.bool_val = put(a.iter().copied(), &mut p.tensor_content),
+        Tensor::String(a) => p.string_val = a.iter().map(|b| b.to_vec()).collect(),
     }
     Ok(p)
 }
@@ -93,6 +99,7 @@ pub(super) fn tf_type(code: i32) -> TfType {
         Ok(pb::DataType::DtInt32) => TfType::Known(DType::Int32),
         Ok(pb::DataType::DtInt64) => TfType::Known(DType::Int64),
         Ok(pb::DataType::DtBool) => TfType::Known(DType::Bool),
+        Ok(pb::DataType::DtString) => TfType::Known(DType::String),
         Ok(other) => TfType::Other(other.as_str_name().to_string()),
         Err(_) => TfType::Other(code.to_string()),
     }
@@ -138,18 +145,6 @@ fn dim(size: i64) -> pb::tensor_shape_proto::Dim {
     pb::tensor_shape_proto::Dim { size, name: String::new() }
 }
 
-/// A scalar `DT_STRING` tensor (what stepflow writes for an `Assert`'s message).
-pub(super) fn string_scalar(s: &[u8]) -> OtherTensor {
-    let p = pb::TensorProto {
-        dtype: pb::DataType::DtString as i32,
-        tensor_shape: Some(dims_to_proto(&[])),
-        string_val: vec![s.to_vec()],
-        ..Default::default()
-    };
-    let dtype = TfType::Other("DT_STRING".into());
-    OtherTensor { dtype, shape: Vec::new(), strings: vec![s.to_vec()], encoded: p.encode_to_vec() }
-}
-
 fn dims_to_proto(dims: &[usize]) -> pb::TensorShapeProto {
     pb::TensorShapeProto { dim: dims.iter().map(|&d| dim(d as i64)).collect(), unknown_rank: false }
 }
@@ -170,8 +165,13 @@ fn build<T: Wire>(shape: &[usize], n: usize, content: &[u8], typed: Vec<T>) -> R
 }
 
 /// TF's fill rule: the last value repeats to `n` values; none at all gives zeros.
-fn fill<T: Copy + Default>(mut values: Vec<T>, n: usize) -> Vec<T> {
-    let last = values.last().copied().unwrap_or_default();
+fn fill<T: Copy + Default>(values: Vec<T>, n: usize) -> Vec<T> {
+    fill_with(values, n, T::default())
+}
+
+/// The fill rule with `empty` standing for "no values at all".
+fn fill_with<T: Clone>(mut values: Vec<T>, n: usize, empty: T) -> Vec<T> {
+    let last = values.last().cloned().unwrap_or(empty);
     values.truncate(n);
     values.resize(n, last);
     values

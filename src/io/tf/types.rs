@@ -53,7 +53,7 @@ impl TfNode {
 }
 
 /// A TensorFlow element type: one of stepflow's [`DType`]s, or another type kept by TF's name
-/// (`DT_STRING`, `DT_HALF`, `DT_RESOURCE`, `DT_FLOAT_REF`, ...) so that the importer can reject
+/// (`DT_HALF`, `DT_RESOURCE`, `DT_FLOAT_REF`, ...) so that the importer can reject
 /// it at the node that uses it. A number TF's schema does not name is kept as its digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TfType {
@@ -80,6 +80,7 @@ impl TfType {
             TfType::Known(DType::Int32) => "DT_INT32",
             TfType::Known(DType::Int64) => "DT_INT64",
             TfType::Known(DType::Bool) => "DT_BOOL",
+            TfType::Known(DType::String) => "DT_STRING",
             TfType::Other(name) => name,
         }
     }
@@ -182,12 +183,11 @@ impl TfTensor {
     }
 }
 
-/// A tensor of a dtype stepflow does not have (`DT_STRING`, `DT_HALF`, `DT_RESOURCE`, ...).
+/// A tensor of a dtype stepflow does not have (`DT_HALF`, `DT_RESOURCE`, ...).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OtherTensor {
     pub(super) dtype: TfType,
     pub(super) shape: Vec<usize>,
-    pub(super) strings: Vec<Vec<u8>>,
     /// The TensorProto as it was encoded, so that writing the graph back loses nothing.
     pub(super) encoded: Vec<u8>,
 }
@@ -201,12 +201,6 @@ impl OtherTensor {
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         &self.shape
-    }
-
-    /// The values of a `DT_STRING` tensor as written (TensorFlow repeats the last to fill the
-    /// shape); empty for other dtypes.
-    pub fn strings(&self) -> &[Vec<u8>] {
-        &self.strings
     }
 }
 

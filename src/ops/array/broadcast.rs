@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, Element};
+use crate::tensor::{ArcArrayD, Item};
 use crate::with_array;
 use ndarray::{ArrayD, IxDyn};
 
@@ -45,7 +45,7 @@ impl Op for BroadcastTo {
         if x.shape() == target.as_slice() {
             return one(k.take(0)?);
         }
-        one(with_array!(x, a => Element::wrap(broadcast_owned(a, &target)?)))
+        one(with_array!(x, a => Item::wrap(broadcast_owned(a, &target)?)))
     }
     // d/dx = g summed over the broadcast axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -55,10 +55,10 @@ impl Op for BroadcastTo {
 }
 
 /// `a` broadcast to `target` as a new row-major array (a single element is simply repeated).
-fn broadcast_owned<T: Element>(a: &ArcArrayD<T>, target: &[usize]) -> OpResult<ArcArrayD<T>> {
+fn broadcast_owned<T: Item>(a: &ArcArrayD<T>, target: &[usize]) -> OpResult<ArcArrayD<T>> {
     let fail = || crate::invalid!("cannot broadcast {:?} to {:?}", a.shape(), target);
     if a.len() == 1 && a.ndim() <= target.len() {
-        let v = *a.iter().next().ok_or_else(fail)?;
+        let v = a.iter().next().ok_or_else(fail)?.clone();
         return Ok(ArrayD::from_elem(IxDyn(target), v).into_shared());
     }
     let v = a.broadcast(IxDyn(target)).ok_or_else(fail)?;
@@ -97,7 +97,7 @@ impl Op for Tile {
         }
         let out: Vec<usize> = x.shape().iter().zip(&m).map(|(&d, &m)| d.saturating_mul(m as usize)).collect();
         crate::shape::checked_elements(&out)?;
-        one(with_array!(x, a => Element::wrap(tile(a, &m)?)))
+        one(with_array!(x, a => Item::wrap(tile(a, &m)?)))
     }
     // d/dx = g reshaped to [m0, d0, m1, d1, ...] and summed over the m axes
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -119,11 +119,11 @@ impl Op for Tile {
 
 /// `a` repeated `m[i]` times along axis i: `[d0, d1, ...]` seen as `[1, d0, 1, d1, ...]`,
 /// broadcast to `[m0, d0, m1, d1, ...]` and merged back, so each element is copied once.
-fn tile<T: Element>(a: &ArcArrayD<T>, m: &[i64]) -> OpResult<ArcArrayD<T>> {
+fn tile<T: Item>(a: &ArcArrayD<T>, m: &[i64]) -> OpResult<ArcArrayD<T>> {
     let fail = || crate::invalid!("cannot tile {:?} by {m:?}", a.shape());
     let out: Vec<usize> = a.shape().iter().zip(m).map(|(&d, &m)| d * m as usize).collect();
     if a.len() == 1 {
-        let v = *a.iter().next().ok_or_else(fail)?;
+        let v = a.iter().next().ok_or_else(fail)?.clone();
         return Ok(ArrayD::from_elem(IxDyn(&out), v).into_shared());
     }
     let split: Vec<usize> = a.shape().iter().flat_map(|&d| [1, d]).collect();

@@ -40,8 +40,8 @@ impl Op for Fill {
         let dims = dims_from(&k.input(0)?.ints()?)?;
         let v = k.input(1)?;
         one(crate::with_array!(v, a => {
-            let x = *a.iter().next().ok_or_else(|| crate::invalid!("value is empty"))?;
-            crate::tensor::Element::wrap(ndarray::ArrayD::from_elem(ndarray::IxDyn(&dims), x).into_shared())
+            let x = a.iter().next().cloned().ok_or_else(|| crate::invalid!("value is empty"))?;
+            crate::tensor::Item::wrap(ndarray::ArrayD::from_elem(ndarray::IxDyn(&dims), x).into_shared())
         }))
     }
     // d/dvalue = sum(g)

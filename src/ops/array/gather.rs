@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, DType, Element, Number, Tensor};
+use crate::tensor::{ArcArrayD, DType, Item, Number, Tensor};
 use crate::with_array;
 use ndarray::{ArrayD, Axis, IxDyn};
 
@@ -15,7 +15,7 @@ op! {
     GatherV2 derive(Copy, Default) {}
 }
 
-fn gather<T: Element>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: usize) -> OpResult<ArcArrayD<T>> {
+fn gather<T: Item>(p: &ArcArrayD<T>, idx: &[i64], idx_shape: &[usize], axis: usize) -> OpResult<ArcArrayD<T>> {
     let n = p.shape()[axis];
     let picked: Vec<usize> = idx
         .iter()
@@ -69,7 +69,7 @@ impl Op for GatherV2 {
         let i = k.input(1)?;
         let axis = normalize_axis(k.input(2)?.ints()?.first().copied().unwrap_or(0), p.rank())?;
         let idx = i.to_i64_vec()?;
-        one(with_array!(p, a => Element::wrap(gather(a, &idx, i.shape(), axis)?)))
+        one(with_array!(p, a => Item::wrap(gather(a, &idx, i.shape(), axis)?)))
     }
     // d/dparams = the incoming gradient summed into the gathered rows (UnsortedSegmentSum)
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -173,7 +173,9 @@ impl Op for UnsortedSegmentSum {
             Tensor::F64(a) => Tensor::F64(segment_sum(a, &idv, r, n)?),
             Tensor::I32(a) => Tensor::I32(segment_sum(a, &idv, r, n)?),
             Tensor::I64(a) => Tensor::I64(segment_sum(a, &idv, r, n)?),
-            Tensor::Bool(_) => return Err(crate::invalid!("cannot sum bool segments")),
+            Tensor::Bool(_) | Tensor::String(_) => {
+                return Err(crate::invalid!("cannot sum {} segments", data.dtype()));
+            }
         })
     }
     // d/ddata = gather(g, segment_ids), zero for the dropped rows (negative ids), as TF's
@@ -239,7 +241,7 @@ impl Op for OneHot {
         let values = idx.to_i64_vec()?;
         let ishape = idx.shape().to_vec();
         let (on, off) = (k.input(2)?, k.input(3)?);
-        fn build<T: Element>(
+        fn build<T: Item>(
             on: &Tensor,
             off: &Tensor,
             shape: &[usize],
@@ -247,12 +249,12 @@ impl Op for OneHot {
             values: &[i64],
             a: usize,
         ) -> OpResult<Tensor> {
-            let on = *on.array::<T>()?.iter().next().ok_or_else(|| crate::invalid!("on_value is empty"))?;
-            let off = *off.array::<T>()?.iter().next().ok_or_else(|| crate::invalid!("off_value is empty"))?;
+            let on = on.array::<T>()?.iter().next().cloned().ok_or_else(|| crate::invalid!("on_value is empty"))?;
+            let off = off.array::<T>()?.iter().next().cloned().ok_or_else(|| crate::invalid!("off_value is empty"))?;
             let strides: Vec<usize> = (0..ishape.len()).map(|i| ishape[i + 1..].iter().product()).collect();
             let out = ArrayD::from_shape_fn(IxDyn(shape), |ix| {
                 let pos: usize = (0..ishape.len()).map(|i| ix[if i < a { i } else { i + 1 }] * strides[i]).sum();
-                if values.get(pos).copied() == Some(ix[a] as i64) { on } else { off }
+                if values.get(pos).copied() == Some(ix[a] as i64) { on.clone() } else { off.clone() }
             });
             Ok(T::wrap(out.into_shared()))
         }

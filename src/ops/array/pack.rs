@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, Element, Tensor};
+use crate::tensor::{ArcArrayD, Item, Tensor};
 use ndarray::Axis;
 
 op! {
@@ -35,7 +35,7 @@ impl Op for Pack {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let first = k.input(0)?;
         let axis = normalize_axis(self.axis, first.rank() + 1)?;
-        fn stack<T: Element>(k: &Kernel, axis: usize) -> OpResult<Tensor> {
+        fn stack<T: Item>(k: &Kernel, axis: usize) -> OpResult<Tensor> {
             let arrays: Vec<&ArcArrayD<T>> = (0..k.num_inputs()).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
             let out = ndarray::stack(Axis(axis), &views).map_err(|e| crate::invalid!("cannot stack: {e}"))?;

@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{Elision, INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, Element};
+use crate::tensor::{ArcArrayD, Item};
 use crate::with_array;
 use ndarray::IxDyn;
 
@@ -42,7 +42,7 @@ pub(crate) fn resolve_shape(requested: &[i64], count: usize) -> OpResult<Vec<usi
 }
 
 /// Reshapes an array, sharing its buffer when it is already in row-major order.
-pub(crate) fn reshape_array<T: Element>(a: ArcArrayD<T>, shape: &[usize]) -> OpResult<ArcArrayD<T>> {
+pub(crate) fn reshape_array<T: Item>(a: ArcArrayD<T>, shape: &[usize]) -> OpResult<ArcArrayD<T>> {
     let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned().into_shared() };
     a.into_shape_with_order(IxDyn(shape)).map_err(|e| crate::invalid!("{e}"))
 }
@@ -73,7 +73,7 @@ impl Op for Reshape {
         let req = k.input(1)?.ints()?;
         let x = k.take(0)?;
         let shape = resolve_shape(&req, x.len())?;
-        one(with_array!(x, a => Element::wrap(reshape_array(a, &shape)?)))
+        one(with_array!(x, a => Item::wrap(reshape_array(a, &shape)?)))
     }
     // d/dx = reshape(g, shape(x))
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -120,7 +120,7 @@ impl Op for ExpandDims {
         let x = k.take(0)?;
         let mut shape = x.shape().to_vec();
         shape.insert(expand_axis(axis, x.rank())?, 1);
-        one(with_array!(x, a => Element::wrap(reshape_array(a, &shape)?)))
+        one(with_array!(x, a => Item::wrap(reshape_array(a, &shape)?)))
     }
     // d/dx = reshape(g, shape(x))
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -180,7 +180,7 @@ impl Op for Squeeze {
         let dims: Vec<Option<usize>> = x.shape().iter().map(|&d| Some(d)).collect();
         let keep = self.keep(&dims)?;
         let shape: Vec<usize> = x.shape().iter().zip(keep).filter(|(_, k)| *k).map(|(d, _)| *d).collect();
-        one(with_array!(x, a => Element::wrap(reshape_array(a, &shape)?)))
+        one(with_array!(x, a => Item::wrap(reshape_array(a, &shape)?)))
     }
     // d/dx = reshape(g, shape(x))
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

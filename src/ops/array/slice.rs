@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, NUMBERS, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, DType, Element, Tensor};
+use crate::tensor::{ArcArrayD, DType, Item, Tensor};
 use crate::with_array;
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
@@ -44,7 +44,7 @@ impl Op for Pad {
         let out: Vec<usize> =
             x.shape().iter().zip(&pairs).map(|(&d, &(b, e))| d.saturating_add(b).saturating_add(e)).collect();
         crate::shape::checked_elements(&out)?;
-        one(with_array!(x, a => Element::wrap(pad(a, &pairs))))
+        one(with_array!(x, a => Item::wrap(pad(a, &pairs))))
     }
     // d/dx = the slice of g where x was placed
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {
@@ -60,7 +60,7 @@ impl Op for Pad {
     }
 }
 
-fn pad<T: Element>(a: &ArcArrayD<T>, pairs: &[(usize, usize)]) -> ArcArrayD<T> {
+fn pad<T: Item>(a: &ArcArrayD<T>, pairs: &[(usize, usize)]) -> ArcArrayD<T> {
     let shape: Vec<usize> = a.shape().iter().zip(pairs).map(|(&d, &(b, e))| d + b + e).collect();
     let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
     let info: Vec<SliceInfoElem> = a
@@ -142,7 +142,7 @@ impl Op for ConcatV2 {
                 ));
             }
         }
-        fn cat<T: Element>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
+        fn cat<T: Item>(k: &Kernel, n: usize, axis: usize) -> OpResult<Tensor> {
             let arrays: Vec<&ArcArrayD<T>> = (0..n).map(|i| k.array::<T>(i)).collect::<OpResult<_>>()?;
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
             let out =
@@ -266,7 +266,7 @@ impl Op for Slice {
             .iter()
             .map(|&(b, l)| SliceInfoElem::Slice { start: b as isize, end: Some((b + l) as isize), step: 1 })
             .collect();
-        one(with_array!(x, a => Element::wrap(a.slice_move(info.as_slice()))))
+        one(with_array!(x, a => Item::wrap(a.slice_move(info.as_slice()))))
     }
     // d/dx = g padded with zeros back to the shape of x
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

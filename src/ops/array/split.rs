@@ -7,7 +7,7 @@ use crate::graph::{Graph, NodeId, NodeName, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis};
 use crate::shape::Shape;
-use crate::tensor::{DType, Element};
+use crate::tensor::{DType, Item};
 use crate::with_array;
 use ndarray::{Axis, Slice};
 
@@ -62,7 +62,7 @@ impl Op for Unpack {
             return Err(crate::invalid!("input shape axis {axis} must equal {n}, got shape {:?}", x.shape()));
         }
         Ok(
-            with_array!(x, a => (0..n).map(|i| Element::wrap(a.index_axis(Axis(axis), i).to_owned().into_shared())).collect()),
+            with_array!(x, a => (0..n).map(|i| Item::wrap(a.index_axis(Axis(axis), i).to_owned().into_shared())).collect()),
         )
     }
     // d/dvalue = Pack(g_0, ..., g_{num-1}) along axis
@@ -109,7 +109,7 @@ fn cut_pieces(k: &Kernel, x: usize, axis: usize, sizes: &[usize]) -> OpResult<Ou
     let mut out = Outputs::with_capacity(sizes.len());
     for &s in sizes {
         let range = Slice::from(start..start + s as isize);
-        out.push(with_array!(x, a => Element::wrap(a.slice_axis(Axis(axis), range).to_owned().into_shared())));
+        out.push(with_array!(x, a => Item::wrap(a.slice_axis(Axis(axis), range).to_owned().into_shared())));
         start += s as isize;
     }
     Ok(out)

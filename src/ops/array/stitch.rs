@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::shape::{Shape, checked_elements};
-use crate::tensor::{DType, Element, Tensor};
+use crate::tensor::{DType, Item, Tensor};
 
 op! {
     /// `merged[indices[m][i, ...], ...] = data[m][i, ..., ...]` for N int32 `indices` tensors
@@ -85,7 +85,7 @@ impl Op for DynamicStitch {
         let shape = [&[(max + 1) as usize][..], &extra].concat();
         checked_elements(&shape)?;
         let row: usize = extra.iter().product();
-        fn stitch<T: Element>(k: &Kernel, n: usize, shape: &[usize], row: usize) -> OpResult<Tensor> {
+        fn stitch<T: Item>(k: &Kernel, n: usize, shape: &[usize], row: usize) -> OpResult<Tensor> {
             let mut out = vec![T::default(); shape.iter().product()];
             for m in 0..n {
                 let data = k.array::<T>(n + m)?;
@@ -94,7 +94,7 @@ impl Op for DynamicStitch {
                 for (i, &index) in k.array::<i32>(m)?.iter().enumerate() {
                     let at = usize::try_from(index)
                         .map_err(|_| crate::invalid!("indices[{i}] = {index} is out of range"))?;
-                    out[at * row..(at + 1) * row].copy_from_slice(&flat[i * row..(i + 1) * row]);
+                    out[at * row..(at + 1) * row].clone_from_slice(&flat[i * row..(i + 1) * row]);
                 }
             }
             Tensor::from_vec(shape, out)

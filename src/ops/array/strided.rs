@@ -9,7 +9,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, one, single};
 use crate::shape::Shape;
-use crate::tensor::{ArcArrayD, DType, Element, Tensor};
+use crate::tensor::{ArcArrayD, DType, Item, Tensor};
 use crate::with_array;
 use ndarray::{ArrayD, IxDyn};
 
@@ -118,8 +118,8 @@ impl Op for StridedSlice {
         let c = run_cut(k, k.input(0)?.shape(), 1, &self.masks())?;
         let info = c.slice_info()?;
         let shape = c.final_shape().ok_or_else(|| crate::invalid!("strided slice of unknown size"))?;
-        fn take<T: Element>(a: &ArcArrayD<T>, info: &[ndarray::SliceInfoElem], shape: &[usize]) -> OpResult<Tensor> {
-            let cut: Vec<T> = a.slice(info).iter().copied().collect();
+        fn take<T: Item>(a: &ArcArrayD<T>, info: &[ndarray::SliceInfoElem], shape: &[usize]) -> OpResult<Tensor> {
+            let cut: Vec<T> = a.slice(info).iter().cloned().collect();
             Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(shape), cut).map_err(|e| crate::invalid!("{e}"))?.into_shared()))
         }
         one(with_array!(k.input(0)?, a => take(a, &info, &shape)?))
@@ -184,14 +184,14 @@ impl Op for StridedSliceGrad {
         }
         let info = c.slice_info()?;
         let processing = c.processing().ok_or_else(|| crate::invalid!("strided slice of unknown size"))?;
-        fn scatter<T: Element>(
+        fn scatter<T: Item>(
             dy: &ArcArrayD<T>,
             dims: &[usize],
             info: &[ndarray::SliceInfoElem],
             processing: &[usize],
         ) -> OpResult<Tensor> {
             let mut out = ArrayD::from_elem(IxDyn(dims), T::default());
-            let values: Vec<T> = dy.iter().copied().collect();
+            let values: Vec<T> = dy.iter().cloned().collect();
             let piece = ArrayD::from_shape_vec(IxDyn(processing), values).map_err(|e| crate::invalid!("{e}"))?;
             out.slice_mut(info).assign(&piece);
             Ok(T::wrap(out.into_shared()))

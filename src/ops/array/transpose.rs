@@ -6,7 +6,7 @@ use crate::graph::{Graph, Output};
 use crate::ops::op;
 use crate::ops::{INTS, InferCx, Kernel, Op, Outputs, TensorSpec, normalize_axis, one, single};
 use crate::shape::Shape;
-use crate::tensor::Element;
+use crate::tensor::Item;
 use crate::with_array;
 use ndarray::IxDyn;
 
@@ -46,7 +46,7 @@ impl Op for Transpose {
     fn compute(&self, k: &mut Kernel) -> OpResult<Outputs> {
         let x = k.take(0)?;
         let perm = check_perm(&k.input(1)?.ints()?, x.rank())?;
-        one(with_array!(x, a => Element::wrap(a.permuted_axes(IxDyn(&perm)))))
+        one(with_array!(x, a => Item::wrap(a.permuted_axes(IxDyn(&perm)))))
     }
     // d/dx = transpose(g, inverse(perm))
     fn grad(&self, gx: &mut GradCx) -> Result<Vec<Option<Output>>> {

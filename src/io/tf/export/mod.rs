@@ -31,7 +31,7 @@ mod functions;
 mod order;
 
 use super::op_defs::op_def;
-use super::{AttrValue, TfGraph, TfNode, TfTensor, TfType, tensor::string_scalar};
+use super::{AttrValue, TfGraph, TfNode, TfTensor, TfType};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId};
 use crate::ops::op_attributes;
@@ -110,14 +110,14 @@ fn export_node(g: &Graph, id: NodeId, waits: &[NodeId], out: &mut Vec<TfNode>) -
 }
 
 fn string_type() -> TfType {
-    TfType::Other("DT_STRING".into())
+    TfType::Known(crate::tensor::DType::String)
 }
 
 /// A scalar string `Const` named `name`.
 fn string_const(name: &str, s: &str) -> TfNode {
     let attrs = BTreeMap::from([
         ("dtype".to_string(), AttrValue::Type(string_type())),
-        ("value".to_string(), AttrValue::Tensor(TfTensor::Other(string_scalar(s.as_bytes())))),
+        ("value".to_string(), AttrValue::Tensor(TfTensor::Value(crate::Tensor::from(s)))),
     ]);
     TfNode { name: name.to_string(), op: "Const".into(), inputs: Vec::new(), attrs }
 }

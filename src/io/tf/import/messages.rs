@@ -2,11 +2,13 @@
 //!
 //! TF1 graphs hold string tensors in one place a training run reaches: the message data of an
 //! `Assert` (`piecewise_constant` checks that exactly one interval holds, `tf.debugging`
-//! asserts name what failed). stepflow has no string tensors, so each `DT_STRING` constant that
-//! only `Assert`s read becomes part of their `message` attribute, and the constant goes. A string
-//! constant anything else reads stays, and its import fails naming it.
+//! asserts name what failed). Each `DT_STRING` constant that only `Assert`s read becomes part of
+//! their `message` attribute, and the constant goes, so the message reads as TF prints it (the
+//! strings bare, not quoted as a string tensor's value prints). A string constant anything else
+//! reads, or that is not UTF-8 text (which a `message` cannot hold), stays a constant.
 
-use crate::io::tf::{AttrList, AttrValue, TfNode, TfTensor, TfType};
+use crate::Tensor;
+use crate::io::tf::{AttrList, AttrValue, TfNode, TfTensor};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -19,14 +21,17 @@ pub(super) fn fold_into_asserts(nodes: &[TfNode]) -> Cow<'_, [TfNode]> {
         return Cow::Borrowed(nodes);
     }
     let is_string = |input: &str| strings.contains_key(producer(input));
-    let read_elsewhere: HashSet<&str> = nodes
-        .iter()
-        .filter(|n| n.op != "Assert")
-        .flat_map(|n| n.inputs.iter())
-        .filter(|i| !i.starts_with('^') && is_string(i))
-        .map(|i| producer(i))
-        .collect();
-    let folded = |name: &str| strings.contains_key(name) && !read_elsewhere.contains(name);
+    let read_by = |asserts: bool| -> HashSet<&str> {
+        nodes
+            .iter()
+            .filter(|n| (n.op == "Assert") == asserts)
+            .flat_map(|n| n.inputs.iter())
+            .filter(|i| !i.starts_with('^') && is_string(i))
+            .map(|i| producer(i))
+            .collect()
+    };
+    let (by_asserts, elsewhere) = (read_by(true), read_by(false));
+    let folded = |name: &str| by_asserts.contains(name) && !elsewhere.contains(name);
     let mut out = Vec::with_capacity(nodes.len());
     for n in nodes {
         if folded(&n.name) {
@@ -52,11 +57,13 @@ pub(super) fn fold_into_asserts(nodes: &[TfNode]) -> Cow<'_, [TfNode]> {
     Cow::Owned(out)
 }
 
-/// The strings of a `DT_STRING` constant.
+/// The strings of a `DT_STRING` constant of UTF-8 text.
 fn string_const(n: &TfNode) -> Option<Vec<Vec<u8>>> {
     match (n.op.as_str(), n.attrs.get("value")) {
-        ("Const", Some(AttrValue::Tensor(TfTensor::Other(t)))) if *t.dtype() == TfType::Other("DT_STRING".into()) => {
-            Some(t.strings().to_vec())
+        ("Const", Some(AttrValue::Tensor(TfTensor::Value(Tensor::String(t)))))
+            if t.iter().all(|b| std::str::from_utf8(b).is_ok()) =>
+        {
+            Some(t.iter().map(|b| b.to_vec()).collect())
         }
         _ => None,
     }
@@ -90,6 +97,14 @@ mod tests {
             matches!(message, Some(AttrValue::List(AttrList::Str(m))) if m == &[b"too big".to_vec()]),
             "{message:?}"
         );
+    }
+
+    #[test]
+    fn a_string_constant_no_assert_reads_stays() {
+        let text = r#"node { name: "s" op: "Const" attr { key: "dtype" value { type: DT_STRING } }
+             attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape {} string_val: "tag" } } } }"#;
+        let tf = TfGraph::parse(text.as_bytes(), "t.pbtxt").unwrap();
+        assert_eq!(fold_into_asserts(&tf.nodes).len(), 1);
     }
 
     #[test]

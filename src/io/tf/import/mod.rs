@@ -51,23 +51,37 @@ impl Graph {
     }
 
     /// Builds a graph from a TensorFlow MetaGraphDef: its graph, with each variable's initializer
-    /// and trainability from the `variables` and `trainable_variables` collections.
+    /// and trainability from the `variables` and `trainable_variables` collections, and the
+    /// summary ops of its `summaries` collection in [`SUMMARIES`](crate::graph::SUMMARIES), so
+    /// that [`merge_all_summaries`](Graph::merge_all_summaries) finds them.
     pub fn from_tf_meta(meta: &TfMetaGraph, file: &str) -> Result<Graph> {
-        if meta.variables.is_empty() {
-            return Graph::from_tf(&meta.graph, file);
+        let mut g = graph_of_meta(meta, file)?;
+        if let Some(super::TfCollection::Nodes(names)) = meta.collections.get(crate::graph::SUMMARIES) {
+            for name in names {
+                let node = g.node_id(node_part(name)).map_err(|e| Error::format(file, e.to_string()))?;
+                g.add_to_collection(crate::graph::SUMMARIES, node)?;
+            }
         }
-        let trainable: Vec<&str> = meta.trainable_variables.iter().map(|v| node_part(&v.variable_name)).collect();
-        let variables = meta
-            .variables
-            .iter()
-            .map(|v| {
-                let name = node_part(&v.variable_name).to_string();
-                let initializer = Some(node_part(&v.initializer_name).to_string()).filter(|i| !i.is_empty());
-                VariableDef { trainable: v.trainable || trainable.contains(&name.as_str()), name, initializer }
-            })
-            .collect();
-        native(&meta.graph, file, variables)?.to_graph_with(file, &library(&meta.graph, file)?)
+        Ok(g)
     }
+}
+
+/// The graph of a MetaGraphDef with its variables.
+fn graph_of_meta(meta: &TfMetaGraph, file: &str) -> Result<Graph> {
+    if meta.variables.is_empty() {
+        return Graph::from_tf(&meta.graph, file);
+    }
+    let trainable: Vec<&str> = meta.trainable_variables.iter().map(|v| node_part(&v.variable_name)).collect();
+    let variables = meta
+        .variables
+        .iter()
+        .map(|v| {
+            let name = node_part(&v.variable_name).to_string();
+            let initializer = Some(node_part(&v.initializer_name).to_string()).filter(|i| !i.is_empty());
+            VariableDef { trainable: v.trainable || trainable.contains(&name.as_str()), name, initializer }
+        })
+        .collect();
+    native(&meta.graph, file, variables)?.to_graph_with(file, &library(&meta.graph, file)?)
 }
 
 /// The graph in stepflow's own file form.
