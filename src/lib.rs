@@ -60,6 +60,8 @@ pub struct ReadmeDoctests;
 
 pub use error::{Error, OpError, Result};
 pub use graph::{Graph, Initializer, Node, NodeId, NodeName, Output, VariableInfo};
-pub use session::{Callable, Executor, NodeStats, PlanInfo, RunMetadata, RunOptions, Session, SessionOptions};
+pub use session::{
+    Callable, Executor, NodeStats, OpTotal, PlanInfo, Profile, RunMetadata, RunOptions, Session, SessionOptions,
+};
 pub use shape::Shape;
 pub use tensor::{DType, Tensor};

@@ -1,10 +1,11 @@
-//! `stepflow run`: initialize, run N times, print the fetches of each run.
+//! `stepflow run`: initialize, run N times, print the fetches of each run (and, asked, a profile
+//! of the runs).
 
 use super::feed::parse_feed;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
-use stepflow::{Error, NodeId, Output, Result, Session};
+use stepflow::{Error, NodeId, Output, Profile, Result, RunOptions, Session};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -25,6 +26,14 @@ pub struct RunArgs {
     /// How to print: text (`step=0 lr=0.1`) or csv (a header, then `step,value,...`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Time every run's nodes and print, at the end, a table per op type: count, time, share,
+    /// and GFLOP/s of the matrix products and convolutions (on standard error).
+    #[arg(long)]
+    profile: bool,
+    /// Write the runs' nodes to this file as a Chrome trace (open it in Perfetto or
+    /// chrome://tracing; one row per thread). Implies --profile.
+    #[arg(long)]
+    trace: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -49,8 +58,17 @@ pub fn run(a: RunArgs) -> Result<()> {
     if let Format::Csv = a.format {
         writeln!(out, "step,{}", a.fetches.join(",")).map_err(io)?;
     }
+    let mut profile = (a.profile || a.trace.is_some()).then(Profile::new);
     for step in 0..a.steps {
-        let values = session.run(&feeds, &fetches, &targets)?;
+        let values = match &mut profile {
+            Some(p) => {
+                let began = std::time::Instant::now();
+                let (values, meta) = session.run_traced(RunOptions::default(), &feeds, &fetches, &targets)?;
+                p.add(began, &meta);
+                values
+            }
+            None => session.run(&feeds, &fetches, &targets)?,
+        };
         let line = match a.format {
             Format::Text => {
                 let parts: Vec<String> = a.fetches.iter().zip(&values).map(|(n, v)| format!("{n}={v}")).collect();
@@ -63,7 +81,27 @@ pub fn run(a: RunArgs) -> Result<()> {
         };
         writeln!(out, "{}", line.trim_end()).map_err(io)?;
     }
-    out.flush().map_err(io)
+    out.flush().map_err(io)?;
+    if let Some(p) = &profile {
+        let wrote = report_profile(p, a.trace.as_deref())?;
+        if !wrote.is_empty() {
+            eprintln!("wrote {}", wrote.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// Prints the profile's table on standard error and writes its trace to `trace`; returns the
+/// file written.
+pub fn report_profile(p: &Profile, trace: Option<&std::path::Path>) -> Result<Vec<String>> {
+    eprint!("{}", p.table());
+    match trace {
+        Some(path) => {
+            p.write_trace(path)?;
+            Ok(vec![path.display().to_string()])
+        }
+        None => Ok(Vec::new()),
+    }
 }
 
 /// A value as one CSV cell: a scalar plainly, anything else quoted.

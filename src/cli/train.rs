@@ -46,6 +46,14 @@ pub struct TrainArgs {
     /// Steps between histograms in the event file (0: none) [default: once per epoch].
     #[arg(long, requires = "tensorboard")]
     histogram_every: Option<u64>,
+    /// Time every training step's nodes and print, at the end, a table per op type: count, time,
+    /// share, and GFLOP/s of the matrix products and convolutions.
+    #[arg(long)]
+    profile: bool,
+    /// Write the profiled steps' nodes to this file as a Chrome trace (open it in Perfetto or
+    /// chrome://tracing; one row per thread). Implies --profile.
+    #[arg(long)]
+    trace: Option<PathBuf>,
 }
 
 /// A learning rate given on the command line.
@@ -131,6 +139,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     if let (Some(b), Some(rate)) = (&board, chosen) {
         b.scalar("lr_find/chosen_learning_rate", rate, 0);
     }
+    if a.profile || a.trace.is_some() {
+        t.profile_steps();
+    }
     let end = a.max_steps.map_or(t.total_steps(), |m| m.min(t.total_steps()));
     let first = t.position().step;
     let epochs = t.total_steps().div_ceil(t.steps_per_epoch().max(1));
@@ -202,6 +213,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     }
     if let Some(dir) = &a.plot {
         wrote.extend(plot(dir, steps_log.path(), epochs_log.path())?);
+    }
+    if let Some(p) = t.profile() {
+        wrote.extend(super::run::report_profile(p, a.trace.as_deref())?);
     }
     println!("wrote {}", wrote.join(", "));
     Ok(ExitCode::SUCCESS)

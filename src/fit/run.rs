@@ -94,6 +94,8 @@ pub struct Trainer {
     pub(super) last_epoch: Option<EpochLog>,
     /// The trainable variables and their gradients, for [`Trainer::step_with_gradients`].
     pub(super) watched: Vec<VariableGradient>,
+    /// The training steps' node timings, when asked for ([`Trainer::profile_steps`]).
+    pub(super) profile: Option<crate::session::Profile>,
 }
 
 impl Trainer {
@@ -178,6 +180,7 @@ impl Trainer {
             total_steps,
             last_epoch: None,
             watched,
+            profile: None,
         };
         t.refresh_fixed_feeds();
         Ok(t)
@@ -294,7 +297,16 @@ impl Trainer {
             feeds.push((flag, Tensor::from(true)));
         }
         let fetches: Vec<Output> = self.step_fetches.iter().chain(also).copied().collect();
-        let mut out = self.session.run(&feeds, &fetches, &[self.train])?;
+        let mut out = match &mut self.profile {
+            Some(p) => {
+                let began = std::time::Instant::now();
+                let options = crate::session::RunOptions::default();
+                let (out, meta) = self.session.run_traced(options, &feeds, &fetches, &[self.train])?;
+                p.add(began, &meta);
+                out
+            }
+            None => self.session.run(&feeds, &fetches, &[self.train])?,
+        };
         let fetched = out.split_off(self.step_fetches.len());
         let values = out.iter().zip(&self.step_names).map(|(t, n)| value_of(t, n)).collect::<Result<Vec<_>>>()?;
         self.position.epoch_loss += values[0];

@@ -1,5 +1,5 @@
-//! Watching the trainable variables: their values, and the gradients of the loss with respect
-//! to them at a chosen step (what TensorBoard's histograms show).
+//! Watching training: the trainable variables' values, the gradients of the loss with respect
+//! to them at a chosen step (what TensorBoard's histograms show), and the steps' profile.
 
 use super::run::{EpochLog, StepLog, Trainer};
 use crate::error::Result;
@@ -84,5 +84,27 @@ impl Trainer {
             .filter(|v| v.trainable)
             .map(|v| Ok((g.node(v.node).name().to_string(), self.session.variable_value(v.node.into())?)))
             .collect()
+    }
+}
+
+impl Trainer {
+    /// Traces every training step from now on (TF's `FULL_TRACE`): [`profile`](Self::profile)
+    /// then sums the steps' node times per op type.
+    ///
+    /// ```
+    /// use stepflow::fit::Trainer;
+    /// let mut t = Trainer::from_file("graphs/digits_mlp.json".as_ref())?;
+    /// t.profile_steps();
+    /// t.step()?;
+    /// assert!(t.profile().unwrap().totals().iter().any(|o| o.op == "MatMul" && o.flops.is_some()));
+    /// # Ok::<(), stepflow::Error>(())
+    /// ```
+    pub fn profile_steps(&mut self) {
+        self.profile.get_or_insert_with(crate::session::Profile::new);
+    }
+
+    /// The profile of the traced steps, if [`profile_steps`](Self::profile_steps) was called.
+    pub fn profile(&self) -> Option<&crate::session::Profile> {
+        self.profile.as_ref()
     }
 }

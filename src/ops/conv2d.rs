@@ -79,9 +79,19 @@ impl Op for Conv2D {
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         flops(&outputs[0].shape, &inputs[1].shape, Family::Conv2d)
     }
+    fn flops(&self, inputs: &[&[usize]], outputs: &[&[usize]]) -> Option<f64> {
+        conv_flops(outputs.first()?, inputs.get(1)?)
+    }
     fn fuse(&self, consumer: &dyn Op) -> Option<std::sync::Arc<dyn Op>> {
         super::fused_conv::FusedConv2D::new(self.clone(), &[]).fuse(consumer)
     }
+}
+
+/// The operations of a convolution with output (or output gradient) `dy` and HWIO `filter`: a
+/// multiply-add per filter tap and input channel for every output element.
+pub(super) fn conv_flops(dy: &[usize], filter: &[usize]) -> Option<f64> {
+    let &[h, w, c, _] = filter else { return None };
+    Some(2.0 * dy.iter().product::<usize>() as f64 * (h * w * c) as f64)
 }
 
 /// A concrete shape as the dimensions of a 4-D one (all unknown for another rank).
@@ -164,6 +174,9 @@ impl Op for Conv2DBackpropInput {
     fn cost(&self, inputs: &[TensorSpec], _: &[TensorSpec]) -> usize {
         flops(&inputs[2].shape, &inputs[1].shape, Family::Conv2d)
     }
+    fn flops(&self, inputs: &[&[usize]], _: &[&[usize]]) -> Option<f64> {
+        conv_flops(inputs.get(2)?, inputs.get(1)?)
+    }
 }
 
 fn backprop_input<T: ConvElement>(w: &Window, x: [usize; 4], k: &Kernel, parallel: bool) -> OpResult<Tensor> {
@@ -208,6 +221,9 @@ impl Op for Conv2DBackpropFilter {
     }
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         flops(&inputs[2].shape, &outputs[0].shape, Family::Conv2d)
+    }
+    fn flops(&self, inputs: &[&[usize]], outputs: &[&[usize]]) -> Option<f64> {
+        conv_flops(inputs.get(2)?, outputs.first()?)
     }
 }
 

@@ -66,6 +66,9 @@ impl Op for FusedConv2D {
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         self.conv.cost(&inputs[..2], outputs) + outputs[0].shape.known_elements()
     }
+    fn flops(&self, inputs: &[&[usize]], outputs: &[&[usize]]) -> Option<f64> {
+        self.conv.flops(inputs, outputs)
+    }
     fn fuse(&self, consumer: &dyn Op) -> Option<Arc<dyn Op>> {
         let c = consumer.as_any();
         if let Some(b) = c.downcast_ref::<BiasAdd>() {

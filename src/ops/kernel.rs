@@ -49,6 +49,11 @@ impl<'a> Kernel<'a> {
         self.inputs.get(i).and_then(Option::as_ref).ok_or_else(|| crate::invalid!("input {i} has no value"))
     }
 
+    /// The shapes of the inputs (empty for a variable reference, which holds no value).
+    pub(crate) fn shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|t| t.as_ref().map_or_else(Vec::new, |t| t.shape().to_vec())).collect()
+    }
+
     /// Takes input `i`; when this node is the value's last consumer the kernel then holds the only
     /// reference and may reuse its buffer.
     pub fn take(&mut self, i: usize) -> OpResult<Tensor> {

@@ -72,6 +72,11 @@ impl Op for MatMul {
         };
         Ok(vec![Some(da), Some(db)])
     }
+    fn flops(&self, inputs: &[&[usize]], outputs: &[&[usize]]) -> Option<f64> {
+        let (&&[m, n], &&[r, c]) = (outputs.first()?, inputs.first()?) else { return None };
+        let k = if self.transpose_a { r } else { c };
+        Some(2.0 * m as f64 * n as f64 * k as f64)
+    }
     fn cost(&self, inputs: &[TensorSpec], outputs: &[TensorSpec]) -> usize {
         let k = dims(&inputs[0].shape, self.transpose_a).ok().and_then(|d| d.1).unwrap_or(1);
         outputs[0].shape.known_elements() * k

@@ -361,6 +361,13 @@ pub trait Op: OpType + OpAttrs + AsAny + Debug + Send + Sync + 'static {
         &[]
     }
 
+    /// The floating-point operations of one run on inputs and outputs of these shapes (a
+    /// multiply-add counts two), for the ops whose speed is judged in GFLOP/s: matrix products
+    /// and convolutions. `None` (the default) for the others. Only traced runs ask.
+    fn flops(&self, _inputs: &[&[usize]], _outputs: &[&[usize]]) -> Option<f64> {
+        None
+    }
+
     /// One op computing this op and then `consumer`, which reads output 0 as its input 0 and
     /// nothing else of this op (TF Grappler's remapper): the plan runs it in place of the two,
     /// with this op's inputs followed by the consumer's other inputs. The fused op must give

@@ -45,6 +45,8 @@ impl Exec<'_> {
         };
         let mut k =
             Kernel::new(&mut inputs, self.vars, &step.refs, invocation, parallel_kernels, Some(&self.plan.buffers));
+        // Only a traced run looks at the shapes, for the op's operation count.
+        let shapes: Option<Vec<Vec<usize>>> = self.tracer.map(|_| k.shapes());
         let began = self.tracer.map(|_| std::time::Instant::now());
         let out = step.op.compute(&mut k).map_err(|e| Error::at(&step.name, step.op_type, e))?;
         let killed = k.killed();
@@ -52,8 +54,10 @@ impl Exec<'_> {
         for t in inputs.into_iter().flatten() {
             self.plan.buffers.give(t);
         }
-        if let (Some(t), Some(b)) = (self.tracer, began) {
-            t.record(&step.name, step.op.op_type(), b);
+        if let (Some(t), Some(b), Some(shapes)) = (self.tracer, began, shapes) {
+            let inputs: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+            let outputs: Vec<&[usize]> = out.iter().map(|t| t.shape()).collect();
+            t.record(&step.name, step.op.op_type(), b, step.op.flops(&inputs, &outputs));
         }
         if out.len() != step.outputs.len() {
             let e = crate::invalid!("kernel returned {} outputs, expected {}", out.len(), step.outputs.len());

@@ -7,10 +7,12 @@
 
 mod executor;
 mod plan;
+mod profile;
 mod run_state;
 mod trace;
 
 pub use crate::variables::VariableStore;
+pub use profile::{OpTotal, Profile};
 pub use trace::{NodeStats, RunMetadata};
 
 use crate::error::{Error, Result};

@@ -17,6 +17,9 @@ pub struct NodeStats {
     pub micros: f64,
     /// The rayon worker that ran it (`None`: the calling thread).
     pub thread: Option<usize>,
+    /// The floating-point operations it did, for ops that count them (matrix products and
+    /// convolutions, see [`Op::flops`](crate::ops::Op::flops)).
+    pub flops: Option<f64>,
 }
 
 /// What a traced run measured: one entry per node that ran, in completion order.
@@ -51,14 +54,15 @@ impl Tracer {
         Tracer { start: Instant::now(), stats: Mutex::new(Vec::new()) }
     }
 
-    /// Records a node that started at `began`.
-    pub(crate) fn record(&self, node: &str, op: &'static str, began: Instant) {
+    /// Records a node that started at `began` and did `flops` operations.
+    pub(crate) fn record(&self, node: &str, op: &'static str, began: Instant, flops: Option<f64>) {
         let s = NodeStats {
             node: node.to_string(),
             op,
             start_micros: began.duration_since(self.start).as_secs_f64() * 1e6,
             micros: began.elapsed().as_secs_f64() * 1e6,
             thread: rayon::current_thread_index(),
+            flops,
         };
         self.stats.lock().unwrap_or_else(|e| e.into_inner()).push(s);
     }
