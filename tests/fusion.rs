@@ -227,3 +227,20 @@ fn a_pool_gradient_fuses_with_the_relu_gradient_before_it() {
         }
     }
 }
+
+#[test]
+fn a_session_told_not_to_fuse_drops_its_fused_plans() {
+    let (x, w, b) = (random(&[1, 4, 4, 2], 21), random(&[3, 3, 2, 3], 22), random(&[3], 23));
+    let mut g = Graph::new();
+    let (px, pw, pb) = (placeholder(&mut g, x.shape()), placeholder(&mut g, w.shape()), placeholder(&mut g, b.shape()));
+    let conv = g.conv2d(px, pw, [1, 1], Padding::Same).unwrap();
+    let biased = g.bias_add(conv, pb).unwrap();
+    let y = g.relu(biased).unwrap();
+    let mut s = Session::new(g);
+    let feeds = [(px, x), (pw, w), (pb, b)];
+    let fused = s.run(&feeds, &[y], &[]).unwrap().remove(0);
+    assert_eq!(s.explain(&[px, pw, pb], &[y], &[]).unwrap().steps.len(), 1);
+    s.set_options(SessionOptions { fuse: false });
+    assert_eq!(s.explain(&[px, pw, pb], &[y], &[]).unwrap().steps.len(), 3);
+    assert_eq!(bits(&s.run(&feeds, &[y], &[]).unwrap().remove(0)), bits(&fused));
+}

@@ -76,3 +76,42 @@ fn run_profiles_its_runs_and_counts_a_products_operations() {
     assert!((rate - 48.0 / (ms * 1e6)).abs() <= 0.05 + 1e-3 * rate, "{rate} GFLOP/s from {ms} ms: {table}");
     assert_eq!(trace_events(&trace).iter().filter(|e| e["name"] == "xw").count(), 4);
 }
+
+/// A graph of a convolution, its bias and its relu, which the plan fuses into one step.
+const CONV_GRAPH: &str = r#"{
+  "format": "stepflow.graph",
+  "version": 1,
+  "nodes": [
+    {"name": "x", "op": "Placeholder", "attrs": {"dtype": "float32", "shape": [1, 3, 3, 1]}},
+    {"name": "w", "op": "Variable", "attrs": {"dtype": "float32", "shape": [2, 2, 1, 1],
+     "initializer": {"value": {"dtype": "float32", "data": [[[[1.0]], [[-1.0]]], [[[2.0]], [[0.5]]]]}}}},
+    {"name": "b", "op": "Variable", "attrs": {"dtype": "float32", "shape": [1], "initializer": {"constant": -1.0}}},
+    {"name": "conv", "op": "Conv2D", "inputs": ["x", "w"], "attrs": {"strides": [1, 1, 1, 1], "padding": "VALID"}},
+    {"name": "biased", "op": "BiasAdd", "inputs": ["conv", "b"]},
+    {"name": "y", "op": "Relu", "inputs": ["biased"]}
+  ]
+}"#;
+
+#[test]
+fn no_optimize_runs_each_op_on_its_own_with_the_same_values() {
+    let dir = scratch("no-optimize");
+    let graph = dir.join("conv.json");
+    std::fs::write(&graph, CONV_GRAPH).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args =
+            vec!["run", s(&graph), "--fetch", "y", "--feed", "x=[[[[1],[2],[3]],[[4],[5],[6]],[[7],[8],[9]]]]"];
+        args.extend_from_slice(&["--profile"]);
+        args.extend_from_slice(extra);
+        let o = stepflow(&args);
+        (ok(&o), stderr(&o))
+    };
+    let ((fused, fused_table), (plain, plain_table)) = (run(&[]), run(&["--no-optimize"]));
+    // y(0, 0) = relu(1·1 + 2·(−1) + 4·2 + 5·0.5 − 1) = 8.5, and so on.
+    assert_eq!(fused, "step=0 y=[[[[8.5], [11]], [[16], [18.5]]]]\n");
+    assert_eq!(plain, fused);
+    assert_eq!(row(&fused_table, "FusedConv2D").0, 1, "{fused_table}");
+    assert!(!fused_table.contains("BiasAdd"), "{fused_table}");
+    for op in ["Conv2D", "BiasAdd", "Relu"] {
+        assert_eq!(row(&plain_table, op).0, 1, "{plain_table}");
+    }
+}

@@ -5,7 +5,7 @@ use super::feed::parse_feed;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
-use stepflow::{Error, NodeId, Output, Profile, Result, RunOptions, Session};
+use stepflow::{Error, NodeId, Output, Profile, Result, RunOptions, Session, SessionOptions};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// chrome://tracing; one row per thread). Implies --profile.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Run every node on its own: no fused kernels (the values are the same; for debugging and
+    /// for traces that show each op).
+    #[arg(long)]
+    no_optimize: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,7 +54,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     let fetches: Vec<Output> = a.fetches.iter().map(|n| g.output(n)).collect::<Result<_>>()?;
     let targets: Vec<NodeId> = a.targets.iter().map(|n| g.node_id(n)).collect::<Result<_>>()?;
     let feeds = a.feeds.iter().map(|f| parse_feed(&g, f)).collect::<Result<Vec<_>>>()?;
-    let session = Session::new(g);
+    let session = Session::with_options(std::sync::Arc::new(g), SessionOptions { fuse: !a.no_optimize });
     session.initialize()?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use stepflow::fit::{CsvLog, EpochLog, RangeTest, Trainer};
 use stepflow::plot::{Chart, Series, spans_decades};
-use stepflow::{Error, Result};
+use stepflow::{Error, Result, SessionOptions};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -54,6 +54,10 @@ pub struct TrainArgs {
     /// chrome://tracing; one row per thread). Implies --profile.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Run every node on its own: no fused kernels (the values are the same; for debugging and
+    /// for traces that show each op).
+    #[arg(long)]
+    no_optimize: bool,
 }
 
 /// A learning rate given on the command line.
@@ -112,6 +116,9 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         Some(_) => tensorboard::trainer(&a.config)?,
         None => Trainer::from_file(&a.config)?,
     };
+    if a.no_optimize {
+        t.set_session_options(SessionOptions { fuse: false });
+    }
     let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
     let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
     let chosen = match a.learning_rate {

@@ -103,6 +103,12 @@ impl Trainer {
         self.profile.get_or_insert_with(crate::session::Profile::new);
     }
 
+    /// Builds the session's plans as `options` say (`SessionOptions { fuse: false }` runs every
+    /// node on its own, for debugging).
+    pub fn set_session_options(&mut self, options: crate::session::SessionOptions) {
+        self.session.set_options(options);
+    }
+
     /// The profile of the traced steps, if [`profile_steps`](Self::profile_steps) was called.
     pub fn profile(&self) -> Option<&crate::session::Profile> {
         self.profile.as_ref()

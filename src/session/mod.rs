@@ -136,6 +136,19 @@ impl Session {
         self.options
     }
 
+    /// Builds plans as `options` say from now on (the plans built so far are dropped).
+    ///
+    /// ```
+    /// use stepflow::{Graph, Session, SessionOptions};
+    /// let mut s = Session::new(Graph::new());
+    /// s.set_options(SessionOptions { fuse: false });
+    /// assert_eq!(s.options(), SessionOptions { fuse: false });
+    /// ```
+    pub fn set_options(&mut self, options: SessionOptions) {
+        self.options = options;
+        self.plans.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// The shared graph.
     pub fn graph_arc(&self) -> Arc<Graph> {
         self.graph.clone()
