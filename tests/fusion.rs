@@ -106,6 +106,18 @@ fn a_fused_convolution_gives_the_values_of_its_three_ops() {
 }
 
 #[test]
+fn empty_shapes_fuse_without_failing() {
+    // No output channels (an empty bias), and no input channels (every sum empty: the bias alone).
+    let o = ConvOptions { padding: Padding::Same, ..ConvOptions::default() };
+    let tail = Tail { bias: true, relu: true };
+    for (x, w) in [([1, 3, 3, 2], [2, 2, 2, 0]), ([1, 3, 3, 0], [2, 2, 0, 2])] {
+        let (x, w, b) = (random(&x, 31), random(&w, 32), random(&[w[3]], 33));
+        let (fused, plain) = (run(&x, &w, &b, o, tail, true).1, run(&x, &w, &b, o, tail, false).1);
+        assert_eq!((fused.shape(), bits(&fused)), (plain.shape(), bits(&plain)));
+    }
+}
+
+#[test]
 fn nan_passes_through_the_fused_activation_as_through_relu() {
     let (mut x, w, b) = (random(&[1, 4, 4, 2], 4), random(&[3, 3, 2, 3], 5), random(&[3], 6));
     let mut v = x.to_f64_vec();

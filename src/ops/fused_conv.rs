@@ -97,7 +97,7 @@ impl FusedConv2D {
             super::elementwise::vectorized(
                 #[inline(always)]
                 || {
-                    if let Some(b) = &bias {
+                    if let Some(b) = bias.as_ref().filter(|_| channels > 0) {
                         piece
                             .chunks_exact_mut(channels)
                             .for_each(|row| row.iter_mut().zip(b.iter()).for_each(|(v, &b)| *v += b));
