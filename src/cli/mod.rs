@@ -7,6 +7,7 @@ mod feed;
 mod inspect;
 mod lr_find;
 mod plot_schedule;
+mod profile;
 mod progress;
 mod run;
 mod tensorboard;

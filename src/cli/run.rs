@@ -2,10 +2,11 @@
 //! of the runs).
 
 use super::feed::parse_feed;
+use super::profile::ProfileArgs;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
-use stepflow::{Error, NodeId, Output, Profile, Result, RunOptions, Session, SessionOptions};
+use stepflow::{Error, NodeId, Output, Profile, Result, RunOptions, Session};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -26,18 +27,8 @@ pub struct RunArgs {
     /// How to print: text (`step=0 lr=0.1`) or csv (a header, then `step,value,...`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Time every run's nodes and print, at the end, a table per op type: count, time, share,
-    /// and GFLOP/s of the matrix products and convolutions (on standard error).
-    #[arg(long)]
-    profile: bool,
-    /// Write the runs' nodes to this file as a Chrome trace (open it in Perfetto or
-    /// chrome://tracing; one row per thread). Implies --profile.
-    #[arg(long)]
-    trace: Option<PathBuf>,
-    /// Run every node on its own: no fused kernels (the values are the same; for debugging and
-    /// for traces that show each op).
-    #[arg(long)]
-    no_optimize: bool,
+    #[command(flatten)]
+    look: ProfileArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -54,7 +45,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     let fetches: Vec<Output> = a.fetches.iter().map(|n| g.output(n)).collect::<Result<_>>()?;
     let targets: Vec<NodeId> = a.targets.iter().map(|n| g.node_id(n)).collect::<Result<_>>()?;
     let feeds = a.feeds.iter().map(|f| parse_feed(&g, f)).collect::<Result<Vec<_>>>()?;
-    let session = Session::with_options(std::sync::Arc::new(g), SessionOptions { fuse: !a.no_optimize });
+    let session = Session::with_options(std::sync::Arc::new(g), a.look.session_options());
     session.initialize()?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
@@ -62,7 +53,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     if let Format::Csv = a.format {
         writeln!(out, "step,{}", a.fetches.join(",")).map_err(io)?;
     }
-    let mut profile = (a.profile || a.trace.is_some()).then(Profile::new);
+    let mut profile = a.look.enabled().then(Profile::new);
     for step in 0..a.steps {
         let values = match &mut profile {
             Some(p) => {
@@ -87,25 +78,12 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     out.flush().map_err(io)?;
     if let Some(p) = &profile {
-        let wrote = report_profile(p, a.trace.as_deref())?;
+        let wrote = a.look.report(p)?;
         if !wrote.is_empty() {
             eprintln!("wrote {}", wrote.join(", "));
         }
     }
     Ok(())
-}
-
-/// Prints the profile's table on standard error and writes its trace to `trace`; returns the
-/// file written.
-pub fn report_profile(p: &Profile, trace: Option<&std::path::Path>) -> Result<Vec<String>> {
-    eprint!("{}", p.table());
-    match trace {
-        Some(path) => {
-            p.write_trace(path)?;
-            Ok(vec![path.display().to_string()])
-        }
-        None => Ok(Vec::new()),
-    }
 }
 
 /// A value as one CSV cell: a scalar plainly, anything else quoted.

@@ -1,6 +1,7 @@
 //! `stepflow train CONFIG`: trains with a progress bar, prints a line per epoch and a summary,
 //! writes the step and epoch logs as CSV, optionally checkpoints, resumes and plots.
 
+use super::profile::ProfileArgs;
 use super::progress::{bar, cell, num, stop_on_ctrl_c, stop_requested};
 use super::tensorboard::{self, Board};
 use clap::Args;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use stepflow::fit::{CsvLog, EpochLog, RangeTest, Trainer};
 use stepflow::plot::{Chart, Series, spans_decades};
-use stepflow::{Error, Result, SessionOptions};
+use stepflow::{Error, Result};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -46,18 +47,8 @@ pub struct TrainArgs {
     /// Steps between histograms in the event file (0: none) [default: once per epoch].
     #[arg(long, requires = "tensorboard")]
     histogram_every: Option<u64>,
-    /// Time every training step's nodes and print, at the end, a table per op type: count, time,
-    /// share, and GFLOP/s of the matrix products and convolutions.
-    #[arg(long)]
-    profile: bool,
-    /// Write the profiled steps' nodes to this file as a Chrome trace (open it in Perfetto or
-    /// chrome://tracing; one row per thread). Implies --profile.
-    #[arg(long)]
-    trace: Option<PathBuf>,
-    /// Run every node on its own: no fused kernels (the values are the same; for debugging and
-    /// for traces that show each op).
-    #[arg(long)]
-    no_optimize: bool,
+    #[command(flatten)]
+    look: ProfileArgs,
 }
 
 /// A learning rate given on the command line.
@@ -116,9 +107,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         Some(_) => tensorboard::trainer(&a.config)?,
         None => Trainer::from_file(&a.config)?,
     };
-    if a.no_optimize {
-        t.set_session_options(SessionOptions { fuse: false });
-    }
+    t.set_session_options(a.look.session_options());
     let stem = a.config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "train".into());
     let out = a.out.clone().unwrap_or_else(|| Path::new("runs").join(stem));
     let chosen = match a.learning_rate {
@@ -146,7 +135,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
     if let (Some(b), Some(rate)) = (&board, chosen) {
         b.scalar("lr_find/chosen_learning_rate", rate, 0);
     }
-    if a.profile || a.trace.is_some() {
+    if a.look.enabled() {
         t.profile_steps();
     }
     let end = a.max_steps.map_or(t.total_steps(), |m| m.min(t.total_steps()));
@@ -222,7 +211,7 @@ pub fn train(a: TrainArgs) -> Result<ExitCode> {
         wrote.extend(plot(dir, steps_log.path(), epochs_log.path())?);
     }
     if let Some(p) = t.profile() {
-        wrote.extend(super::run::report_profile(p, a.trace.as_deref())?);
+        wrote.extend(a.look.report(p)?);
     }
     println!("wrote {}", wrote.join(", "));
     Ok(ExitCode::SUCCESS)
