@@ -6,7 +6,7 @@
 
 use super::conv::max_pool_grad_then;
 use super::conv_attrs::contiguous;
-use super::nn::ReluGrad;
+use super::nn::{ReluGrad, relu_grad};
 use super::pool::{MaxPoolGrad, grad_geometry, infer_grad};
 use super::{InferCx, Kernel, Op, Outputs, TensorSpec, one, op, single};
 use crate::error::OpResult;
@@ -41,7 +41,7 @@ impl MaxPoolGradReluGrad {
         let mut out = k.output_vec(g.input_len);
         let mask = |b: usize, dx: &mut [T]| {
             let f = &f[b * image..(b + 1) * image];
-            dx.iter_mut().zip(f).for_each(|(d, &f)| *d *= if f > T::ZERO { T::ONE } else { T::ZERO });
+            dx.iter_mut().zip(f).for_each(|(d, &f)| *d = relu_grad(*d, f));
         };
         max_pool_grad_then(&g, &contiguous(x), &contiguous(grad), &mut out, k.parallel(), mask)?;
         Tensor::from_vec(x.shape(), out)

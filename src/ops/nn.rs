@@ -140,7 +140,7 @@ impl Op for ReluGrad {
 
 /// TF's `gradients * (features > 0)`: a NaN or infinite gradient where the feature is not
 /// positive gives NaN, as in TF, not 0.
-fn relu_grad<T: Real>(g: T, f: T) -> T {
+pub(super) fn relu_grad<T: Real>(g: T, f: T) -> T {
     g * if f > T::ZERO { T::ONE } else { T::ZERO }
 }
 
